@@ -1,0 +1,56 @@
+import { type AppConfig } from '../config/app-config';
+import { ConfigValidationError, loadConfig } from '../config/load-config';
+
+/** Entry points call this first: a bad environment is a message and exit code 1, never a stack trace. */
+export function loadConfigOrExit(): AppConfig {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigValidationError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+/**
+ * Runs `shutdown` once on the first SIGINT or SIGTERM (or when the parent that forked us goes
+ * away), then exits 0, or 1 when shutdown failed. Later signals are ignored: shutdown is
+ * already under way and has its own deadlines.
+ */
+export function onShutdownSignal(shutdown: (reason: string) => Promise<void>): void {
+  let started = false;
+  const run = (reason: string): void => {
+    if (started) return;
+    started = true;
+    shutdown(reason).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(`Shutdown failed: ${(error as Error).stack ?? String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => run('SIGINT'));
+  process.on('SIGTERM', () => run('SIGTERM'));
+  // A forked child whose launcher died (even by SIGKILL) must not live on as an orphan.
+  if (process.send) process.on('disconnect', () => run('parent exited'));
+}
+
+export class PortInUseError extends Error {
+  override name = 'PortInUseError';
+  constructor(readonly port: number) {
+    super(`Port ${port} is already in use; stop whatever holds it or set PORT to a free port.`);
+  }
+}
+
+/** Starts listening, turning EADDRINUSE into a PortInUseError that names the port. */
+export async function listenOn(app: { listen(port: number): Promise<unknown> }, port: number): Promise<void> {
+  try {
+    await app.listen(port);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(port);
+    throw error;
+  }
+}

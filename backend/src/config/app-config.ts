@@ -1,0 +1,61 @@
+import { Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, Matches } from 'class-validator';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const toInt = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+
+/**
+ * Every environment variable Conveyor reads, validated once at start-up by loadConfig().
+ * Defaults live here and in .env.example; keep the two in step.
+ */
+export class AppConfig {
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT: number = 8000;
+
+  /** Unset: the launcher starts an embedded PostgreSQL under DATA_DIR/pg. */
+  @IsOptional()
+  @IsString()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_URL must be a postgres:// or postgresql:// URL' })
+  DATABASE_URL?: string;
+
+  @IsString()
+  @MinLength(1)
+  DATA_DIR: string = './.data';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(64)
+  WORKER_PROCESSES: number = 2;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  WORKER_CONCURRENCY: number = 5;
+
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: LogLevel = 'info';
+
+  /** Seconds a stopping worker lets running jobs finish before it aborts and releases them. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  SHUTDOWN_GRACE_SECONDS: number = 25;
+
+  /** The built dashboard served at `/` by the API process; empty disables it. */
+  @IsString()
+  DASHBOARD_DIR: string = './frontend/dist';
+}
+
+/** Older names still accepted, mapped to the current one when the current one is unset. */
+export const CONFIG_ALIASES: Readonly<Record<string, keyof AppConfig>> = Object.freeze({
+  CONCURRENCY_LIMIT: 'WORKER_CONCURRENCY',
+});

@@ -1,0 +1,14 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
+export class LivenessDto {
+  @ApiProperty({ example: 'ok' })
+  status!: 'ok';
+}
+
+export class ReadinessDto {
+  @ApiProperty({ enum: ['ready', 'unavailable'] })
+  status!: 'ready' | 'unavailable';
+
+  @ApiPropertyOptional({ example: 'database unreachable: connect ECONNREFUSED 127.0.0.1:5432' })
+  reason?: string;
+}

@@ -1,0 +1,63 @@
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { type ApiKeyRole } from '../../backend/src/auth/api-key.entity';
+import { CredentialsError, issueApiKey } from '../../backend/src/auth/credentials';
+import { loadConfigOrExit } from '../../backend/src/common/process-lifecycle';
+import { dataSourceOptions } from '../../backend/src/database/data-source-options';
+import { migrateUp } from '../../backend/src/database/migrator';
+import { openDatabaseTarget } from '../../backend/src/launcher/database-target';
+
+const USAGE = 'Usage: npm run create-user -- <tenant> [<api-key>] [--admin]';
+
+function parseArgs(argv: string[]): { tenantName: string; key?: string; role: ApiKeyRole } {
+  const role: ApiKeyRole = argv.includes('--admin') ? 'admin' : 'tenant';
+  const positional = argv.filter((arg) => arg !== '--admin');
+  const unknownFlag = positional.find((arg) => arg.startsWith('--'));
+  if (unknownFlag) throw new UsageError(`Unknown option ${unknownFlag}`);
+  if (positional.length < 1 || positional.length > 2) throw new UsageError('Expected a tenant and an optional key');
+  return { tenantName: positional[0], key: positional[1], role };
+}
+
+class UsageError extends Error {}
+
+/** The seed system's `create_user.py tenant1 my-api-key-123`, against the database `npm start` uses. */
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  let request;
+  try {
+    request = parseArgs(process.argv.slice(2));
+    if (request.tenantName.trim() === '') throw new UsageError('The tenant name must not be empty');
+    if (request.key !== undefined && request.key.length < 12) {
+      throw new UsageError('An API key must be at least 12 characters');
+    }
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    process.exit(1);
+  }
+
+  const log = (message: string): void => console.error(`[conveyor] ${message}`);
+  const target = await openDatabaseTarget(config, log);
+  try {
+    await migrateUp(target.url);
+    const dataSource = await new DataSource(dataSourceOptions(target.url, { max: 1 })).initialize();
+    try {
+      const issued = await issueApiKey(dataSource, request);
+      console.log(`Tenant "${issued.tenantName}" ${issued.tenantCreated ? 'created' : 'already existed'}.`);
+      console.log(`API key: ${issued.key}`);
+      console.log(`Role: ${issued.role}`);
+    } finally {
+      await dataSource.destroy();
+    }
+  } catch (error) {
+    if (!(error instanceof CredentialsError)) throw error;
+    console.error(error.message);
+    process.exitCode = 1;
+  } finally {
+    await target.release();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`create-user failed: ${(error as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,4 @@
+import 'reflect-metadata';
+import { runLauncher } from '../../backend/src/launcher/launcher';
+
+void runLauncher();
