@@ -81,7 +81,9 @@ export class InitialSchema1764000000000 implements MigrationInterface {
         WHERE status IN ('pending', 'failed')`);
     await queryRunner.query(`
       CREATE INDEX jobs_lease_idx ON jobs (lease_expires_at) WHERE status = 'running'`);
-    await queryRunner.query(`CREATE INDEX jobs_tenant_created_idx ON jobs (tenant_id, created_at DESC, id DESC)`);
+    await queryRunner.query(
+      `CREATE INDEX jobs_tenant_created_idx ON jobs (tenant_id, created_at DESC, id DESC)`,
+    );
     await queryRunner.query(`
       CREATE UNIQUE INDEX jobs_idempotency_idx ON jobs (tenant_id, idempotency_key)
         WHERE idempotency_key IS NOT NULL`);
@@ -101,7 +103,9 @@ export class InitialSchema1764000000000 implements MigrationInterface {
         job_created_at timestamptz NOT NULL,
         died_at timestamptz NOT NULL DEFAULT now()
       )`);
-    await queryRunner.query(`CREATE INDEX dead_letter_jobs_tenant_idx ON dead_letter_jobs (tenant_id, died_at DESC)`);
+    await queryRunner.query(
+      `CREATE INDEX dead_letter_jobs_tenant_idx ON dead_letter_jobs (tenant_id, died_at DESC)`,
+    );
 
     await queryRunner.query(`
       CREATE TABLE job_metrics (

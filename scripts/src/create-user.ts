@@ -14,7 +14,8 @@ function parseArgs(argv: string[]): { tenantName: string; key?: string; role: Ap
   const positional = argv.filter((arg) => arg !== '--admin');
   const unknownFlag = positional.find((arg) => arg.startsWith('--'));
   if (unknownFlag) throw new UsageError(`Unknown option ${unknownFlag}`);
-  if (positional.length < 1 || positional.length > 2) throw new UsageError('Expected a tenant and an optional key');
+  if (positional.length < 1 || positional.length > 2)
+    throw new UsageError('Expected a tenant and an optional key');
   return { tenantName: positional[0], key: positional[1], role };
 }
 

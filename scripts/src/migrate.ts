@@ -15,7 +15,9 @@ async function main(direction: string | undefined): Promise<void> {
   try {
     if (direction === 'up') {
       const applied = await migrateUp(target.url);
-      log(applied.length > 0 ? `Applied: ${applied.join(', ')}` : 'Nothing to apply; the schema is up to date');
+      log(
+        applied.length > 0 ? `Applied: ${applied.join(', ')}` : 'Nothing to apply; the schema is up to date',
+      );
     } else {
       log((await migrateDownOne(target.url)) ? 'Reverted the newest migration' : 'No migration to revert');
     }

@@ -14,8 +14,12 @@ export class DatabaseModule {
         TypeOrmModule.forRootAsync({
           inject: [AppConfig],
           useFactory: (config: AppConfig) => {
-            if (!config.DATABASE_URL) throw new Error('DATABASE_URL is required by the API and worker processes');
-            return { ...dataSourceOptions(config.DATABASE_URL, { applicationName }), manualInitialization: true };
+            if (!config.DATABASE_URL)
+              throw new Error('DATABASE_URL is required by the API and worker processes');
+            return {
+              ...dataSourceOptions(config.DATABASE_URL, { applicationName }),
+              manualInitialization: true,
+            };
           },
         }),
       ],

@@ -2,7 +2,9 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './data-source-options';
 
 async function withDataSource<T>(url: string, work: (dataSource: DataSource) => Promise<T>): Promise<T> {
-  const dataSource = await new DataSource(dataSourceOptions(url, { max: 1, applicationName: 'conveyor-migrate' })).initialize();
+  const dataSource = await new DataSource(
+    dataSourceOptions(url, { max: 1, applicationName: 'conveyor-migrate' }),
+  ).initialize();
   try {
     return await work(dataSource);
   } finally {

@@ -12,7 +12,10 @@ export interface DatabaseTarget {
  * DATABASE_URL when set, else the embedded server under DATA_DIR: attached to when `npm start`
  * already runs it, started (and later stopped by release()) when it does not.
  */
-export async function openDatabaseTarget(config: AppConfig, log: (message: string) => void): Promise<DatabaseTarget> {
+export async function openDatabaseTarget(
+  config: AppConfig,
+  log: (message: string) => void,
+): Promise<DatabaseTarget> {
   if (config.DATABASE_URL) {
     return { url: config.DATABASE_URL, release: async () => undefined, describe: 'DATABASE_URL' };
   }

@@ -1,8 +1,10 @@
 import path from 'node:path';
 import { createApiApp } from '../app/api-app';
+import { type AppConfig } from '../config/app-config';
 import { listenOn, loadConfigOrExit, onShutdownSignal } from '../common/process-lifecycle';
+import { DatabaseConnector } from '../database/database-connector';
 import { migrateUp } from '../database/migrator';
-import { type DatabaseTarget, openDatabaseTarget } from './database-target';
+import { openDatabaseTarget } from './database-target';
 import { DEFAULT_TENANT, ensureFirstApiKey } from './first-key';
 import { WorkerSupervisor } from './worker-supervisor';
 
@@ -37,36 +39,49 @@ function printBanner(port: number, servesDashboard: boolean, key: string | undef
  */
 export async function runLauncher(): Promise<void> {
   const config = loadConfigOrExit();
-  let database: DatabaseTarget | undefined;
-  let closeApi: (() => Promise<void>) | undefined;
+  // Cleanup steps in start order; shutdown runs them newest first.
+  const cleanup: Array<() => Promise<void>> = [];
+  const stopAll = async (): Promise<void> => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  };
+
+  const startup = start(config, cleanup);
+  // Registered before anything starts, so a signal during start-up waits for it and then stops
+  // everything it started, instead of killing the launcher and orphaning PostgreSQL.
+  onShutdownSignal(async (reason) => {
+    await startup.catch(() => undefined);
+    say(`Stopping (${reason}): workers, then the API, then the database`);
+    await stopAll();
+    say('Stopped.');
+  });
+
   try {
-    database = await openDatabaseTarget(config, say);
-    const applied = await migrateUp(database.url);
-    say(applied.length > 0 ? `Applied migrations: ${applied.join(', ')}` : 'Database schema is up to date');
-    const key = await ensureFirstApiKey(database.url);
-
-    const runtimeConfig = Object.freeze({ ...config, DATABASE_URL: database.url });
-    const { app, servesDashboard } = await createApiApp(runtimeConfig);
-    closeApi = () => app.close();
-    await listenOn(app, config.PORT);
-
-    const workers = new WorkerSupervisor(WORKER_SCRIPT, { ...process.env, DATABASE_URL: database.url }, say);
-    workers.start(config.WORKER_PROCESSES);
-    say(`Started ${config.WORKER_PROCESSES} worker process(es): ${workers.pids().join(', ') || 'none'}`);
-    printBanner(config.PORT, servesDashboard, key);
-
-    const target = database;
-    onShutdownSignal(async (reason) => {
-      say(`Stopping (${reason}): workers, then the API, then the database`);
-      await workers.stop(config.SHUTDOWN_GRACE_SECONDS * 1000 + WORKER_KILL_MARGIN_MS);
-      await app.close();
-      await target.release();
-      say('Stopped.');
-    });
+    await startup;
   } catch (error) {
     console.error(`[conveyor] Failed to start: ${(error as Error).message}`);
-    await closeApi?.().catch(() => undefined);
-    await database?.release().catch(() => undefined);
+    await stopAll().catch(() => undefined);
     process.exit(1);
   }
+}
+
+async function start(config: AppConfig, cleanup: Array<() => Promise<void>>): Promise<void> {
+  const database = await openDatabaseTarget(config, say);
+  cleanup.push(() => database.release());
+  const applied = await migrateUp(database.url);
+  say(applied.length > 0 ? `Applied migrations: ${applied.join(', ')}` : 'Database schema is up to date');
+  const key = await ensureFirstApiKey(database.url);
+
+  const { app, servesDashboard } = await createApiApp(
+    Object.freeze({ ...config, DATABASE_URL: database.url }),
+  );
+  cleanup.push(() => app.close());
+  await listenOn(app, config.PORT);
+  // The banner promises a ready system: /ready must already answer 200 when it is printed.
+  await app.get(DatabaseConnector).connected();
+
+  const workers = new WorkerSupervisor(WORKER_SCRIPT, { ...process.env, DATABASE_URL: database.url }, say);
+  cleanup.push(() => workers.stop(config.SHUTDOWN_GRACE_SECONDS * 1000 + WORKER_KILL_MARGIN_MS));
+  workers.start(config.WORKER_PROCESSES);
+  say(`Started ${config.WORKER_PROCESSES} worker process(es): ${workers.pids().join(', ') || 'none'}`);
+  printBanner(config.PORT, servesDashboard, key);
 }

@@ -57,13 +57,19 @@ export class WorkerSupervisor {
 
   private spawn(slot: Slot, index: number): void {
     // detached: Ctrl-C reaches the launcher alone, which then stops workers before the database.
-    const child = fork(this.script, [], { env: this.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
+    const child = fork(this.script, [], {
+      env: this.env,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      detached: true,
+    });
     slot.child = child;
     slot.startedAt = Date.now();
     child.on('exit', (code, signal) => {
       if (this.stopping) return;
       if (Date.now() - slot.startedAt > STABLE_AFTER_MS) slot.restartDelay = RESTART_MIN_DELAY_MS;
-      this.log(`Worker ${index + 1} (pid ${child.pid}) exited (${signal ?? `code ${code}`}); restarting in ${slot.restartDelay} ms`);
+      this.log(
+        `Worker ${index + 1} (pid ${child.pid}) exited (${signal ?? `code ${code}`}); restarting in ${slot.restartDelay} ms`,
+      );
       slot.restartTimer = setTimeout(() => this.spawn(slot, index), slot.restartDelay);
       slot.restartDelay = Math.min(slot.restartDelay * 2, RESTART_MAX_DELAY_MS);
     });

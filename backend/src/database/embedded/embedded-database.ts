@@ -80,7 +80,9 @@ export class EmbeddedDatabase {
     ]);
     await this.ensureDatabase(state.password, port);
     this.log(`Embedded PostgreSQL started on port ${port} (data in ${this.dir})`);
-    return this.handle(state.password, port, true, () => this.pgCtl(binaries, runAs, ['stop', '-w', '-m', 'fast']));
+    return this.handle(state.password, port, true, () =>
+      this.pgCtl(binaries, runAs, ['stop', '-w', '-m', 'fast']),
+    );
   }
 
   private handle(
@@ -210,7 +212,9 @@ export class EmbeddedDatabase {
         if (code === 0) return resolve();
         const log = path.join(this.dir, 'server.log');
         const tail = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-8).join('\n') : '';
-        reject(new EmbeddedDatabaseError(`pg_ctl ${args[0]} failed (exit ${code}): ${output.trim()}\n${tail}`));
+        reject(
+          new EmbeddedDatabaseError(`pg_ctl ${args[0]} failed (exit ${code}): ${output.trim()}\n${tail}`),
+        );
       });
     });
   }

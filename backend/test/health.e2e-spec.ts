@@ -1,0 +1,73 @@
+import request from 'supertest';
+import { createApiApp } from '../src/app/api-app';
+import { loadConfig } from '../src/config/load-config';
+import { DatabaseConnector } from '../src/database/database-connector';
+import { freePort } from '../src/database/embedded/embedded-database';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+
+async function apiFor(databaseUrl: string) {
+  const { app } = await createApiApp(
+    loadConfig({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', DASHBOARD_DIR: '' }),
+  );
+  await app.init();
+  return app;
+}
+
+describe('health endpoints', () => {
+  describe('with a reachable database', () => {
+    let db: TestDatabase;
+    let app: Awaited<ReturnType<typeof apiFor>>;
+
+    beforeAll(async () => {
+      db = await createTestDatabase({ migrate: false });
+      app = await apiFor(db.url);
+      await app.get(DatabaseConnector).connected();
+    });
+    afterAll(async () => {
+      await app.close();
+      await db.drop();
+    });
+
+    it('answers /health with 200', async () => {
+      await request(app.getHttpServer()).get('/health').expect(200, { status: 'ok' });
+    });
+
+    it('answers /ready with 200 once the database answers', async () => {
+      await request(app.getHttpServer()).get('/ready').expect(200, { status: 'ready' });
+    });
+
+    it('echoes a caller-supplied X-Request-Id and makes one otherwise', async () => {
+      const given = await request(app.getHttpServer()).get('/health').set('X-Request-Id', 'req-123');
+      expect(given.headers['x-request-id']).toBe('req-123');
+      const made = await request(app.getHttpServer()).get('/health');
+      expect(made.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    });
+
+    it('serves the OpenAPI document', async () => {
+      const response = await request(app.getHttpServer()).get('/docs-json').expect(200);
+      expect(Object.keys(response.body.paths)).toEqual(expect.arrayContaining(['/health', '/ready']));
+    });
+  });
+
+  describe('with the database on a closed port', () => {
+    let app: Awaited<ReturnType<typeof apiFor>>;
+
+    beforeAll(async () => {
+      const closedPort = await freePort();
+      app = await apiFor(`postgres://postgres@127.0.0.1:${closedPort}/none`);
+    });
+    afterAll(() => app.close());
+
+    it('still answers /health with 200', async () => {
+      await request(app.getHttpServer()).get('/health').expect(200);
+    });
+
+    it('answers /ready with 503 and the reason', async () => {
+      const response = await request(app.getHttpServer()).get('/ready').expect(503);
+      expect(response.body).toEqual({
+        status: 'unavailable',
+        reason: expect.stringMatching(/ECONNREFUSED|not connected/),
+      });
+    });
+  });
+});
