@@ -1,0 +1,23 @@
+import { cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { App } from './App';
+
+afterEach(() => {
+  cleanup();
+  sessionStorage.clear();
+});
+
+describe('App API-key gate', () => {
+  it('asks for a key, keeps it in sessionStorage, and forgets it', () => {
+    render(<App />);
+    const submit = screen.getByRole('button', { name: 'Open dashboard' }) as HTMLButtonElement;
+    expect(submit.disabled).toBe(true);
+    fireEvent.change(screen.getByLabelText('API key'), { target: { value: '  cvr_secret  ' } });
+    fireEvent.click(submit);
+    expect(sessionStorage.getItem('conveyor.apiKey')).toBe('cvr_secret');
+    expect(screen.queryByLabelText('API key')).toBeNull();
+    fireEvent.click(screen.getByRole('button', { name: 'Forget key' }));
+    expect(sessionStorage.getItem('conveyor.apiKey')).toBeNull();
+    expect(screen.getByLabelText('API key')).toBeTruthy();
+  });
+});

@@ -1,0 +1,22 @@
+import { cleanup, render, screen } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { StatusBadge } from './StatusBadge';
+
+afterEach(cleanup);
+
+describe('StatusBadge', () => {
+  it.each([
+    ['ready', 'Ready'],
+    ['unavailable', 'Database unavailable'],
+    ['unreachable', 'API unreachable'],
+  ] as const)('labels the %s state', (state, label) => {
+    render(<StatusBadge state={state} />);
+    expect(screen.getByRole('status').textContent).toBe(label);
+    expect(screen.getByRole('status').className).toContain(`badge-${state}`);
+  });
+
+  it('shows the reason the server gave', () => {
+    render(<StatusBadge state="unavailable" reason="database unreachable: ECONNREFUSED" />);
+    expect(screen.getByRole('status').textContent).toContain('ECONNREFUSED');
+  });
+});
