@@ -51,3 +51,7 @@ down: ## Stop both Compose stacks
 compose-config: ## Render both Compose files (needs only the docker client)
 	$(COMPOSE_DEV) config -q
 	$(COMPOSE_PROD) config -q
+
+.PHONY: k8s-render
+k8s-render: ## Render both Kubernetes overlays (skipped when kubectl is missing)
+	@if command -v kubectl >/dev/null; then for o in dev prod; do kubectl kustomize deploy/k8s/overlays/$$o >/dev/null && echo "overlay $$o renders"; done; else echo "kubectl not installed: skipping"; fi
