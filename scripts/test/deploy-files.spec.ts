@@ -84,7 +84,7 @@ describe('Kubernetes manifests', () => {
   });
 
   it('gives workers longer to drain than their configured grace period', () => {
-    const grace = Number(all.find((d) => d.kind === 'ConfigMap').data.SHUTDOWN_GRACE_SECONDS);
+    const grace = Number(all.find((d) => d.kind === 'ConfigMap')!.data.SHUTDOWN_GRACE_SECONDS);
     expect(deployment('conveyor-worker').spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(
       grace,
     );
