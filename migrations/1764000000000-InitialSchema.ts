@@ -79,6 +79,10 @@ export class InitialSchema1764000000000 implements MigrationInterface {
     await queryRunner.query(`
       CREATE INDEX jobs_ready_idx ON jobs (tenant_id, priority, run_at, id)
         WHERE status IN ('pending', 'failed')`);
+    // The claim's order (priority, run_at, id) over ready rows only; the per-tenant index above
+    // serves per-tenant reads and fairness.
+    await queryRunner.query(`
+      CREATE INDEX jobs_claim_idx ON jobs (priority, run_at, id) WHERE status IN ('pending', 'failed')`);
     await queryRunner.query(`
       CREATE INDEX jobs_lease_idx ON jobs (lease_expires_at) WHERE status = 'running'`);
     await queryRunner.query(

@@ -1,0 +1,202 @@
+/**
+ * Every statement on the queue's hot path, as named, parametrised statements (pg prepares a
+ * named statement once per connection). Nothing else in the codebase writes job state.
+ *
+ * Invariant: a job leaves `running` only through a statement that checks `lease_owner`, so a
+ * worker whose lease was rescued can never complete or fail a job it no longer holds.
+ */
+
+export interface Statement {
+  name: string;
+  text: string;
+  values: unknown[];
+}
+
+const JOB_COLUMNS = `id, tenant_id, queue, type, payload, status, priority, run_at, attempts, max_attempts,
+  trace_id, created_at`;
+
+export interface NewJob {
+  tenantId: string;
+  queue: string;
+  type: string;
+  payload: unknown;
+  priority: number;
+  runAt: Date | null;
+  maxAttempts: number;
+  idempotencyKey: string | null;
+  traceId: string | null;
+}
+
+/** Inserts many jobs in one statement; a row whose idempotency key exists is skipped. */
+export function jobInsertMany(jobs: NewJob[]): Statement {
+  return {
+    name: 'jobInsertMany',
+    text: `
+      INSERT INTO jobs (tenant_id, queue, type, payload, priority, run_at, max_attempts, idempotency_key, trace_id)
+      SELECT tenant_id, queue, type, payload, priority, coalesce(run_at, now()), max_attempts, idempotency_key, trace_id
+      FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::int[], $6::timestamptz[], $7::int[],
+                  $8::text[], $9::text[])
+        AS input(tenant_id, queue, type, payload, priority, run_at, max_attempts, idempotency_key, trace_id)
+      ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+      RETURNING ${JOB_COLUMNS}`,
+    values: [
+      jobs.map((j) => j.tenantId),
+      jobs.map((j) => j.queue),
+      jobs.map((j) => j.type),
+      jobs.map((j) => JSON.stringify(j.payload)),
+      jobs.map((j) => j.priority),
+      jobs.map((j) => j.runAt),
+      jobs.map((j) => j.maxAttempts),
+      jobs.map((j) => j.idempotencyKey),
+      jobs.map((j) => j.traceId),
+    ],
+  };
+}
+
+/**
+ * Claims up to `limit` ready jobs in one round trip. SKIP LOCKED lets concurrent workers take
+ * disjoint rows without waiting on each other; the CTE's ORDER BY matches jobs_claim_idx so
+ * the scan stops after `limit` rows however deep the backlog.
+ */
+export function jobClaim(workerId: string, limit: number, leaseSeconds: number): Statement {
+  return {
+    name: 'jobClaim',
+    text: `
+      WITH ready AS (
+        SELECT id FROM jobs
+        WHERE status IN ('pending', 'failed') AND run_at <= now()
+        ORDER BY priority, run_at, id
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED
+      )
+      UPDATE jobs j
+      SET status = 'running',
+          attempts = j.attempts + 1,
+          lease_owner = $1,
+          lease_expires_at = now() + make_interval(secs => $3),
+          started_at = now(),
+          updated_at = now()
+      FROM ready
+      WHERE j.id = ready.id
+      RETURNING j.id, j.tenant_id, j.queue, j.type, j.payload, j.attempts, j.max_attempts, j.trace_id,
+                j.lease_expires_at`,
+    values: [workerId, limit, leaseSeconds],
+  };
+}
+
+/** Extends the leases of the jobs this worker still holds; returns the ids it still holds. */
+export function jobHeartbeat(workerId: string, ids: string[], leaseSeconds: number): Statement {
+  return {
+    name: 'jobHeartbeat',
+    text: `
+      UPDATE jobs SET lease_expires_at = now() + make_interval(secs => $3), updated_at = now()
+      WHERE id = ANY($2::uuid[]) AND lease_owner = $1 AND status = 'running'
+      RETURNING id`,
+    values: [workerId, ids, leaseSeconds],
+  };
+}
+
+export function jobCompleteMany(
+  workerId: string,
+  completions: Array<{ id: string; result: unknown }>,
+): Statement {
+  return {
+    name: 'jobCompleteMany',
+    text: `
+      UPDATE jobs j
+      SET status = 'completed', result = input.result, progress = 100, finished_at = now(),
+          lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+      FROM unnest($2::uuid[], $3::jsonb[]) AS input(id, result)
+      WHERE j.id = input.id AND j.lease_owner = $1 AND j.status = 'running'
+      RETURNING j.id`,
+    values: [
+      workerId,
+      completions.map((c) => c.id),
+      completions.map((c) => JSON.stringify(c.result ?? null)),
+    ],
+  };
+}
+
+/**
+ * The transition of a failed attempt, shared by jobFailMany and jobRescueExpired: `failed` with
+ * the retry at now() + delay while attempts remain, else `dead` and a dead_letter_jobs row in
+ * the same statement (so a job is never dead without its DLQ entry, nor in the DLQ twice).
+ * Expects a CTE named `input(id, error, delay_ms)` and $1 = lease owner or NULL for any.
+ */
+const FAIL_TRANSITION = `
+  updated AS (
+    UPDATE jobs j
+    SET status = CASE WHEN j.attempts >= j.max_attempts THEN 'dead' ELSE 'failed' END,
+        run_at = CASE WHEN j.attempts >= j.max_attempts THEN j.run_at
+                      ELSE now() + make_interval(secs => input.delay_ms / 1000.0) END,
+        finished_at = CASE WHEN j.attempts >= j.max_attempts THEN now() END,
+        last_error = input.error,
+        errors = j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempts, 'error', input.error, 'at', now())),
+        lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+    FROM input
+    WHERE j.id = input.id AND j.status = 'running' AND ($1::text IS NULL OR j.lease_owner = $1)
+    RETURNING j.*
+  ),
+  dead AS (
+    INSERT INTO dead_letter_jobs (job_id, tenant_id, queue, type, payload, attempts, max_attempts, errors,
+                                  last_error, trace_id, job_created_at)
+    SELECT id, tenant_id, queue, type, payload, attempts, max_attempts, errors, last_error, trace_id, created_at
+    FROM updated WHERE status = 'dead'
+    ON CONFLICT (job_id) DO UPDATE
+      SET attempts = EXCLUDED.attempts, errors = EXCLUDED.errors, last_error = EXCLUDED.last_error, died_at = now()
+  )
+  SELECT id, status, attempts, run_at FROM updated`;
+
+export function jobFailMany(
+  workerId: string,
+  failures: Array<{ id: string; error: string; retryDelayMs: number }>,
+): Statement {
+  return {
+    name: 'jobFailMany',
+    text: `
+      WITH input AS (SELECT * FROM unnest($2::uuid[], $3::text[], $4::int[]) AS t(id, error, delay_ms)),
+      ${FAIL_TRANSITION}`,
+    values: [
+      workerId,
+      failures.map((f) => f.id),
+      failures.map((f) => f.error),
+      failures.map((f) => f.retryDelayMs),
+    ],
+  };
+}
+
+/**
+ * Returns jobs whose lease expired (their worker died or hung) to the queue as a failed attempt,
+ * or to the DLQ when that was the last one. SKIP LOCKED: a job a live worker is completing right
+ * now is left for the next pass.
+ */
+export function jobRescueExpired(limit: number, retryDelayMs: number): Statement {
+  return {
+    name: 'jobRescueExpired',
+    text: `
+      WITH input AS (
+        SELECT id, 'lease expired: the worker stopped heartbeating' AS error, $3::int AS delay_ms
+        FROM jobs
+        WHERE status = 'running' AND lease_expires_at < now()
+        ORDER BY lease_expires_at
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED
+      ),
+      ${FAIL_TRANSITION}`,
+    values: [null, limit, retryDelayMs],
+  };
+}
+
+/** A stopping worker hands back jobs it will not finish; the attempt is not counted. */
+export function jobReleaseMany(workerId: string, ids: string[]): Statement {
+  return {
+    name: 'jobReleaseMany',
+    text: `
+      UPDATE jobs
+      SET status = 'pending', attempts = attempts - 1, lease_owner = NULL, lease_expires_at = NULL,
+          run_at = now(), updated_at = now()
+      WHERE id = ANY($2::uuid[]) AND lease_owner = $1 AND status = 'running'
+      RETURNING id`,
+    values: [workerId, ids],
+  };
+}

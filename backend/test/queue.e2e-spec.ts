@@ -1,0 +1,148 @@
+import { Pool } from 'pg';
+import { JobQueue } from '../src/queue/job-queue';
+import { jobFactory } from './support/job-factory';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+
+const LEASE_SECONDS = 30;
+
+describe('the queue statements on a real PostgreSQL', () => {
+  let db: TestDatabase;
+  let pool: Pool;
+  let queue: JobQueue;
+  let tenant: string;
+
+  const sql = async <T = Record<string, unknown>>(text: string, values: unknown[] = []): Promise<T[]> =>
+    (await pool.query(text, values)).rows as T[];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    pool = new Pool({ connectionString: db.url, max: 12 });
+    queue = new JobQueue(pool);
+    [{ id: tenant }] = await sql<{ id: string }>(`INSERT INTO tenants (name) VALUES ('acme') RETURNING id`);
+  });
+  beforeEach(() => sql('TRUNCATE jobs, dead_letter_jobs'));
+  afterAll(async () => {
+    await pool.end();
+    await db.drop();
+  });
+
+  it('inserts a batch in one statement and skips repeated idempotency keys', async () => {
+    const first = await queue.insertMany([
+      jobFactory.build(tenant, { idempotencyKey: 'k1' }),
+      jobFactory.build(tenant, { idempotencyKey: 'k2' }),
+    ]);
+    expect(first).toHaveLength(2);
+    const again = await queue.insertMany([jobFactory.build(tenant, { idempotencyKey: 'k1' })]);
+    expect(again).toEqual([]);
+  });
+
+  it('claims no more than asked, highest priority (lowest number) first, never a future job', async () => {
+    await queue.insertMany([
+      jobFactory.build(tenant, { priority: 5, payload: { name: 'low' } }),
+      jobFactory.build(tenant, { priority: -1, payload: { name: 'urgent' } }),
+      jobFactory.build(tenant, { priority: 0, payload: { name: 'normal' } }),
+      jobFactory.delayed(tenant, 60_000),
+    ]);
+    const claimed = await queue.claim('w1', 2, LEASE_SECONDS);
+    expect(claimed.map((job) => (job.payload as { name: string }).name)).toEqual(['urgent', 'normal']);
+    expect(claimed.every((job) => job.attempts === 1)).toBe(true);
+    const rest = await queue.claim('w1', 10, LEASE_SECONDS);
+    expect(rest.map((job) => (job.payload as { name: string }).name)).toEqual(['low']);
+  });
+
+  it('gives concurrent claimers disjoint jobs (SKIP LOCKED)', async () => {
+    await queue.insertMany(jobFactory.many(tenant, 200));
+    const batches = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => queue.claim(`w${i}`, 25, LEASE_SECONDS)),
+    );
+    const ids = batches.flat().map((job) => job.id);
+    expect(ids).toHaveLength(200);
+    expect(new Set(ids).size).toBe(200);
+  });
+
+  it('completes only jobs whose lease the caller holds', async () => {
+    await queue.insertMany(jobFactory.many(tenant, 2));
+    const [a, b] = await queue.claim('w1', 2, LEASE_SECONDS);
+    expect(await queue.completeMany('intruder', [{ id: a.id, result: 1 }])).toEqual([]);
+    const done = await queue.completeMany('w1', [
+      { id: a.id, result: { ok: true } },
+      { id: b.id, result: null },
+    ]);
+    expect(done.sort()).toEqual([a.id, b.id].sort());
+    const rows = await sql(`SELECT status, result, progress, lease_owner FROM jobs WHERE id = $1`, [a.id]);
+    expect(rows).toEqual([{ status: 'completed', result: { ok: true }, progress: 100, lease_owner: null }]);
+    expect(await queue.completeMany('w1', [{ id: a.id, result: 2 }])).toEqual([]);
+  });
+
+  it('schedules a retry after a failure and moves the last failure to the DLQ with every error', async () => {
+    const [{ id }] = await queue.insertMany([jobFactory.build(tenant, { maxAttempts: 2 })]);
+    await queue.claim('w1', 1, LEASE_SECONDS);
+    const [retry] = await queue.failMany('w1', [{ id, error: 'boom 1', retryDelayMs: 50 }]);
+    expect(retry).toMatchObject({ id, status: 'failed', attempts: 1 });
+    expect(await queue.claim('w1', 1, LEASE_SECONDS)).toEqual([]); // not before run_at
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(await queue.claim('w1', 1, LEASE_SECONDS)).toHaveLength(1);
+    const [dead] = await queue.failMany('w1', [{ id, error: 'boom 2', retryDelayMs: 50 }]);
+    expect(dead).toMatchObject({ status: 'dead', attempts: 2 });
+    const [dlq] = await sql<{ errors: Array<{ attempt: number; error: string }>; last_error: string }>(
+      `SELECT errors, last_error FROM dead_letter_jobs WHERE job_id = $1`,
+      [id],
+    );
+    expect(dlq.last_error).toBe('boom 2');
+    expect(dlq.errors.map((e) => [e.attempt, e.error])).toEqual([
+      [1, 'boom 1'],
+      [2, 'boom 2'],
+    ]);
+    expect(await queue.claim('w1', 1, LEASE_SECONDS)).toEqual([]);
+  });
+
+  it('rescues expired leases as failed attempts, and to the DLQ when none remain', async () => {
+    const [retryable, lastTry] = await queue.insertMany([
+      jobFactory.build(tenant),
+      jobFactory.singleAttempt(tenant),
+    ]);
+    await queue.claim('lost-worker', 2, LEASE_SECONDS);
+    expect(await queue.rescueExpired(100, 0)).toEqual([]); // leases still valid
+    await sql(`UPDATE jobs SET lease_expires_at = now() - interval '1 second' WHERE status = 'running'`);
+    const rescued = await queue.rescueExpired(100, 0);
+    const byId = Object.fromEntries(rescued.map((r) => [r.id, r.status]));
+    expect(byId).toEqual({ [retryable.id]: 'failed', [lastTry.id]: 'dead' });
+    // The lost worker can no longer complete what was taken from it.
+    expect(await queue.completeMany('lost-worker', [{ id: retryable.id, result: 1 }])).toEqual([]);
+    const [again] = await queue.claim('w2', 5, LEASE_SECONDS);
+    expect(again).toMatchObject({ id: retryable.id, attempts: 2 });
+  });
+
+  it('extends leases by heartbeat only for the holder', async () => {
+    const [{ id }] = await queue.insertMany([jobFactory.build(tenant)]);
+    const [claimed] = await queue.claim('w1', 1, 1);
+    expect(await queue.heartbeat('other', [id], 60)).toEqual([]);
+    expect(await queue.heartbeat('w1', [id], 60)).toEqual([id]);
+    const [row] = await sql<{ lease_expires_at: Date }>(`SELECT lease_expires_at FROM jobs WHERE id = $1`, [
+      id,
+    ]);
+    expect(row.lease_expires_at.getTime()).toBeGreaterThan(claimed.lease_expires_at.getTime() + 50_000);
+  });
+
+  it('releases held jobs without spending an attempt', async () => {
+    const [{ id }] = await queue.insertMany([jobFactory.build(tenant)]);
+    await queue.claim('w1', 1, LEASE_SECONDS);
+    expect(await queue.releaseMany('w1', [id])).toEqual([id]);
+    const [again] = await queue.claim('w2', 1, LEASE_SECONDS);
+    expect(again).toMatchObject({ id, attempts: 1 });
+  });
+
+  it('claims through the partial claim index with a deep backlog', async () => {
+    await sql(`INSERT INTO jobs (tenant_id, payload) SELECT $1, '{}'::jsonb FROM generate_series(1, 50000)`, [
+      tenant,
+    ]);
+    await sql('ANALYZE jobs');
+    const plan = await sql<{ 'QUERY PLAN': string }>(
+      `EXPLAIN SELECT id FROM jobs WHERE status IN ('pending', 'failed') AND run_at <= now()
+       ORDER BY priority, run_at, id LIMIT 10 FOR UPDATE SKIP LOCKED`,
+    );
+    const text = plan.map((row) => row['QUERY PLAN']).join('\n');
+    expect(text).toContain('jobs_claim_idx');
+    expect(text).not.toMatch(/Seq Scan|Sort/);
+  });
+});
