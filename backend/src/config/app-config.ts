@@ -50,6 +50,36 @@ export class AppConfig {
   @Max(3600)
   SHUTDOWN_GRACE_SECONDS: number = 25;
 
+  /** A claimed job's lease; heartbeats renew it every third of this. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  LEASE_SECONDS: number = 30;
+
+  /** Retry delay = BACKOFF_BASE_MS · 2^attempt with jitter, capped at BACKOFF_MAX_MS. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  BACKOFF_BASE_MS: number = 1000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  BACKOFF_MAX_MS: number = 3_600_000;
+
+  /** Safety-net poll of an idle worker; NOTIFY normally wakes it at once. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  POLL_INTERVAL_MS: number = 2000;
+
+  /** How often the (single, cluster-wide) rescuer looks for expired leases. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  RESCUE_INTERVAL_MS: number = 5000;
+
   /** The built dashboard served at `/` by the API process; empty disables it. */
   @IsString()
   DASHBOARD_DIR: string = './frontend/dist';

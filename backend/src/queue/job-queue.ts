@@ -6,6 +6,9 @@ import {
   jobFailMany,
   jobHeartbeat,
   jobInsertMany,
+  jobProgress,
+  maintenanceTryLock,
+  RESCUER_LOCK_KEY,
   jobReleaseMany,
   jobRescueExpired,
   type NewJob,
@@ -68,6 +71,31 @@ export class JobQueue {
 
   rescueExpired(limit: number, retryDelayMs: number): Promise<FailOutcome[]> {
     return this.run(jobRescueExpired(limit, retryDelayMs));
+  }
+
+  async progress(workerId: string, id: string, pct: number): Promise<void> {
+    await this.run(jobProgress(workerId, id, pct));
+  }
+
+  /** Rescues expired leases if no other process is doing so right now; null when it was not our turn. */
+  async rescueExpiredExclusively(limit: number, retryDelayMs: number): Promise<FailOutcome[] | null> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const [{ locked }] = (await client.query(maintenanceTryLock(RESCUER_LOCK_KEY))).rows as Array<{
+        locked: boolean;
+      }>;
+      const rescued = locked
+        ? ((await client.query(jobRescueExpired(limit, retryDelayMs))).rows as FailOutcome[])
+        : null;
+      await client.query('COMMIT');
+      return rescued;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   async releaseMany(workerId: string, ids: string[]): Promise<string[]> {

@@ -12,6 +12,12 @@ export interface Statement {
   values: unknown[];
 }
 
+/**
+ * Wakes idle workers. PostgreSQL folds identical notifications within one transaction into
+ * one, so a batch insert sends a single NOTIFY however many rows it adds.
+ */
+export const JOB_READY_CHANNEL = 'conveyor_job_ready';
+
 const JOB_COLUMNS = `id, tenant_id, queue, type, payload, status, priority, run_at, attempts, max_attempts,
   trace_id, created_at`;
 
@@ -38,7 +44,7 @@ export function jobInsertMany(jobs: NewJob[]): Statement {
                   $8::text[], $9::text[])
         AS input(tenant_id, queue, type, payload, priority, run_at, max_attempts, idempotency_key, trace_id)
       ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-      RETURNING ${JOB_COLUMNS}`,
+      RETURNING ${JOB_COLUMNS}, pg_notify('${JOB_READY_CHANNEL}', '')`,
     values: [
       jobs.map((j) => j.tenantId),
       jobs.map((j) => j.queue),
@@ -198,5 +204,24 @@ export function jobReleaseMany(workerId: string, ids: string[]): Statement {
       WHERE id = ANY($2::uuid[]) AND lease_owner = $1 AND status = 'running'
       RETURNING id`,
     values: [workerId, ids],
+  };
+}
+
+/** Progress of a running job, written only by the worker holding it. */
+export function jobProgress(workerId: string, id: string, progress: number): Statement {
+  return {
+    name: 'jobProgress',
+    text: `UPDATE jobs SET progress = $3, updated_at = now() WHERE id = $2 AND lease_owner = $1 AND status = 'running'`,
+    values: [workerId, id, progress],
+  };
+}
+
+/** Serialises the rescuer across all workers: run inside a transaction, with the rescue after it. */
+export const RESCUER_LOCK_KEY = 0x636f6e76; // "conv"
+export function maintenanceTryLock(key: number): Statement {
+  return {
+    name: 'maintenanceTryLock',
+    text: 'SELECT pg_try_advisory_xact_lock($1) AS locked',
+    values: [key],
   };
 }

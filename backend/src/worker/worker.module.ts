@@ -3,8 +3,9 @@ import { type AppConfig } from '../config/app-config';
 import { AppConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
 import { LoggingModule } from '../logging/logging.module';
+import { WorkerService } from './worker.service';
 
-/** The worker process: no HTTP. The claim loop arrives with the queue core. */
+/** The worker process: no HTTP; the claim loop, NOTIFY listener and rescuer. */
 @Module({})
 export class WorkerModule {
   static forRoot(config: AppConfig): DynamicModule {
@@ -15,6 +16,7 @@ export class WorkerModule {
         LoggingModule.forRoot('worker'),
         DatabaseModule.forRoot('conveyor-worker'),
       ],
+      providers: [WorkerService],
     };
   }
 }

@@ -1,0 +1,69 @@
+import { hostname } from 'node:os';
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type BeforeApplicationShutdown,
+} from '@nestjs/common';
+import { Pool } from 'pg';
+import { AppConfig } from '../config/app-config';
+import { JOB_HANDLERS } from '../handlers/handler-registry';
+import { JobQueue } from '../queue/job-queue';
+import { JobReadyListener } from '../queue/job-ready-listener';
+import { Rescuer } from './rescuer';
+import { WorkerRuntime } from './worker-runtime';
+
+/** Wires the runtime, the NOTIFY listener and the rescuer to one pg pool for this process. */
+@Injectable()
+export class WorkerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('Worker');
+  readonly workerId = `${hostname()}:${process.pid}`;
+  private readonly pool: Pool;
+  private readonly runtime: WorkerRuntime;
+  private readonly listener: JobReadyListener;
+  private readonly rescuer: Rescuer;
+
+  constructor(private readonly config: AppConfig) {
+    const url = config.DATABASE_URL!;
+    this.pool = new Pool({
+      connectionString: url,
+      max: Math.min(20, config.WORKER_CONCURRENCY + 4),
+      application_name: 'conveyor-worker',
+    });
+    this.pool.on('error', (error) => this.logger.warn(`idle pool client error: ${error.message}`));
+    const queue = new JobQueue(this.pool);
+    const backoff = { baseMs: config.BACKOFF_BASE_MS, maxMs: config.BACKOFF_MAX_MS };
+    this.runtime = new WorkerRuntime(
+      queue,
+      JOB_HANDLERS,
+      {
+        workerId: this.workerId,
+        concurrency: config.WORKER_CONCURRENCY,
+        leaseSeconds: config.LEASE_SECONDS,
+        pollIntervalMs: config.POLL_INTERVAL_MS,
+        backoff,
+      },
+      this.logger,
+    );
+    this.listener = new JobReadyListener(
+      url,
+      () => this.runtime.wake(),
+      (error) => this.logger.warn(`LISTEN connection: ${error.message}`),
+    );
+    this.rescuer = new Rescuer(queue, config.RESCUE_INTERVAL_MS, backoff, this.logger);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.listener.start();
+    this.runtime.start();
+    this.rescuer.start();
+    this.logger.log(`Worker ${this.workerId} running (concurrency ${this.config.WORKER_CONCURRENCY})`);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.runtime.stop(this.config.SHUTDOWN_GRACE_SECONDS * 1000);
+    await this.rescuer.stop();
+    await this.listener.stop();
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,162 @@
+import { Pool } from 'pg';
+import { JobQueue } from '../src/queue/job-queue';
+import { jobFactory } from './support/job-factory';
+import { builtScript, cleanEnv, type RunningProcess, startNode } from './support/processes';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+
+const WORKER = 'backend/src/main.worker.js';
+
+describe('worker processes running jobs from a real PostgreSQL', () => {
+  let db: TestDatabase;
+  let pool: Pool;
+  let queue: JobQueue;
+  let tenant: string;
+  const workers: RunningProcess[] = [];
+
+  const sql = async <T = Record<string, unknown>>(text: string, values: unknown[] = []): Promise<T[]> =>
+    (await pool.query(text, values)).rows as T[];
+
+  const startWorker = async (vars: Record<string, string> = {}): Promise<RunningProcess> => {
+    const worker = startNode(
+      builtScript(WORKER),
+      [],
+      cleanEnv({
+        DATABASE_URL: db.url,
+        LOG_LEVEL: 'info',
+        POLL_INTERVAL_MS: '200',
+        RESCUE_INTERVAL_MS: '300',
+        ...vars,
+      }),
+    );
+    workers.push(worker);
+    await worker.waitFor(/Worker ready/);
+    return worker;
+  };
+
+  const waitUntil = async (description: string, check: () => Promise<boolean>, timeoutMs = 60_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting until ${description}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+
+  const countByStatus = async (): Promise<Record<string, number>> =>
+    Object.fromEntries(
+      (
+        await sql<{ status: string; n: number }>(
+          'SELECT status, count(*)::int AS n FROM jobs GROUP BY status',
+        )
+      ).map((row) => [row.status, row.n]),
+    );
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    pool = new Pool({ connectionString: db.url, max: 4 });
+    queue = new JobQueue(pool);
+    [{ id: tenant }] = await sql<{ id: string }>(`INSERT INTO tenants (name) VALUES ('acme') RETURNING id`);
+  });
+  beforeEach(() => sql('TRUNCATE jobs, dead_letter_jobs'));
+  afterEach(async () => {
+    for (const worker of workers.splice(0)) {
+      if (worker.child.exitCode === null && worker.child.signalCode === null) {
+        worker.child.kill('SIGKILL');
+        await worker.exited;
+      }
+    }
+  });
+  afterAll(async () => {
+    await pool.end();
+    await db.drop();
+  });
+
+  it('4 worker processes complete 10,000 jobs, each exactly once', async () => {
+    for (let i = 0; i < 10; i++) {
+      await queue.insertMany(jobFactory.many(tenant, 1_000, { payload: { duration_ms: 0 } }));
+    }
+    await Promise.all(Array.from({ length: 4 }, () => startWorker({ WORKER_CONCURRENCY: '10' })));
+    await waitUntil('every job completed', async () => (await countByStatus()).completed === 10_000, 90_000);
+    const [summary] = await sql<{ error_lists: number; max_attempts: number; without_result: number }>(
+      `SELECT count(DISTINCT errors)::int AS error_lists, max(attempts)::int AS max_attempts,
+              count(*) FILTER (WHERE result IS NULL)::int AS without_result FROM jobs`,
+    );
+    expect(summary).toEqual({ error_lists: 1, max_attempts: 1, without_result: 0 });
+    expect(await countByStatus()).toEqual({ completed: 10_000 });
+  });
+
+  it('jobs of a SIGKILLed worker are rescued after their lease and completed; none lost', async () => {
+    const jobs = await queue.insertMany(jobFactory.many(tenant, 5, { payload: { duration_ms: 3_000 } }));
+    const doomed = await startWorker({ WORKER_CONCURRENCY: '5', LEASE_SECONDS: '2' });
+    await waitUntil('the doomed worker holds all five', async () => (await countByStatus()).running === 5);
+    doomed.child.kill('SIGKILL');
+    await doomed.exited;
+    await startWorker({ WORKER_CONCURRENCY: '5', LEASE_SECONDS: '2' });
+    await waitUntil('all five completed', async () => (await countByStatus()).completed === 5, 30_000);
+    const rows = await sql<{ attempts: number; errors: Array<{ error: string }> }>(
+      'SELECT attempts, errors FROM jobs WHERE id = ANY($1)',
+      [jobs.map((job) => job.id)],
+    );
+    for (const row of rows) {
+      expect(row.attempts).toBe(2);
+      expect(row.errors[0].error).toMatch(/lease expired/);
+    }
+  });
+
+  it('SIGTERM lets running jobs finish within the grace period, then exits 0', async () => {
+    await queue.insertMany(jobFactory.many(tenant, 3, { payload: { duration_ms: 1_500 } }));
+    const worker = await startWorker({ WORKER_CONCURRENCY: '3', SHUTDOWN_GRACE_SECONDS: '10' });
+    await waitUntil('three running', async () => (await countByStatus()).running === 3);
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toEqual({ code: 0, signal: null });
+    expect(await countByStatus()).toEqual({ completed: 3 });
+  });
+
+  it('SIGTERM past the grace period aborts jobs and releases them without spending an attempt', async () => {
+    await queue.insertMany(jobFactory.many(tenant, 2, { payload: { duration_ms: 60_000 } }));
+    const worker = await startWorker({ WORKER_CONCURRENCY: '2', SHUTDOWN_GRACE_SECONDS: '1' });
+    await waitUntil('two running', async () => (await countByStatus()).running === 2);
+    const stoppedAt = Date.now();
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toEqual({ code: 0, signal: null });
+    expect(Date.now() - stoppedAt).toBeLessThan(8_000);
+    expect(await sql('SELECT status, attempts, lease_owner FROM jobs')).toEqual([
+      { status: 'pending', attempts: 0, lease_owner: null },
+      { status: 'pending', attempts: 0, lease_owner: null },
+    ]);
+  });
+
+  it('retries with exponential backoff, then moves the job to the DLQ with every error', async () => {
+    const [{ id }] = await queue.insertMany([
+      jobFactory.build(tenant, { type: 'fail', maxAttempts: 3, payload: { reason: 'nope' } }),
+    ]);
+    await startWorker({ BACKOFF_BASE_MS: '200' });
+    await waitUntil('the job is dead', async () => (await countByStatus()).dead === 1, 20_000);
+    const [dlq] = await sql<{ errors: Array<{ attempt: number; error: string; at: string }> }>(
+      'SELECT errors FROM dead_letter_jobs WHERE job_id = $1',
+      [id],
+    );
+    expect(dlq.errors.map((e) => [e.attempt, e.error])).toEqual([
+      [1, 'nope'],
+      [2, 'nope'],
+      [3, 'nope'],
+    ]);
+    const at = dlq.errors.map((e) => new Date(e.at).getTime());
+    // Nominal delays 200·2^1 = 400 ms and 200·2^2 = 800 ms; equal jitter keeps at least half.
+    expect(at[1] - at[0]).toBeGreaterThanOrEqual(200);
+    expect(at[2] - at[1]).toBeGreaterThanOrEqual(400);
+  });
+
+  it('does not run a delayed job early, and runs it once due', async () => {
+    const delayMs = 1_500;
+    const [{ id }] = await queue.insertMany([
+      jobFactory.build(tenant, { runAt: new Date(Date.now() + delayMs), payload: { duration_ms: 0 } }),
+    ]);
+    await startWorker();
+    await waitUntil('the delayed job completed', async () => (await countByStatus()).completed === 1, 10_000);
+    const [row] = await sql<{ started_at: Date; run_at: Date }>(
+      'SELECT started_at, run_at FROM jobs WHERE id = $1',
+      [id],
+    );
+    expect(row.started_at.getTime()).toBeGreaterThanOrEqual(row.run_at.getTime());
+  });
+});
