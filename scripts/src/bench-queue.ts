@@ -1,0 +1,124 @@
+import 'reflect-metadata';
+import { fork } from 'node:child_process';
+import path from 'node:path';
+import { Client, Pool } from 'pg';
+import { loadConfigOrExit } from '../../backend/src/common/process-lifecycle';
+import { migrateUp } from '../../backend/src/database/migrator';
+import { openDatabaseTarget } from '../../backend/src/launcher/database-target';
+import { JobQueue } from '../../backend/src/queue/job-queue';
+import { type NewJob } from '../../backend/src/queue/queue.sql';
+
+const DRAIN_JOBS = 20_000;
+const CONCURRENCY = 10;
+const PICKUP_SAMPLES = 200;
+const WORKER = path.resolve(__dirname, '../../backend/src/main.worker.js');
+const BENCH_DB = 'conveyor_bench';
+
+const noop = (tenantId: string): NewJob => ({
+  tenantId,
+  queue: 'default',
+  type: 'default',
+  payload: { duration_ms: 0 },
+  priority: 0,
+  runAt: null,
+  maxAttempts: 4,
+  idempotencyKey: null,
+  traceId: null,
+});
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function waitFor(check: () => Promise<boolean>, intervalMs: number): Promise<void> {
+  while (!(await check())) await new Promise((resolve) => setTimeout(resolve, intervalMs));
+}
+
+/**
+ * `npm run bench:queue`: one worker process at concurrency 10 drains 20,000 no-op jobs, then
+ * the pickup latency of an idle worker (insert commit → claim, both on the database clock).
+ */
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const target = await openDatabaseTarget(config, (m) => console.error(m));
+  const admin = new Client({ connectionString: target.url });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${BENCH_DB}`);
+  const url = new URL(target.url);
+  url.pathname = `/${BENCH_DB}`;
+  const benchUrl = url.toString();
+  await migrateUp(benchUrl);
+  const pool = new Pool({ connectionString: benchUrl, max: 4 });
+  const queue = new JobQueue(pool);
+  const [{ id: tenant }] = (await pool.query(`INSERT INTO tenants (name) VALUES ('bench') RETURNING id`))
+    .rows;
+  const count = async (status: string) =>
+    Number((await pool.query('SELECT count(*) AS n FROM jobs WHERE status = $1', [status])).rows[0].n);
+
+  for (let i = 0; i < DRAIN_JOBS; i += 1_000)
+    await queue.insertMany(Array.from({ length: 1_000 }, () => noop(tenant)));
+
+  const worker = fork(WORKER, [], {
+    env: {
+      ...process.env,
+      DATABASE_URL: benchUrl,
+      WORKER_CONCURRENCY: String(CONCURRENCY),
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  await waitFor(async () => (await count('running')) > 0 || (await count('completed')) > 0, 5);
+  const drainStart = Date.now();
+  await waitFor(async () => (await count('completed')) === DRAIN_JOBS, 20);
+  const drainSeconds = (Date.now() - drainStart) / 1000;
+
+  const latencies: number[] = [];
+  for (let i = 0; i < PICKUP_SAMPLES; i++) {
+    const [{ id }] = await queue.insertMany([noop(tenant)]);
+    await waitFor(
+      async () =>
+        (await pool.query(`SELECT status FROM jobs WHERE id = $1`, [id])).rows[0].status === 'completed',
+      1,
+    );
+    const { rows } = await pool.query(
+      `SELECT extract(epoch FROM (started_at - created_at)) * 1000 AS ms FROM jobs WHERE id = $1`,
+      [id],
+    );
+    latencies.push(Number(rows[0].ms));
+    await new Promise((resolve) => setTimeout(resolve, 20)); // let the worker go idle again
+  }
+  latencies.sort((a, b) => a - b);
+
+  console.log(
+    JSON.stringify(
+      {
+        drain: {
+          jobs: DRAIN_JOBS,
+          concurrency: CONCURRENCY,
+          seconds: drainSeconds,
+          jobs_per_second: Math.round(DRAIN_JOBS / drainSeconds),
+        },
+        pickup_ms: {
+          samples: PICKUP_SAMPLES,
+          p50: +percentile(latencies, 50).toFixed(2),
+          p95: +percentile(latencies, 95).toFixed(2),
+          p99: +percentile(latencies, 99).toFixed(2),
+        },
+      },
+      null,
+      2,
+    ),
+  );
+  worker.kill('SIGTERM');
+  await new Promise((resolve) => worker.once('exit', resolve));
+  await pool.end();
+  await admin.query(`DROP DATABASE ${BENCH_DB} WITH (FORCE)`);
+  await admin.end();
+  await target.release();
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
