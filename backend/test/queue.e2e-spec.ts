@@ -20,7 +20,7 @@ describe('the queue statements on a real PostgreSQL', () => {
     queue = new JobQueue(pool);
     [{ id: tenant }] = await sql<{ id: string }>(`INSERT INTO tenants (name) VALUES ('acme') RETURNING id`);
   });
-  beforeEach(() => sql('TRUNCATE jobs, dead_letter_jobs'));
+  beforeEach(() => sql(`TRUNCATE jobs, dead_letter_jobs; DELETE FROM tenants WHERE name <> 'acme'`));
   afterAll(async () => {
     await pool.end();
     await db.drop();
@@ -130,6 +130,29 @@ describe('the queue statements on a real PostgreSQL', () => {
     expect(await queue.releaseMany('w1', [id])).toEqual([id]);
     const [again] = await queue.claim('w2', 1, LEASE_SECONDS);
     expect(again).toMatchObject({ id, attempts: 1 });
+  });
+
+  it("cancels a pending job at once, refuses a finished one, and hides other tenants' jobs", async () => {
+    const inserted = await queue.insertMany(jobFactory.many(tenant, 2));
+    const [claimed] = await queue.claim('w1', 1, LEASE_SECONDS);
+    await queue.completeMany('w1', [{ id: claimed.id, result: null }]);
+    const pending = inserted.find((job) => job.id !== claimed.id)!;
+    expect(await queue.cancel(tenant, pending.id)).toEqual({ previousStatus: 'pending', cancelled: true });
+    expect(await queue.cancel(tenant, claimed.id)).toEqual({ previousStatus: 'completed', cancelled: false });
+    const [{ id: other }] = await sql<{ id: string }>(
+      `INSERT INTO tenants (name) VALUES ('other') RETURNING id`,
+    );
+    const [theirs] = await queue.insertMany([jobFactory.build(other)]);
+    expect(await queue.cancel(tenant, theirs.id)).toBeNull();
+    expect(await queue.claim('w1', 10, LEASE_SECONDS)).toEqual([expect.objectContaining({ id: theirs.id })]);
+  });
+
+  it('cancels a running job so that its worker can no longer complete it', async () => {
+    const [{ id }] = await queue.insertMany([jobFactory.build(tenant)]);
+    await queue.claim('w1', 1, LEASE_SECONDS);
+    expect(await queue.cancel(tenant, id)).toEqual({ previousStatus: 'running', cancelled: true });
+    expect(await queue.completeMany('w1', [{ id, result: 1 }])).toEqual([]);
+    expect(await sql('SELECT status FROM jobs WHERE id = $1', [id])).toEqual([{ status: 'cancelled' }]);
   });
 
   it('claims through the partial claim index with a deep backlog', async () => {

@@ -146,6 +146,21 @@ describe('worker processes running jobs from a real PostgreSQL', () => {
     expect(at[2] - at[1]).toBeGreaterThanOrEqual(400);
   });
 
+  it('cancelling a running job aborts it on the worker holding it, which moves on', async () => {
+    const [long] = await queue.insertMany([jobFactory.build(tenant, { payload: { duration_ms: 60_000 } })]);
+    await startWorker({ WORKER_CONCURRENCY: '1' });
+    await waitUntil('the long job runs', async () => (await countByStatus()).running === 1);
+    const [next] = await queue.insertMany([jobFactory.build(tenant, { payload: { duration_ms: 0 } })]);
+    expect(await queue.cancel(tenant, long.id)).toEqual({ previousStatus: 'running', cancelled: true });
+    // With one slot, the next job can only run once the cancelled handler has let go of it.
+    await waitUntil('the next job completed', async () => (await countByStatus()).completed === 1, 10_000);
+    const rows = await sql<{ id: string; status: string }>('SELECT id, status FROM jobs ORDER BY created_at');
+    expect(Object.fromEntries(rows.map((r) => [r.id, r.status]))).toEqual({
+      [long.id]: 'cancelled',
+      [next.id]: 'completed',
+    });
+  });
+
   it('does not run a delayed job early, and runs it once due', async () => {
     const delayMs = 1_500;
     const [{ id }] = await queue.insertMany([

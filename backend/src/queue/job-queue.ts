@@ -1,6 +1,7 @@
 import { type Pool } from 'pg';
 import { type JobState } from './job-states';
 import {
+  jobCancel,
   jobClaim,
   jobCompleteMany,
   jobFailMany,
@@ -96,6 +97,15 @@ export class JobQueue {
     } finally {
       client.release();
     }
+  }
+
+  /** null: no such job for this tenant. */
+  async cancel(
+    tenantId: string,
+    id: string,
+  ): Promise<{ previousStatus: JobState; cancelled: boolean } | null> {
+    const [row] = await this.run<{ previous_status: JobState; cancelled: boolean }>(jobCancel(tenantId, id));
+    return row ? { previousStatus: row.previous_status, cancelled: row.cancelled } : null;
   }
 
   async releaseMany(workerId: string, ids: string[]): Promise<string[]> {

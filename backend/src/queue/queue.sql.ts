@@ -18,6 +18,9 @@ export interface Statement {
  */
 export const JOB_READY_CHANNEL = 'conveyor_job_ready';
 
+/** Tells the worker holding a running job that it was cancelled; the payload is the job id. */
+export const JOB_CANCEL_CHANNEL = 'conveyor_job_cancel';
+
 const JOB_COLUMNS = `id, tenant_id, queue, type, payload, status, priority, run_at, attempts, max_attempts,
   trace_id, created_at`;
 
@@ -223,5 +226,32 @@ export function maintenanceTryLock(key: number): Statement {
     name: 'maintenanceTryLock',
     text: 'SELECT pg_try_advisory_xact_lock($1) AS locked',
     values: [key],
+  };
+}
+
+/**
+ * Cancels a tenant's job that has not finished. A running job is marked cancelled at once and
+ * its lease cleared, so nothing its worker writes later can land; the NOTIFY makes that worker
+ * abort the handler (its next heartbeat would notice too). Returns no row for another tenant's job.
+ */
+export function jobCancel(tenantId: string, id: string): Statement {
+  return {
+    name: 'jobCancel',
+    text: `
+      WITH target AS (
+        SELECT id, status FROM jobs WHERE id = $2 AND tenant_id = $1 FOR UPDATE
+      ),
+      updated AS (
+        UPDATE jobs j
+        SET status = 'cancelled', finished_at = now(), lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+        FROM target
+        WHERE j.id = target.id AND target.status IN ('pending', 'failed', 'running')
+        RETURNING j.id
+      )
+      SELECT target.status AS previous_status,
+             EXISTS (SELECT 1 FROM updated) AS cancelled,
+             CASE WHEN target.status = 'running' THEN pg_notify('${JOB_CANCEL_CHANNEL}', target.id::text) END AS notified
+      FROM target`,
+    values: [tenantId, id],
   };
 }

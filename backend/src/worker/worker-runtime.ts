@@ -26,6 +26,11 @@ class ShutdownAbort extends Error {
   override name = 'ShutdownAbort';
 }
 
+/** The job is no longer ours (cancelled, or its lease was rescued): write nothing for it. */
+class JobTakenAbort extends Error {
+  override name = 'JobTakenAbort';
+}
+
 interface RunningJob {
   controller: AbortController;
   done: Promise<void>;
@@ -65,6 +70,11 @@ export class WorkerRuntime {
   wake(): void {
     this.woken = true;
     this.wakeUp?.();
+  }
+
+  /** A cancelled job this process runs: abort its handler (the row is already `cancelled`). */
+  cancel(jobId: string): void {
+    this.running.get(jobId)?.controller.abort(new JobTakenAbort('job cancelled'));
   }
 
   start(): void {
@@ -156,6 +166,10 @@ export class WorkerRuntime {
         await this.writer.push({ kind: 'release', id: job.id });
         return;
       }
+      if (signal.reason instanceof JobTakenAbort) {
+        this.logger.log(`job ${job.id} stopped: ${signal.reason.message}`);
+        return;
+      }
       const message = error instanceof Error ? error.message : String(error);
       await this.writer.push({
         kind: 'fail',
@@ -195,7 +209,7 @@ export class WorkerRuntime {
       const held = new Set(await this.queue.heartbeat(this.options.workerId, ids, this.options.leaseSeconds));
       for (const id of ids) {
         // The rescuer took it (we were too slow): stop working on a job someone else may run.
-        if (!held.has(id)) this.running.get(id)?.controller.abort(new Error('lease lost'));
+        if (!held.has(id)) this.running.get(id)?.controller.abort(new JobTakenAbort('lease lost'));
       }
     } catch (error) {
       this.logger.warn(`heartbeat failed: ${(error as Error).message}`);

@@ -9,7 +9,7 @@ import { Pool } from 'pg';
 import { AppConfig } from '../config/app-config';
 import { JOB_HANDLERS } from '../handlers/handler-registry';
 import { JobQueue } from '../queue/job-queue';
-import { JobReadyListener } from '../queue/job-ready-listener';
+import { QueueNotificationListener } from '../queue/queue-notification-listener';
 import { Rescuer } from './rescuer';
 import { WorkerRuntime } from './worker-runtime';
 
@@ -20,7 +20,7 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
   readonly workerId = `${hostname()}:${process.pid}`;
   private readonly pool: Pool;
   private readonly runtime: WorkerRuntime;
-  private readonly listener: JobReadyListener;
+  private readonly listener: QueueNotificationListener;
   private readonly rescuer: Rescuer;
 
   constructor(private readonly config: AppConfig) {
@@ -45,9 +45,9 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
       },
       this.logger,
     );
-    this.listener = new JobReadyListener(
+    this.listener = new QueueNotificationListener(
       url,
-      () => this.runtime.wake(),
+      { onJobReady: () => this.runtime.wake(), onJobCancelled: (id) => this.runtime.cancel(id) },
       (error) => this.logger.warn(`LISTEN connection: ${error.message}`),
     );
     this.rescuer = new Rescuer(queue, config.RESCUE_INTERVAL_MS, backoff, this.logger);

@@ -1,20 +1,25 @@
 import { Client } from 'pg';
-import { JOB_READY_CHANNEL } from './queue.sql';
+import { JOB_CANCEL_CHANNEL, JOB_READY_CHANNEL } from './queue.sql';
 
 const MAX_RECONNECT_DELAY_MS = 5_000;
 
+export interface QueueNotificationHandlers {
+  /** New work may be ready; also called after every (re)connect, since notifications sent meanwhile are lost. */
+  onJobReady(): void;
+  onJobCancelled(jobId: string): void;
+}
+
 /**
  * One dedicated LISTEN connection (never from the pool: a pooled client would be handed back
- * and its LISTEN lost). Reconnects with backoff; after a reconnect it calls onReady once, since
- * notifications sent while it was away are gone.
+ * and its LISTEN lost), reconnecting with backoff when it drops.
  */
-export class JobReadyListener {
+export class QueueNotificationListener {
   private client?: Client;
   private closed = false;
 
   constructor(
     private readonly url: string,
-    private readonly onReady: () => void,
+    private readonly handlers: QueueNotificationHandlers,
     private readonly onError: (error: Error) => void,
   ) {}
 
@@ -23,15 +28,18 @@ export class JobReadyListener {
     while (!this.closed) {
       try {
         const client = new Client({ connectionString: this.url, application_name: 'conveyor-listen' });
-        client.on('notification', () => this.onReady());
+        client.on('notification', ({ channel, payload }) => {
+          if (channel === JOB_CANCEL_CHANNEL && payload) this.handlers.onJobCancelled(payload);
+          else this.handlers.onJobReady();
+        });
         client.on('error', (error) => this.onError(error));
         client.on('end', () => {
           if (!this.closed) void this.start();
         });
         await client.connect();
-        await client.query(`LISTEN ${JOB_READY_CHANNEL}`);
+        await client.query(`LISTEN ${JOB_READY_CHANNEL}; LISTEN ${JOB_CANCEL_CHANNEL}`);
         this.client = client;
-        this.onReady();
+        this.handlers.onJobReady();
         return;
       } catch (error) {
         this.onError(error as Error);
