@@ -1,7 +1,7 @@
 import { Pool } from 'pg';
 import { JobQueue } from '../src/queue/job-queue';
 import { jobFactory } from './support/job-factory';
-import { builtScript, cleanEnv, type RunningProcess, startNode } from './support/processes';
+import { builtScript, cleanEnv, type RunningProcess, startNode, waitUntil } from './support/processes';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 const WORKER = 'backend/src/main.worker.js';
@@ -31,14 +31,6 @@ describe('worker processes running jobs from a real PostgreSQL', () => {
     workers.push(worker);
     await worker.waitFor(/Worker ready/);
     return worker;
-  };
-
-  const waitUntil = async (description: string, check: () => Promise<boolean>, timeoutMs = 60_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting until ${description}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
   };
 
   const countByStatus = async (): Promise<Record<string, number>> =>

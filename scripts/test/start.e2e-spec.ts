@@ -11,6 +11,7 @@ import {
   runNode,
   type RunningProcess,
   startNode,
+  waitUntil,
 } from '../../backend/test/support/processes';
 
 const START = 'scripts/src/start.js';
@@ -19,14 +20,6 @@ const CREATE_USER = 'scripts/src/create-user.js';
 function postmasterPid(dataDir: string): number | undefined {
   const file = path.join(dataDir, 'pg', 'postmaster.pid');
   return existsSync(file) ? Number(readFileSync(file, 'utf8').split('\n')[0]) : undefined;
-}
-
-async function waitUntil(check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 describe('npm start (the all-in-one launcher) on the embedded PostgreSQL', () => {
@@ -50,7 +43,7 @@ describe('npm start (the all-in-one launcher) on the embedded PostgreSQL', () =>
     const pgPid = dataDir ? postmasterPid(dataDir) : undefined;
     if (pgPid && isAlive(pgPid)) {
       process.kill(pgPid, 'SIGINT');
-      await waitUntil(() => !isAlive(pgPid));
+      await waitUntil('the test PostgreSQL stopped', () => !isAlive(pgPid));
     }
   });
 
@@ -89,7 +82,10 @@ describe('npm start (the all-in-one launcher) on the embedded PostgreSQL', () =>
 
     launcher.child.kill('SIGTERM');
     expect(await launcher.exited).toEqual({ code: 0, signal: null });
-    await waitUntil(() => workerPids.every((pid) => !isAlive(pid)) && !isAlive(pgPid!));
+    await waitUntil(
+      'workers and PostgreSQL are gone',
+      () => workerPids.every((pid) => !isAlive(pid)) && !isAlive(pgPid!),
+    );
   });
 
   it('reuses the data on a second start and says a key already exists', async () => {

@@ -99,3 +99,16 @@ export async function waitForStatus(url: string, status = 200, timeoutMs = 15_00
   }
   throw new Error(`${url} did not answer ${status} within ${timeoutMs} ms; last: ${last}`);
 }
+
+/** Polls `check` every 100 ms until it holds; fails naming what it waited for. */
+export async function waitUntil(
+  description: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${description}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
