@@ -153,6 +153,30 @@ describe('worker processes running jobs from a real PostgreSQL', () => {
     });
   });
 
+  it("round-robins across tenants: a small tenant's jobs finish long before a big tenant's backlog drains", async () => {
+    const [{ id: small }] = await sql<{ id: string }>(
+      `INSERT INTO tenants (name) VALUES ('small-' || gen_random_uuid()) RETURNING id`,
+    );
+    for (let i = 0; i < 5; i++) {
+      await queue.insertMany(jobFactory.many(tenant, 1_000, { payload: { duration_ms: 5 } }));
+    }
+    await queue.insertMany(jobFactory.many(small, 50, { payload: { duration_ms: 5 } }));
+    await startWorker({ WORKER_CONCURRENCY: '10' });
+    await waitUntil(
+      "the small tenant's jobs are all done",
+      async () =>
+        (await sql(`SELECT 1 FROM jobs WHERE tenant_id = $1 AND status <> 'completed'`, [small])).length ===
+        0,
+      30_000,
+    );
+    const [{ n }] = await sql<{ n: number }>(
+      `SELECT count(*)::int AS n FROM jobs WHERE tenant_id = $1 AND status = 'completed'`,
+      [tenant],
+    );
+    // Strict alternation would have run ~50 of the big tenant's; FIFO would have run all 5,000.
+    expect(n).toBeLessThan(500);
+  });
+
   it('does not run a delayed job early, and runs it once due', async () => {
     const delayMs = 1_500;
     const [{ id }] = await queue.insertMany([

@@ -47,8 +47,11 @@ export class JobQueue {
     return jobs.length === 0 ? Promise.resolve([]) : this.run(jobInsertMany(jobs));
   }
 
+  private claims = 0;
+
   claim(workerId: string, limit: number, leaseSeconds: number): Promise<ClaimedJob[]> {
-    return limit <= 0 ? Promise.resolve([]) : this.run(jobClaim(workerId, limit, leaseSeconds));
+    if (limit <= 0) return Promise.resolve([]);
+    return this.run(jobClaim(workerId, limit, leaseSeconds, `${workerId}:${this.claims++}`));
   }
 
   async heartbeat(workerId: string, ids: string[], leaseSeconds: number): Promise<string[]> {

@@ -63,20 +63,53 @@ export function jobInsertMany(jobs: NewJob[]): Statement {
 }
 
 /**
- * Claims up to `limit` ready jobs in one round trip. SKIP LOCKED lets concurrent workers take
- * disjoint rows without waiting on each other; the CTE's ORDER BY matches jobs_claim_idx so
- * the scan stops after `limit` rows however deep the backlog.
+ * Claims up to `limit` ready jobs in one round trip, fairly across tenants.
+ *
+ * 1. ready_tenants: the distinct tenants with pending work, by a skip scan of jobs_ready_idx
+ *    (one index descent per tenant, not a scan of the backlog; the ORDER BY spells out the
+ *    whole index key so the planner cannot pick an index that also holds finished jobs).
+ * 2. Per tenant, its own top ceil(limit / tenants) jobs by (priority, run_at, id), locked FOR
+ *    UPDATE SKIP LOCKED so concurrent workers take disjoint rows without waiting on each other.
+ *    Measured with 100 tenants and limit 10: locking `limit` rows per tenant cost 6.5 ms a
+ *    claim (1,000 row locks to keep 10); one per tenant is the plan in jobClaim.plan.txt.
+ * 3. Round robin: every tenant's first job, then every tenant's second, ..., with the tenants in
+ *    an order that `rotation` (a fresh value per claim) shuffles, so no tenant is always first.
+ *    Rows locked in step 2 but not picked are unlocked when the statement ends.
+ *
+ * No shared row is written on this path (DESIGN.md measured that shape at ~11,900 jobs/s with
+ * 100 tenants, against ~13,000 for a global order that starves small tenants completely).
  */
-export function jobClaim(workerId: string, limit: number, leaseSeconds: number): Statement {
+export function jobClaim(workerId: string, limit: number, leaseSeconds: number, rotation: string): Statement {
   return {
     name: 'jobClaim',
     text: `
-      WITH ready AS (
-        SELECT id FROM jobs
-        WHERE status IN ('pending', 'failed') AND run_at <= now()
-        ORDER BY priority, run_at, id
-        LIMIT $2
-        FOR UPDATE SKIP LOCKED
+      WITH RECURSIVE ready_tenants AS (
+        (SELECT tenant_id FROM jobs WHERE status IN ('pending', 'failed')
+         ORDER BY tenant_id, priority, run_at, id LIMIT 1)
+        UNION ALL
+        SELECT (SELECT j.tenant_id FROM jobs j
+                WHERE j.status IN ('pending', 'failed') AND j.tenant_id > r.tenant_id
+                ORDER BY j.tenant_id, j.priority, j.run_at, j.id LIMIT 1)
+        FROM ready_tenants r
+        WHERE r.tenant_id IS NOT NULL
+      ),
+      candidates AS (
+        SELECT c.id, c.rank, md5(t.tenant_id::text || $4) AS turn
+        FROM ready_tenants t
+        CROSS JOIN LATERAL (
+          SELECT j.id, row_number() OVER () AS rank
+          FROM (
+            SELECT id FROM jobs
+            WHERE tenant_id = t.tenant_id AND status IN ('pending', 'failed') AND run_at <= now()
+            ORDER BY priority, run_at, id
+            LIMIT ceil($2::float8 / (SELECT count(*) FROM ready_tenants WHERE tenant_id IS NOT NULL))::int
+            FOR UPDATE SKIP LOCKED
+          ) j
+        ) c
+        WHERE t.tenant_id IS NOT NULL
+      ),
+      picked AS (
+        SELECT id FROM candidates ORDER BY rank, turn LIMIT $2
       )
       UPDATE jobs j
       SET status = 'running',
@@ -85,11 +118,11 @@ export function jobClaim(workerId: string, limit: number, leaseSeconds: number):
           lease_expires_at = now() + make_interval(secs => $3),
           started_at = now(),
           updated_at = now()
-      FROM ready
-      WHERE j.id = ready.id
+      FROM picked
+      WHERE j.id = picked.id
       RETURNING j.id, j.tenant_id, j.queue, j.type, j.payload, j.attempts, j.max_attempts, j.trace_id,
                 j.lease_expires_at`,
-    values: [workerId, limit, leaseSeconds],
+    values: [workerId, limit, leaseSeconds, rotation],
   };
 }
 
