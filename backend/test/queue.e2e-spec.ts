@@ -1,5 +1,7 @@
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
 import { JobQueue } from '../src/queue/job-queue';
+import { JOB_EVENTS_CHANNEL, type JobEventKind, type JobEventNotification } from '../src/queue/queue.sql';
+import { waitUntil } from './support/processes';
 import { jobFactory } from './support/job-factory';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
@@ -153,6 +155,75 @@ describe('the queue statements on a real PostgreSQL', () => {
     expect(await queue.cancel(tenant, id)).toEqual({ previousStatus: 'running', cancelled: true });
     expect(await queue.completeMany('w1', [{ id, result: 1 }])).toEqual([]);
     expect(await sql('SELECT status FROM jobs WHERE id = $1', [id])).toEqual([{ status: 'cancelled' }]);
+  });
+
+  describe('state-change events', () => {
+    let listener: Client;
+    let received: Array<{ bytes: number; event: JobEventNotification }>;
+
+    beforeEach(async () => {
+      received = [];
+      listener = new Client({ connectionString: db.url });
+      await listener.connect();
+      listener.on('notification', ({ payload }) =>
+        received.push({ bytes: Buffer.byteLength(payload!), event: JSON.parse(payload!) }),
+      );
+      await listener.query(`LISTEN ${JOB_EVENTS_CHANNEL}`);
+    });
+    afterEach(() => listener.end());
+
+    const eventsOf = async (kind: JobEventKind, expectedRows: number) => {
+      const rows = () => received.filter((r) => r.event.kind === kind).flatMap((r) => r.event.jobs);
+      await waitUntil(`${expectedRows} ${kind} events`, () => rows().length >= expectedRows, 5_000);
+      return rows();
+    };
+
+    it('publishes every change in batches that stay under the 8,000-byte NOTIFY limit', async () => {
+      const long = 'q'.repeat(200);
+      const inserted = await queue.insertMany(jobFactory.many(tenant, 60, { queue: long, type: long }));
+      const submitted = await eventsOf('submitted', 60);
+      expect(submitted.map((row) => row[0]).sort()).toEqual(inserted.map((job) => job.id).sort());
+      expect(submitted[0]).toEqual([
+        expect.any(String),
+        tenant,
+        'q'.repeat(64),
+        'q'.repeat(64),
+        'pending',
+        0,
+        0,
+      ]);
+
+      const claimed = await queue.claim('w1', 60, LEASE_SECONDS);
+      expect((await eventsOf('started', 60)).every((row) => row[4] === 'running' && row[5] === 1)).toBe(true);
+
+      await queue.completeMany(
+        'w1',
+        claimed.slice(0, 30).map((job) => ({ id: job.id, result: null })),
+      );
+      await queue.failMany(
+        'w1',
+        claimed.slice(30, 59).map((job) => ({ id: job.id, error: 'x', retryDelayMs: 1000 })),
+      );
+      expect(await queue.cancel(tenant, claimed[59].id)).toMatchObject({ cancelled: true });
+      expect((await eventsOf('completed', 30)).every((row) => row[4] === 'completed' && row[6] === 100)).toBe(
+        true,
+      );
+      expect((await eventsOf('failed', 29)).every((row) => row[4] === 'failed')).toBe(true);
+      expect(await eventsOf('cancelled', 1)).toEqual([
+        [claimed[59].id, tenant, expect.any(String), expect.any(String), 'cancelled', 1, 0],
+      ]);
+
+      expect(Math.max(...received.map((r) => r.bytes))).toBeLessThan(8_000);
+      // 60 submitted, 60 started, 30 completed: 3 + 3 + 2 notifications, not one per job.
+      expect(received.filter((r) => r.event.kind === 'started')).toHaveLength(3);
+    });
+
+    it('sends nothing when nothing changed', async () => {
+      await queue.completeMany('nobody', [{ id: '00000000-0000-0000-0000-000000000000', result: null }]);
+      await queue.claim('w1', 10, LEASE_SECONDS);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(received).toEqual([]);
+    });
   });
 
   it('claims through the partial claim index with a deep backlog', async () => {

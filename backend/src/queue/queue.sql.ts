@@ -21,6 +21,43 @@ export const JOB_READY_CHANNEL = 'conveyor_job_ready';
 /** Tells the worker holding a running job that it was cancelled; the payload is the job id. */
 export const JOB_CANCEL_CHANNEL = 'conveyor_job_cancel';
 
+/** Every job state change, published in the transaction that makes it (see jobEvents). */
+export const JOB_EVENTS_CHANNEL = 'conveyor_job_events';
+
+export type JobEventKind =
+  'submitted' | 'started' | 'completed' | 'failed' | 'released' | 'cancelled' | 'progress';
+
+/** One notification's rows: [id, tenant_id, queue, type, status, attempts, progress]. */
+export type JobEventRow = [string, string, string, string, string, number, number];
+
+export interface JobEventNotification {
+  kind: JobEventKind;
+  jobs: JobEventRow[];
+}
+
+/**
+ * NOTIFY payloads must stay under 8,000 bytes: 25 rows of at most ~230 bytes each (queue and
+ * type are cut to 64 characters here) keeps a notification under ~6 KB in the worst case.
+ */
+const EVENT_ROWS_PER_NOTIFICATION = 25;
+
+/**
+ * A CTE named `events` that publishes the rows of `source` (a data-modifying CTE returning
+ * id, tenant_id, queue, type, status, attempts, progress) on JOB_EVENTS_CHANNEL, one
+ * notification per 25 rows. It runs only when the statement's final SELECT reads EVENTS_SENT,
+ * and only when rows changed; the notifications are delivered exactly when the change commits.
+ */
+function jobEvents(kind: JobEventKind, source: string): string {
+  return `events AS (
+        SELECT pg_notify('${JOB_EVENTS_CHANNEL}', json_build_object('kind', '${kind}', 'jobs',
+                 json_agg(json_build_array(id, tenant_id, left(queue, 64), left(type, 64), status, attempts, progress)))::text)
+        FROM (SELECT *, (row_number() OVER () - 1) / ${EVENT_ROWS_PER_NOTIFICATION} AS chunk FROM ${source}) AS changed_rows
+        GROUP BY chunk
+      )`;
+}
+const EVENTS_SENT = '(SELECT count(*) FROM events) AS notifications';
+const EVENT_COLUMNS = 'id, tenant_id, queue, type, status, attempts, progress';
+
 const JOB_COLUMNS = `id, tenant_id, queue, type, payload, status, priority, run_at, attempts, max_attempts,
   trace_id, created_at`;
 
@@ -41,13 +78,17 @@ export function jobInsertMany(jobs: NewJob[]): Statement {
   return {
     name: 'jobInsertMany',
     text: `
-      INSERT INTO jobs (tenant_id, queue, type, payload, priority, run_at, max_attempts, idempotency_key, trace_id)
-      SELECT tenant_id, queue, type, payload, priority, coalesce(run_at, now()), max_attempts, idempotency_key, trace_id
-      FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::int[], $6::timestamptz[], $7::int[],
-                  $8::text[], $9::text[])
-        AS input(tenant_id, queue, type, payload, priority, run_at, max_attempts, idempotency_key, trace_id)
-      ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-      RETURNING ${JOB_COLUMNS}, pg_notify('${JOB_READY_CHANNEL}', '')`,
+      WITH inserted AS (
+        INSERT INTO jobs (tenant_id, queue, type, payload, priority, run_at, max_attempts, idempotency_key, trace_id)
+        SELECT tenant_id, queue, type, payload, priority, coalesce(run_at, now()), max_attempts, idempotency_key, trace_id
+        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::int[], $6::timestamptz[], $7::int[],
+                    $8::text[], $9::text[])
+          AS input(tenant_id, queue, type, payload, priority, run_at, max_attempts, idempotency_key, trace_id)
+        ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+        RETURNING ${JOB_COLUMNS}, progress, pg_notify('${JOB_READY_CHANNEL}', '')
+      ),
+      ${jobEvents('submitted', 'inserted')}
+      SELECT ${JOB_COLUMNS}, ${EVENTS_SENT} FROM inserted`,
     values: [
       jobs.map((j) => j.tenantId),
       jobs.map((j) => j.queue),
@@ -110,18 +151,23 @@ export function jobClaim(workerId: string, limit: number, leaseSeconds: number, 
       ),
       picked AS (
         SELECT id FROM candidates ORDER BY rank, turn LIMIT $2
-      )
-      UPDATE jobs j
-      SET status = 'running',
-          attempts = j.attempts + 1,
-          lease_owner = $1,
-          lease_expires_at = now() + make_interval(secs => $3),
-          started_at = now(),
-          updated_at = now()
-      FROM picked
-      WHERE j.id = picked.id
-      RETURNING j.id, j.tenant_id, j.queue, j.type, j.payload, j.attempts, j.max_attempts, j.trace_id,
-                j.lease_expires_at`,
+      ),
+      claimed AS (
+        UPDATE jobs j
+        SET status = 'running',
+            attempts = j.attempts + 1,
+            lease_owner = $1,
+            lease_expires_at = now() + make_interval(secs => $3),
+            started_at = now(),
+            updated_at = now()
+        FROM picked
+        WHERE j.id = picked.id
+        RETURNING j.id, j.tenant_id, j.queue, j.type, j.payload, j.status, j.attempts, j.max_attempts, j.progress,
+                  j.trace_id, j.lease_expires_at
+      ),
+      ${jobEvents('started', 'claimed')}
+      SELECT id, tenant_id, queue, type, payload, attempts, max_attempts, trace_id, lease_expires_at, ${EVENTS_SENT}
+      FROM claimed`,
     values: [workerId, limit, leaseSeconds, rotation],
   };
 }
@@ -145,12 +191,18 @@ export function jobCompleteMany(
   return {
     name: 'jobCompleteMany',
     text: `
-      UPDATE jobs j
-      SET status = 'completed', result = input.result, progress = 100, finished_at = now(),
-          lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-      FROM unnest($2::uuid[], $3::jsonb[]) AS input(id, result)
-      WHERE j.id = input.id AND j.lease_owner = $1 AND j.status = 'running'
-      RETURNING j.id`,
+      WITH completed AS (
+        UPDATE jobs j
+        SET status = 'completed', result = input.result, progress = 100, finished_at = now(),
+            lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+        FROM unnest($2::uuid[], $3::jsonb[]) AS input(id, result)
+        WHERE j.id = input.id AND j.lease_owner = $1 AND j.status = 'running'
+        RETURNING ${EVENT_COLUMNS.split(', ')
+          .map((c) => `j.${c}`)
+          .join(', ')}
+      ),
+      ${jobEvents('completed', 'completed')}
+      SELECT id, ${EVENTS_SENT} FROM completed`,
     values: [
       workerId,
       completions.map((c) => c.id),
@@ -186,8 +238,9 @@ const FAIL_TRANSITION = `
     FROM updated WHERE status = 'dead'
     ON CONFLICT (job_id) DO UPDATE
       SET attempts = EXCLUDED.attempts, errors = EXCLUDED.errors, last_error = EXCLUDED.last_error, died_at = now()
-  )
-  SELECT id, status, attempts, run_at FROM updated`;
+  ),
+  ${jobEvents('failed', 'updated')}
+  SELECT id, status, attempts, run_at, ${EVENTS_SENT} FROM updated`;
 
 export function jobFailMany(
   workerId: string,
@@ -234,11 +287,15 @@ export function jobReleaseMany(workerId: string, ids: string[]): Statement {
   return {
     name: 'jobReleaseMany',
     text: `
-      UPDATE jobs
-      SET status = 'pending', attempts = attempts - 1, lease_owner = NULL, lease_expires_at = NULL,
-          run_at = now(), updated_at = now()
-      WHERE id = ANY($2::uuid[]) AND lease_owner = $1 AND status = 'running'
-      RETURNING id`,
+      WITH released AS (
+        UPDATE jobs
+        SET status = 'pending', attempts = attempts - 1, lease_owner = NULL, lease_expires_at = NULL,
+            run_at = now(), updated_at = now()
+        WHERE id = ANY($2::uuid[]) AND lease_owner = $1 AND status = 'running'
+        RETURNING ${EVENT_COLUMNS}
+      ),
+      ${jobEvents('released', 'released')}
+      SELECT id, ${EVENTS_SENT} FROM released`,
     values: [workerId, ids],
   };
 }
@@ -247,7 +304,14 @@ export function jobReleaseMany(workerId: string, ids: string[]): Statement {
 export function jobProgress(workerId: string, id: string, progress: number): Statement {
   return {
     name: 'jobProgress',
-    text: `UPDATE jobs SET progress = $3, updated_at = now() WHERE id = $2 AND lease_owner = $1 AND status = 'running'`,
+    text: `
+      WITH moved AS (
+        UPDATE jobs SET progress = $3, updated_at = now()
+        WHERE id = $2 AND lease_owner = $1 AND status = 'running'
+        RETURNING ${EVENT_COLUMNS}
+      ),
+      ${jobEvents('progress', 'moved')}
+      SELECT id, ${EVENTS_SENT} FROM moved`,
     values: [workerId, id, progress],
   };
 }
@@ -279,10 +343,14 @@ export function jobCancel(tenantId: string, id: string): Statement {
         SET status = 'cancelled', finished_at = now(), lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
         FROM target
         WHERE j.id = target.id AND target.status IN ('pending', 'failed', 'running')
-        RETURNING j.id
-      )
+        RETURNING ${EVENT_COLUMNS.split(', ')
+          .map((c) => `j.${c}`)
+          .join(', ')}
+      ),
+      ${jobEvents('cancelled', 'updated')}
       SELECT target.status AS previous_status,
              EXISTS (SELECT 1 FROM updated) AS cancelled,
+             ${EVENTS_SENT},
              CASE WHEN target.status = 'running' THEN pg_notify('${JOB_CANCEL_CHANNEL}', target.id::text) END AS notified
       FROM target`,
     values: [tenantId, id],
