@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
+import { API_KEY_MIN_LENGTH } from '../../backend/src/auth/api-key-secret';
 import { type ApiKeyRole } from '../../backend/src/auth/api-key.entity';
 import { CredentialsError, issueApiKey } from '../../backend/src/auth/credentials';
 import { loadConfigOrExit } from '../../backend/src/common/process-lifecycle';
@@ -28,8 +29,9 @@ async function main(): Promise<void> {
   try {
     request = parseArgs(process.argv.slice(2));
     if (request.tenantName.trim() === '') throw new UsageError('The tenant name must not be empty');
-    if (request.key !== undefined && request.key.length < 12) {
-      throw new UsageError('An API key must be at least 12 characters');
+    // Checked here as well as in issueApiKey so that bad input never starts the embedded server.
+    if (request.key !== undefined && request.key.length < API_KEY_MIN_LENGTH) {
+      throw new UsageError(`An API key must be at least ${API_KEY_MIN_LENGTH} characters`);
     }
   } catch (error) {
     console.error(`${(error as Error).message}\n${USAGE}`);
