@@ -1,6 +1,11 @@
 import { Client, Pool } from 'pg';
 import { JobQueue } from '../src/queue/job-queue';
-import { JOB_EVENTS_CHANNEL, type JobEventKind, type JobEventNotification } from '../src/queue/queue.sql';
+import {
+  JOB_EVENTS_CHANNEL,
+  type JobEventKind,
+  type JobEventNotification,
+  MAINTENANCE_LOCK_KEYS,
+} from '../src/queue/queue.sql';
 import { waitUntil } from './support/processes';
 import { jobFactory } from './support/job-factory';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
@@ -155,6 +160,38 @@ describe('the queue statements on a real PostgreSQL', () => {
     expect(await queue.cancel(tenant, id)).toEqual({ previousStatus: 'running', cancelled: true });
     expect(await queue.completeMany('w1', [{ id, result: 1 }])).toEqual([]);
     expect(await sql('SELECT status FROM jobs WHERE id = $1', [id])).toEqual([{ status: 'cancelled' }]);
+  });
+
+  it('prunes completed and cancelled jobs past retention in batches, keeping the rest', async () => {
+    const jobs = await queue.insertMany(jobFactory.many(tenant, 6));
+    const ids = jobs.map((job) => job.id);
+    await sql(
+      `UPDATE jobs SET status = 'completed', finished_at = now() - interval '10 days' WHERE id = ANY($1)`,
+      [ids.slice(0, 3)],
+    );
+    await sql(`UPDATE jobs SET status = 'cancelled', finished_at = now() - interval '1 day' WHERE id = $1`, [
+      ids[3],
+    ]);
+    await sql(`UPDATE jobs SET created_at = now() - interval '30 days' WHERE id = $1`, [ids[4]]); // old but pending
+    expect(await queue.pruneFinishedExclusively(7, 2)).toBe(2);
+    expect(await queue.pruneFinishedExclusively(7, 2)).toBe(1);
+    expect(await queue.pruneFinishedExclusively(7, 2)).toBe(0);
+    const left = await sql<{ id: string }>('SELECT id FROM jobs');
+    expect(left.map((row) => row.id).sort()).toEqual(ids.slice(3).sort());
+  });
+
+  it('lets only one process run a maintenance task at a time', async () => {
+    const holder = await pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_advisory_xact_lock($1)', [MAINTENANCE_LOCK_KEYS.pruner]);
+      expect(await queue.pruneFinishedExclusively(7, 10)).toBeNull();
+      expect(await queue.rescueExpiredExclusively(10, 0)).toEqual([]); // another task's lock is free
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
+    expect(await queue.pruneFinishedExclusively(7, 10)).toBe(0);
   });
 
   describe('state-change events', () => {

@@ -80,6 +80,18 @@ export class AppConfig {
   @Min(10)
   RESCUE_INTERVAL_MS: number = 5000;
 
+  /** Completed and cancelled jobs older than this are deleted (dead ones stay in the DLQ). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  RETENTION_DAYS: number = 7;
+
+  /** How often the (single, cluster-wide) pruner deletes finished jobs past retention. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  PRUNE_INTERVAL_MS: number = 60_000;
+
   /** The built dashboard served at `/` by the API process; empty disables it. */
   @IsString()
   DASHBOARD_DIR: string = './frontend/dist';

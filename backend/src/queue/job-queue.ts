@@ -9,7 +9,8 @@ import {
   jobInsertMany,
   jobProgress,
   maintenanceTryLock,
-  RESCUER_LOCK_KEY,
+  MAINTENANCE_LOCK_KEYS,
+  jobPruneFinished,
   jobReleaseMany,
   jobRescueExpired,
   type NewJob,
@@ -81,25 +82,40 @@ export class JobQueue {
     await this.run(jobProgress(workerId, id, pct));
   }
 
-  /** Rescues expired leases if no other process is doing so right now; null when it was not our turn. */
-  async rescueExpiredExclusively(limit: number, retryDelayMs: number): Promise<FailOutcome[] | null> {
+  /**
+   * Runs `statement` inside a transaction holding advisory lock `lockKey`, if no other process
+   * holds it right now: maintenance runs in every worker but one at a time cluster-wide.
+   * Returns null when it was not our turn.
+   */
+  async runExclusively<T>(lockKey: number, statement: Statement): Promise<T[] | null> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      const [{ locked }] = (await client.query(maintenanceTryLock(RESCUER_LOCK_KEY))).rows as Array<{
+      const [{ locked }] = (await client.query(maintenanceTryLock(lockKey))).rows as Array<{
         locked: boolean;
       }>;
-      const rescued = locked
-        ? ((await client.query(jobRescueExpired(limit, retryDelayMs))).rows as FailOutcome[])
-        : null;
+      const rows = locked ? ((await client.query(statement)).rows as T[]) : null;
       await client.query('COMMIT');
-      return rescued;
+      return rows;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
       client.release();
     }
+  }
+
+  rescueExpiredExclusively(limit: number, retryDelayMs: number): Promise<FailOutcome[] | null> {
+    return this.runExclusively(MAINTENANCE_LOCK_KEYS.rescuer, jobRescueExpired(limit, retryDelayMs));
+  }
+
+  /** Deletes up to `limit` completed or cancelled jobs finished more than `retentionDays` ago. */
+  async pruneFinishedExclusively(retentionDays: number, limit: number): Promise<number | null> {
+    const rows = await this.runExclusively<{ id: string }>(
+      MAINTENANCE_LOCK_KEYS.pruner,
+      jobPruneFinished(retentionDays, limit),
+    );
+    return rows === null ? null : rows.length;
   }
 
   /** null: no such job for this tenant. */

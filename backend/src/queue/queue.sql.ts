@@ -316,8 +316,30 @@ export function jobProgress(workerId: string, id: string, progress: number): Sta
   };
 }
 
-/** Serialises the rescuer across all workers: run inside a transaction, with the rescue after it. */
-export const RESCUER_LOCK_KEY = 0x636f6e76; // "conv"
+/** Advisory lock keys that serialise each maintenance task across all workers. */
+export const MAINTENANCE_LOCK_KEYS = Object.freeze({ rescuer: 0x636f6e76, pruner: 0x636f6e77 });
+
+/**
+ * Retention: finished jobs (completed or cancelled; dead ones live on in dead_letter_jobs) are
+ * deleted in small batches, oldest first, so the pruner never holds many locks or a long
+ * transaction on the hot table.
+ */
+export function jobPruneFinished(retentionDays: number, limit: number): Statement {
+  return {
+    name: 'jobPruneFinished',
+    text: `
+      DELETE FROM jobs
+      WHERE id IN (
+        SELECT id FROM jobs
+        WHERE status IN ('completed', 'cancelled') AND finished_at < now() - make_interval(days => $1)
+        ORDER BY finished_at
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED
+      )
+      RETURNING id`,
+    values: [retentionDays, limit],
+  };
+}
 export function maintenanceTryLock(key: number): Statement {
   return {
     name: 'maintenanceTryLock',

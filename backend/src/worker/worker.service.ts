@@ -10,7 +10,7 @@ import { AppConfig } from '../config/app-config';
 import { JOB_HANDLERS } from '../handlers/handler-registry';
 import { JobQueue } from '../queue/job-queue';
 import { QueueNotificationListener } from '../queue/queue-notification-listener';
-import { Rescuer } from './rescuer';
+import { Maintenance } from './maintenance';
 import { WorkerRuntime } from './worker-runtime';
 
 /** Wires the runtime, the NOTIFY listener and the rescuer to one pg pool for this process. */
@@ -21,7 +21,7 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
   private readonly pool: Pool;
   private readonly runtime: WorkerRuntime;
   private readonly listener: QueueNotificationListener;
-  private readonly rescuer: Rescuer;
+  private readonly maintenance: Maintenance;
 
   constructor(private readonly config: AppConfig) {
     const url = config.DATABASE_URL!;
@@ -54,19 +54,28 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
       { onJobReady: () => this.runtime.wake(), onJobCancelled: (id) => this.runtime.cancel(id) },
       (error) => this.logger.warn(`LISTEN connection: ${error.message}`),
     );
-    this.rescuer = new Rescuer(queue, config.RESCUE_INTERVAL_MS, backoff, this.logger);
+    this.maintenance = new Maintenance(
+      queue,
+      {
+        rescueIntervalMs: config.RESCUE_INTERVAL_MS,
+        pruneIntervalMs: config.PRUNE_INTERVAL_MS,
+        retentionDays: config.RETENTION_DAYS,
+        backoff,
+      },
+      this.logger,
+    );
   }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.listener.start();
     this.runtime.start();
-    this.rescuer.start();
+    this.maintenance.start();
     this.logger.log(`Worker ${this.workerId} running (concurrency ${this.config.WORKER_CONCURRENCY})`);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.runtime.stop(this.config.SHUTDOWN_GRACE_SECONDS * 1000);
-    await this.rescuer.stop();
+    await this.maintenance.stop();
     await this.listener.stop();
     await this.pool.end();
   }

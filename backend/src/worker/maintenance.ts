@@ -1,0 +1,87 @@
+import { retryDelayMs, type BackoffOptions } from '../queue/backoff';
+import { type JobQueue } from '../queue/job-queue';
+import { type RuntimeLogger } from './worker-runtime';
+
+const RESCUE_BATCH = 500;
+const PRUNE_BATCH = 1_000;
+
+/** One maintenance task on its own interval; a pass never overlaps the previous one. */
+class PeriodicTask {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+
+  constructor(
+    private readonly name: string,
+    private readonly intervalMs: number,
+    private readonly pass: () => Promise<void>,
+    private readonly logger: RuntimeLogger,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => {
+      this.running ??= this.pass()
+        .catch((error: Error) => this.logger.warn(`${this.name} pass failed: ${error.message}`))
+        .finally(() => (this.running = undefined));
+    }, this.intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+}
+
+export interface MaintenanceOptions {
+  rescueIntervalMs: number;
+  pruneIntervalMs: number;
+  retentionDays: number;
+  backoff: BackoffOptions;
+}
+
+/**
+ * Maintenance, apart from the claim loop (as River's maintenance services are): the rescuer
+ * returns jobs whose lease expired (their worker was killed or hung) to the queue or the DLQ;
+ * the pruner deletes finished jobs past retention. Every worker runs both; an advisory lock
+ * per task lets only one process work on it at a time cluster-wide.
+ */
+export class Maintenance {
+  private readonly tasks: PeriodicTask[];
+
+  constructor(queue: JobQueue, options: MaintenanceOptions, logger: RuntimeLogger) {
+    this.tasks = [
+      new PeriodicTask(
+        'rescuer',
+        options.rescueIntervalMs,
+        async () => {
+          const rescued = await queue.rescueExpiredExclusively(
+            RESCUE_BATCH,
+            retryDelayMs(1, options.backoff),
+          );
+          if (rescued && rescued.length > 0) {
+            const dead = rescued.filter((job) => job.status === 'dead').length;
+            logger.warn(`rescued ${rescued.length} job(s) with expired leases (${dead} to the DLQ)`);
+          }
+        },
+        logger,
+      ),
+      new PeriodicTask(
+        'pruner',
+        options.pruneIntervalMs,
+        async () => {
+          let deleted: number | null;
+          do deleted = await queue.pruneFinishedExclusively(options.retentionDays, PRUNE_BATCH);
+          while (deleted === PRUNE_BATCH);
+        },
+        logger,
+      ),
+    ];
+  }
+
+  start(): void {
+    for (const task of this.tasks) task.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.tasks.map((task) => task.stop()));
+  }
+}
