@@ -1,5 +1,7 @@
 import { Client, Pool } from 'pg';
+import { JOB_HANDLERS } from '../src/handlers/handler-registry';
 import { JobQueue } from '../src/queue/job-queue';
+import { QueueErrorCode } from '../src/queue/queue.errors';
 import {
   JOB_EVENTS_CHANNEL,
   type JobEventKind,
@@ -41,6 +43,23 @@ describe('the queue statements on a real PostgreSQL', () => {
     expect(first).toHaveLength(2);
     const again = await queue.insertMany([jobFactory.build(tenant, { idempotencyKey: 'k1' })]);
     expect(again).toEqual([]);
+  });
+
+  it('writes nothing when any job of a submitted batch is invalid', async () => {
+    const types = Object.keys(JOB_HANDLERS);
+    await expect(
+      queue.submit(
+        [
+          { tenantId: tenant, type: 'sleep', payload: { seconds: 1 } },
+          { tenantId: tenant, maxAttempts: 0 },
+        ],
+        types,
+      ),
+    ).rejects.toMatchObject({ code: QueueErrorCode.InvalidMaxAttempts, field: 'max_attempts' });
+    expect(await sql('SELECT id FROM jobs')).toEqual([]);
+    expect(
+      await queue.submit([{ tenantId: tenant, type: 'sleep', payload: { seconds: 1 } }], types),
+    ).toHaveLength(1);
   });
 
   it('claims no more than asked, highest priority (lowest number) first, never a future job', async () => {

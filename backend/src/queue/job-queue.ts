@@ -1,5 +1,6 @@
 import { type Pool } from 'pg';
 import { type JobState } from './job-states';
+import { type JobSubmission, toNewJob } from './job-submission';
 import {
   jobCancel,
   jobClaim,
@@ -42,6 +43,15 @@ export class JobQueue {
 
   private async run<T>(statement: Statement): Promise<T[]> {
     return (await this.pool.query(statement)).rows as T[];
+  }
+
+  /** Validates every submission first (QueueError on the first bad one), then inserts all in one statement. */
+  async submit(
+    submissions: JobSubmission[],
+    knownTypes: readonly string[],
+  ): Promise<Array<{ id: string; status: JobState }>> {
+    const now = new Date();
+    return await this.insertMany(submissions.map((submission) => toNewJob(submission, knownTypes, now)));
   }
 
   insertMany(jobs: NewJob[]): Promise<Array<{ id: string; status: JobState }>> {

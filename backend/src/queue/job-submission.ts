@@ -1,0 +1,98 @@
+import { type NewJob } from './queue.sql';
+import { QueueError, QueueErrorCode } from './queue.errors';
+
+export const MAX_ATTEMPTS_LIMIT = 100;
+export const DEFAULT_MAX_ATTEMPTS = 4;
+const QUEUE_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
+const PRIORITY_RANGE = 1_000_000;
+
+export interface JobSubmission {
+  tenantId: string;
+  type?: string;
+  payload?: unknown;
+  queue?: string;
+  priority?: number;
+  maxAttempts?: number;
+  runAt?: Date;
+  delayMs?: number;
+  idempotencyKey?: string;
+  traceId?: string;
+}
+
+/**
+ * Turns a submission into a row for jobInsertMany, or throws a QueueError naming the bad field.
+ * Runs before anything is written, so a refused job leaves no trace.
+ */
+export function toNewJob(submission: JobSubmission, knownTypes: readonly string[], now = new Date()): NewJob {
+  const type = submission.type ?? 'default';
+  if (!knownTypes.includes(type)) {
+    throw new QueueError(
+      QueueErrorCode.UnknownJobType,
+      'type',
+      `Unknown job type "${type}"; registered types: ${knownTypes.join(', ')}`,
+    );
+  }
+  const payload = submission.payload ?? {};
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    throw new QueueError(QueueErrorCode.InvalidPayload, 'payload', 'payload must be a JSON object');
+  }
+  const queue = submission.queue ?? 'default';
+  if (!QUEUE_NAME.test(queue)) {
+    throw new QueueError(
+      QueueErrorCode.InvalidQueueName,
+      'queue',
+      'queue must be 1-64 letters, digits, _ . : or -',
+    );
+  }
+  const priority = submission.priority ?? 0;
+  if (!Number.isInteger(priority) || Math.abs(priority) > PRIORITY_RANGE) {
+    throw new QueueError(
+      QueueErrorCode.InvalidPriority,
+      'priority',
+      `priority must be an integer within ±${PRIORITY_RANGE}`,
+    );
+  }
+  const maxAttempts = submission.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > MAX_ATTEMPTS_LIMIT) {
+    throw new QueueError(
+      QueueErrorCode.InvalidMaxAttempts,
+      'max_attempts',
+      `max_attempts must be an integer from 1 to ${MAX_ATTEMPTS_LIMIT}`,
+    );
+  }
+  return {
+    tenantId: submission.tenantId,
+    queue,
+    type,
+    payload,
+    priority,
+    runAt: scheduledAt(submission, now),
+    maxAttempts,
+    idempotencyKey: submission.idempotencyKey ?? null,
+    traceId: submission.traceId ?? null,
+  };
+}
+
+function scheduledAt({ runAt, delayMs }: JobSubmission, now: Date): Date | null {
+  if (runAt !== undefined && delayMs !== undefined) {
+    throw new QueueError(
+      QueueErrorCode.InvalidSchedule,
+      'run_at',
+      'give either run_at or delay_ms, not both',
+    );
+  }
+  if (delayMs !== undefined) {
+    if (!Number.isInteger(delayMs) || delayMs < 0) {
+      throw new QueueError(
+        QueueErrorCode.InvalidSchedule,
+        'delay_ms',
+        'delay_ms must be a non-negative integer',
+      );
+    }
+    return delayMs === 0 ? null : new Date(now.getTime() + delayMs);
+  }
+  if (runAt !== undefined && Number.isNaN(runAt.getTime())) {
+    throw new QueueError(QueueErrorCode.InvalidSchedule, 'run_at', 'run_at must be a valid timestamp');
+  }
+  return runAt ?? null;
+}
