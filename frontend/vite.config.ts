@@ -10,7 +10,8 @@ export default defineConfig({
       '/api': backend,
       '/health': backend,
       '/ready': backend,
-      '/docs': backend,
+      '/docs': backend, // a prefix: also /docs-json
+      '/metrics': backend,
       '/socket.io': { target: backend, ws: true },
     },
   },

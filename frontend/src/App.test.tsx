@@ -16,8 +16,17 @@ describe('App API-key gate', () => {
     fireEvent.click(submit);
     expect(sessionStorage.getItem('conveyor.apiKey')).toBe('cvr_secret');
     expect(screen.queryByLabelText('API key')).toBeNull();
+    expect(screen.getByRole('heading', { name: 'Service health' })).toBeTruthy();
+
     fireEvent.click(screen.getByRole('button', { name: 'Forget key' }));
     expect(sessionStorage.getItem('conveyor.apiKey')).toBeNull();
     expect(screen.getByLabelText('API key')).toBeTruthy();
+  });
+
+  it('opens straight on the dashboard when this tab already holds a key (a reload)', () => {
+    sessionStorage.setItem('conveyor.apiKey', 'cvr_secret');
+    render(<App />);
+    expect(screen.queryByLabelText('API key')).toBeNull();
+    expect(screen.getByRole('button', { name: 'Forget key' })).toBeTruthy();
   });
 });

@@ -9,7 +9,15 @@ export function ApiKeyForm({ onSubmit }: { onSubmit: (key: string) => void }) {
   return (
     <form className="panel" onSubmit={submit}>
       <label htmlFor="api-key">API key</label>
-      <input id="api-key" type="password" value={key} onChange={(event) => setKey(event.target.value)} />
+      <input
+        id="api-key"
+        type="password"
+        autoComplete="off"
+        spellCheck={false}
+        value={key}
+        onChange={(event) => setKey(event.target.value)}
+      />
+      <p className="muted">Kept in this tab&apos;s session storage only; closing the tab forgets it.</p>
       <button type="submit" disabled={key.trim() === ''}>
         Open dashboard
       </button>

@@ -6,10 +6,10 @@ afterEach(cleanup);
 
 describe('StatusBadge', () => {
   it.each([
-    ['ready', 'Ready'],
-    ['unavailable', 'Database unavailable'],
-    ['unreachable', 'API unreachable'],
-  ] as const)('labels the %s state', (state, label) => {
+    ['up', 'Up'],
+    ['unavailable', 'Unavailable'],
+    ['unreachable', 'Unreachable'],
+  ] as const)('labels the %s state and styles it', (state, label) => {
     render(<StatusBadge state={state} />);
     expect(screen.getByRole('status').textContent).toBe(label);
     expect(screen.getByRole('status').className).toContain(`badge-${state}`);

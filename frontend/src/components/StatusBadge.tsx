@@ -1,12 +1,12 @@
-import { type ServiceState } from '../services/health';
+import { type CheckState } from '../services/health';
 
-const LABELS: Record<ServiceState, string> = {
-  ready: 'Ready',
-  unavailable: 'Database unavailable',
-  unreachable: 'API unreachable',
+const LABELS: Record<CheckState, string> = {
+  up: 'Up',
+  unavailable: 'Unavailable',
+  unreachable: 'Unreachable',
 };
 
-export function StatusBadge({ state, reason }: { state: ServiceState; reason?: string }) {
+export function StatusBadge({ state, reason }: { state: CheckState; reason?: string }) {
   return (
     <span className={`badge badge-${state}`} role="status" title={reason}>
       {LABELS[state]}

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
-import { StatusBadge } from '../components/StatusBadge';
-import { fetchReadiness, type ServiceHealth } from '../services/health';
+import { HealthPanel } from '../components/HealthPanel';
+import { fetchServiceHealth, type ServiceHealth } from '../services/health';
 
 const REFRESH_MS = 5_000;
 
@@ -9,19 +9,20 @@ export function Overview() {
 
   useEffect(() => {
     let active = true;
-    const load = () => void fetchReadiness().then((next) => active && setHealth(next));
-    load();
-    const timer = setInterval(load, REFRESH_MS);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // The next poll is scheduled once this one has answered, so a slow API never gets overlapping checks.
+    const poll = async () => {
+      const next = await fetchServiceHealth();
+      if (!active) return;
+      setHealth(next);
+      timer = setTimeout(() => void poll(), REFRESH_MS);
+    };
+    void poll();
     return () => {
       active = false;
-      clearInterval(timer);
+      clearTimeout(timer);
     };
   }, []);
 
-  return (
-    <section className="panel">
-      <h2>Service</h2>
-      {health ? <StatusBadge state={health.state} reason={health.reason} /> : <p>Checking…</p>}
-    </section>
-  );
+  return <HealthPanel health={health} />;
 }
