@@ -1,9 +1,14 @@
 import 'reflect-metadata';
 import { createApiApp } from './app/api-app';
-import { listenOn, loadConfigOrExit, onShutdownSignal, PortInUseError } from './common/process-lifecycle';
+import {
+  listenOn,
+  loadServerConfigOrExit,
+  onShutdownSignal,
+  PortInUseError,
+} from './common/process-lifecycle';
 
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
+  const config = loadServerConfigOrExit();
   const { app } = await createApiApp(config);
   onShutdownSignal(() => app.close());
   try {

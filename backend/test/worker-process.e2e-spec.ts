@@ -38,6 +38,28 @@ describe('process entry points', () => {
     expect(await api.exited).toEqual({ code: 0, signal: null });
   });
 
+  it.each([WORKER, API])('%s exits 1 naming DATABASE_URL when it is unset', async (script) => {
+    const result = startNode(builtScript(script), [], cleanEnv({}));
+    expect((await result.exited).code).toBe(1);
+    expect(result.output()).toContain('DATABASE_URL is required');
+    expect(result.output()).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('a worker started before its database says so, keeps retrying, and still exits 0 on SIGTERM', async () => {
+    const closedPort = await freePort();
+    const worker = startNode(
+      builtScript(WORKER),
+      [],
+      cleanEnv({ DATABASE_URL: `postgres://x@127.0.0.1:${closedPort}/x`, LOG_LEVEL: 'info' }),
+    );
+    try {
+      await worker.waitFor(/database unreachable: connect ECONNREFUSED[\s\S]*database unreachable/, 15_000);
+    } finally {
+      worker.child.kill('SIGTERM');
+    }
+    expect(await worker.exited).toEqual({ code: 0, signal: null });
+  });
+
   it('the worker exits 1 listing bad variables', async () => {
     const worker = startNode(
       builtScript(WORKER),

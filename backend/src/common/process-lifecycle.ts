@@ -15,6 +15,21 @@ export function loadConfigOrExit(): AppConfig {
 }
 
 /**
+ * The API and worker processes need a database URL; only the launcher and the scripts can
+ * start the embedded one. Exits 1 with that message rather than a stack trace from deep in DI.
+ */
+export function loadServerConfigOrExit(): AppConfig & { DATABASE_URL: string } {
+  const config = loadConfigOrExit();
+  if (!config.DATABASE_URL) {
+    console.error(
+      'DATABASE_URL is required by the API and worker processes (npm start sets it for the ones it starts).',
+    );
+    process.exit(1);
+  }
+  return config as AppConfig & { DATABASE_URL: string };
+}
+
+/**
  * Runs `shutdown` once on the first SIGINT or SIGTERM (or when the parent that forked us goes
  * away), then exits 0, or 1 when shutdown failed. Later signals are ignored: shutdown is
  * already under way and has its own deadlines.

@@ -18,6 +18,7 @@ export class DatabaseConnector implements OnApplicationBootstrap, OnApplicationS
   private lastError = 'not connected yet';
   private closing = false;
   private connecting?: Promise<void>;
+  private stopWaiting?: () => void;
 
   constructor(private readonly dataSource: DataSource) {}
 
@@ -28,6 +29,10 @@ export class DatabaseConnector implements OnApplicationBootstrap, OnApplicationS
   /** Resolves once connected; used by processes that cannot do anything useful before that. */
   async connected(): Promise<void> {
     await (this.connecting ??= this.connectWithRetry());
+  }
+
+  get isConnected(): boolean {
+    return this.dataSource.isInitialized;
   }
 
   async ping(): Promise<void> {
@@ -51,6 +56,7 @@ export class DatabaseConnector implements OnApplicationBootstrap, OnApplicationS
 
   async onApplicationShutdown(): Promise<void> {
     this.closing = true;
+    this.stopWaiting?.();
     await this.connecting?.catch(() => undefined);
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
@@ -64,7 +70,13 @@ export class DatabaseConnector implements OnApplicationBootstrap, OnApplicationS
       } catch (error) {
         this.lastError = `database unreachable: ${(error as Error).message}`;
         this.logger.warn(`${this.lastError}; retrying in ${delay} ms`);
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.stopWaiting = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
         delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS);
       }
     }

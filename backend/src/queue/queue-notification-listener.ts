@@ -26,23 +26,27 @@ export class QueueNotificationListener {
   async start(): Promise<void> {
     let delay = 100;
     while (!this.closed) {
+      let client: Client | undefined;
       try {
-        const client = new Client({ connectionString: this.url, application_name: 'conveyor-listen' });
+        client = new Client({ connectionString: this.url, application_name: 'conveyor-listen' });
         client.on('notification', ({ channel, payload }) => {
           if (channel === JOB_CANCEL_CHANNEL && payload) this.handlers.onJobCancelled(payload);
           else this.handlers.onJobReady();
         });
         client.on('error', (error) => this.onError(error));
-        client.on('end', () => {
-          if (!this.closed) void this.start();
-        });
         await client.connect();
         await client.query(`LISTEN ${JOB_READY_CHANNEL}; LISTEN ${JOB_CANCEL_CHANNEL}`);
         this.client = client;
+        // Only an established connection reconnects on end; a failed attempt is retried by this
+        // loop (reconnecting from its 'end' too would start a second loop per failure).
+        client.on('end', () => {
+          if (!this.closed && this.client === client) void this.start();
+        });
         this.handlers.onJobReady();
         return;
       } catch (error) {
         this.onError(error as Error);
+        await client?.end().catch(() => undefined);
         await new Promise((resolve) => setTimeout(resolve, delay));
         delay = Math.min(delay * 2, MAX_RECONNECT_DELAY_MS);
       }

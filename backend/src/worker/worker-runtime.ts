@@ -122,7 +122,7 @@ export class WorkerRuntime {
           fetchFailures++;
           const delay = Math.min(MAX_FETCH_BACKOFF_MS, 100 * 2 ** fetchFailures);
           this.logger.warn(`claim failed (${(error as Error).message}); retrying in ${delay} ms`);
-          await this.sleep(delay, false);
+          await this.sleep(delay, true); // stop() or a NOTIFY (the database is back) ends it early
           continue;
         }
       }

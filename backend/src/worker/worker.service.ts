@@ -66,8 +66,10 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
     );
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.listener.start();
+  onApplicationBootstrap(): void {
+    // Not awaited: the listener retries until the database answers, and Nest must finish
+    // starting meanwhile (until then its logs stay buffered and the process looks silent).
+    void this.listener.start();
     this.runtime.start();
     this.maintenance.start();
     this.logger.log(`Worker ${this.workerId} running (concurrency ${this.config.WORKER_CONCURRENCY})`);
