@@ -177,6 +177,31 @@ describe('worker processes running jobs from a real PostgreSQL', () => {
     expect(n).toBeLessThan(500);
   });
 
+  it('an idle worker is woken by NOTIFY, also after its LISTEN connection was killed', async () => {
+    // A 60 s poll: only a notification can explain a prompt pickup.
+    await startWorker({ POLL_INTERVAL_MS: '60000' });
+    await queue.insertMany([jobFactory.build(tenant, { payload: { duration_ms: 0 } })]);
+    await waitUntil('the first job completed', async () => (await countByStatus()).completed === 1, 5_000);
+
+    const killed = await sql<{ killed: boolean }>(
+      `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
+       WHERE application_name = 'conveyor-listen' AND datname = current_database()`,
+    );
+    expect(killed).toEqual([{ killed: true }]);
+    await waitUntil(
+      'the listener reconnected',
+      async () =>
+        (
+          await sql(
+            `SELECT 1 FROM pg_stat_activity WHERE application_name = 'conveyor-listen' AND datname = current_database()`,
+          )
+        ).length === 1,
+      10_000,
+    );
+    await queue.insertMany([jobFactory.build(tenant, { payload: { duration_ms: 0 } })]);
+    await waitUntil('the second job completed', async () => (await countByStatus()).completed === 2, 5_000);
+  });
+
   it('does not run a delayed job early, and runs it once due', async () => {
     const delayMs = 1_500;
     const [{ id }] = await queue.insertMany([
