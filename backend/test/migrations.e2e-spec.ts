@@ -2,7 +2,15 @@ import { migrateDownOne, migrateUp } from '../src/database/migrator';
 import { MIGRATIONS } from '../../migrations';
 import { createTestDatabase, query, type TestDatabase } from './support/test-database';
 
-const TABLES = ['api_keys', 'dead_letter_jobs', 'job_metrics', 'jobs', 'tenants'];
+const TABLES = [
+  'api_keys',
+  'dead_letter_jobs',
+  'job_counts',
+  'job_metrics',
+  'job_transitions',
+  'jobs',
+  'tenants',
+];
 
 async function tables(url: string): Promise<string[]> {
   const rows = await query<{ name: string }>(

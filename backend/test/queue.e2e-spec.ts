@@ -29,7 +29,12 @@ describe('the queue statements on a real PostgreSQL', () => {
     queue = new JobQueue(pool);
     [{ id: tenant }] = await sql<{ id: string }>(`INSERT INTO tenants (name) VALUES ('acme') RETURNING id`);
   });
-  beforeEach(() => sql(`TRUNCATE jobs, dead_letter_jobs; DELETE FROM tenants WHERE name <> 'acme'`));
+  beforeEach(() =>
+    sql(
+      `TRUNCATE jobs, dead_letter_jobs, job_transitions, job_counts, job_metrics;
+       DELETE FROM tenants WHERE name <> 'acme'`,
+    ),
+  );
   afterAll(async () => {
     await pool.end();
     await db.drop();
@@ -197,6 +202,134 @@ describe('the queue statements on a real PostgreSQL', () => {
     expect(await queue.pruneFinishedExclusively(7, 2)).toBe(0);
     const left = await sql<{ id: string }>('SELECT id FROM jobs');
     expect(left.map((row) => row.id).sort()).toEqual(ids.slice(3).sort());
+  });
+
+  describe('counters', () => {
+    const tableCounts = async (): Promise<Record<string, number>> =>
+      Object.fromEntries(
+        (
+          await sql<{ status: string; n: number }>(
+            'SELECT status, count(*)::int AS n FROM jobs GROUP BY status',
+          )
+        ).map((row) => [row.status, row.n]),
+      );
+    const counters = async (): Promise<Record<string, number>> =>
+      Object.fromEntries(Object.entries(await queue.countsByStatus(tenant)).filter(([, n]) => n !== 0));
+
+    it('agree with the jobs table through every transition, before and after a roll', async () => {
+      await queue.insertMany(jobFactory.many(tenant, 10));
+      const claimed = await queue.claim('w1', 8, LEASE_SECONDS);
+      await queue.completeMany(
+        'w1',
+        [claimed[0], claimed[1]].map((job) => ({ id: job.id, result: 1 })),
+      );
+      await queue.failMany('w1', [{ id: claimed[2].id, error: 'boom', retryDelayMs: 60_000 }]);
+      await sql('UPDATE jobs SET attempts = max_attempts WHERE id = $1', [claimed[3].id]);
+      await queue.failMany('w1', [{ id: claimed[3].id, error: 'boom', retryDelayMs: 0 }]);
+      await queue.cancel(tenant, claimed[4].id);
+      await queue.releaseMany('w1', [claimed[5].id]);
+      await sql(`UPDATE jobs SET lease_expires_at = now() - interval '1 second' WHERE id = $1`, [
+        claimed[6].id,
+      ]);
+      await queue.rescueExpired(10, 60_000);
+      await sql(`UPDATE jobs SET finished_at = now() - interval '30 days' WHERE id = $1`, [claimed[0].id]);
+      expect(await queue.pruneFinishedExclusively(7, 10)).toBe(1);
+
+      const expected = { pending: 3, running: 1, completed: 1, failed: 2, dead: 1, cancelled: 1 };
+      expect(await tableCounts()).toEqual(expected);
+      expect(await counters()).toEqual(expected);
+      expect(await queue.rollCountsExclusively()).toBeGreaterThan(0);
+      expect(await sql('SELECT 1 FROM job_transitions')).toEqual([]);
+      expect(await counters()).toEqual(expected);
+      expect(await queue.rollCountsExclusively()).toBe(0);
+    });
+
+    it('roll up per-minute metrics: submitted, started, completed, failed, retried, dead, run and wait time', async () => {
+      const tenSecondsAgo = new Date(Date.now() - 10_000);
+      await queue.insertMany(jobFactory.many(tenant, 3, { type: 'email', runAt: tenSecondsAgo }));
+      const claimed = await queue.claim('w1', 3, LEASE_SECONDS);
+      await sql(`UPDATE jobs SET started_at = started_at - interval '2 seconds' WHERE id = $1`, [
+        claimed[0].id,
+      ]);
+      await queue.completeMany('w1', [{ id: claimed[0].id, result: null }]);
+      await queue.failMany('w1', [{ id: claimed[1].id, error: 'boom', retryDelayMs: 0 }]);
+      await queue.rollCountsExclusively();
+      const rows = await sql(
+        'SELECT type, submitted, started, completed, failed, retried, dead FROM job_metrics',
+      );
+      expect(rows).toEqual([
+        { type: 'email', submitted: '3', started: '3', completed: '1', failed: '1', retried: '1', dead: '0' },
+      ]);
+      const [bucket] = await sql<{ minute: boolean }>(
+        `SELECT bucket = date_trunc('minute', now()) AS minute FROM job_metrics`,
+      );
+      expect(bucket.minute).toBe(true);
+      const [times] = await sql<{ wait_ms_sum: string; run_ms_sum: string }>(
+        'SELECT wait_ms_sum, run_ms_sum FROM job_metrics',
+      );
+      expect(Number(times.wait_ms_sum)).toBeGreaterThanOrEqual(3 * 10_000);
+      expect(Number(times.run_ms_sum)).toBeGreaterThanOrEqual(2_000);
+    });
+  });
+
+  describe("a tenant's max_concurrency", () => {
+    let capped: string;
+    beforeEach(async () => {
+      [{ id: capped }] = await sql<{ id: string }>(
+        `INSERT INTO tenants (name, max_concurrency) VALUES ('capped', 3) RETURNING id`,
+      );
+    });
+    const runningJobsOf = async (id: string) =>
+      (await sql<{ running_jobs: number }>('SELECT running_jobs FROM tenants WHERE id = $1', [id]))[0]
+        .running_jobs;
+
+    it('caps claims across claimers and gives slots back on every way out of running', async () => {
+      await queue.insertMany(jobFactory.many(capped, 10));
+      const first = await queue.claim('w1', 10, LEASE_SECONDS);
+      const second = await queue.claim('w2', 10, LEASE_SECONDS);
+      expect(first.length + second.length).toBe(3);
+      expect(await runningJobsOf(capped)).toBe(3);
+      const held = [...first.map((job) => ['w1', job.id]), ...second.map((job) => ['w2', job.id])];
+      const [[ownerA, a], [ownerB, b], [ownerC, c]] = held;
+      await queue.completeMany(ownerA, [{ id: a, result: null }]);
+      expect(await runningJobsOf(capped)).toBe(2);
+      await queue.failMany(ownerB, [{ id: b, error: 'boom', retryDelayMs: 60_000 }]);
+      await queue.releaseMany(ownerC, [c]);
+      expect(await runningJobsOf(capped)).toBe(0);
+      const third = await queue.claim('w3', 10, LEASE_SECONDS);
+      expect(third).toHaveLength(3);
+      await queue.cancel(capped, third[0].id);
+      expect(await runningJobsOf(capped)).toBe(2);
+    });
+
+    it('does not hold back uncapped tenants, and a capped tenant another claimer has locked is skipped', async () => {
+      await queue.insertMany(jobFactory.many(capped, 5));
+      await queue.insertMany(jobFactory.many(tenant, 5));
+      const holder = await pool.connect();
+      try {
+        await holder.query('BEGIN');
+        await holder.query('SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE', [capped]);
+        const claimed = await queue.claim('w1', 10, LEASE_SECONDS);
+        expect(claimed.map((job) => job.tenant_id)).toEqual(Array(5).fill(tenant));
+      } finally {
+        await holder.query('ROLLBACK');
+        holder.release();
+      }
+      expect((await queue.claim('w2', 10, LEASE_SECONDS)).map((job) => job.tenant_id)).toEqual(
+        Array(3).fill(capped),
+      );
+    });
+
+    it('re-counts running jobs when a cap is set on a tenant with jobs in flight', async () => {
+      await queue.insertMany(jobFactory.many(tenant, 4));
+      await queue.claim('w1', 4, LEASE_SECONDS);
+      await sql('UPDATE tenants SET max_concurrency = 2 WHERE id = $1', [tenant]);
+      expect(await runningJobsOf(tenant)).toBe(0); // claimed while uncapped: not counted
+      expect(await queue.recountTenantSlots(null)).toEqual([{ id: tenant, running_jobs: 4 }]);
+      await queue.insertMany(jobFactory.many(tenant, 2));
+      expect(await queue.claim('w1', 10, LEASE_SECONDS)).toEqual([]);
+      await sql('UPDATE tenants SET max_concurrency = NULL, running_jobs = 0 WHERE id = $1', [tenant]);
+    });
   });
 
   it('lets only one process run a maintenance task at a time', async () => {

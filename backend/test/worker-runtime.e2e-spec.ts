@@ -25,6 +25,7 @@ describe('worker processes running jobs from a real PostgreSQL', () => {
         LOG_LEVEL: 'info',
         POLL_INTERVAL_MS: '200',
         RESCUE_INTERVAL_MS: '300',
+        METRICS_ROLL_INTERVAL_MS: '200',
         ...vars,
       }),
     );
@@ -48,7 +49,29 @@ describe('worker processes running jobs from a real PostgreSQL', () => {
     queue = new JobQueue(pool);
     [{ id: tenant }] = await sql<{ id: string }>(`INSERT INTO tenants (name) VALUES ('acme') RETURNING id`);
   });
-  beforeEach(() => sql('TRUNCATE jobs, dead_letter_jobs'));
+  beforeEach(async () => {
+    await sql('TRUNCATE jobs, dead_letter_jobs, job_transitions, job_counts, job_metrics');
+    await sql('UPDATE tenants SET running_jobs = 0, max_concurrency = NULL');
+  });
+
+  /** Once the roller has folded every transition: job_metrics summed over all buckets. */
+  const rolledMetrics = async (): Promise<Record<string, number>> => {
+    await waitUntil(
+      'the roller folded every transition',
+      async () => (await sql('SELECT 1 FROM job_transitions LIMIT 1')).length === 0,
+      10_000,
+    );
+    const [totals] = await sql<Record<string, number>>(
+      `SELECT coalesce(sum(submitted), 0)::int AS submitted, coalesce(sum(started), 0)::int AS started,
+              coalesce(sum(completed), 0)::int AS completed, coalesce(sum(failed), 0)::int AS failed,
+              coalesce(sum(retried), 0)::int AS retried, coalesce(sum(dead), 0)::int AS dead FROM job_metrics`,
+    );
+    return totals;
+  };
+
+  /** The counters' view of a tenant, without the zero rows. */
+  const countersOf = async (tenantId: string): Promise<Record<string, number>> =>
+    Object.fromEntries(Object.entries(await queue.countsByStatus(tenantId)).filter(([, n]) => n !== 0));
   afterEach(async () => {
     for (const worker of workers.splice(0)) {
       if (worker.child.exitCode === null && worker.child.signalCode === null) {
@@ -74,6 +97,17 @@ describe('worker processes running jobs from a real PostgreSQL', () => {
     );
     expect(summary).toEqual({ error_lists: 1, max_attempts: 1, without_result: 0 });
     expect(await countByStatus()).toEqual({ completed: 10_000 });
+    // The counters agree with the table, before and after the roller folded the transitions.
+    expect(await countersOf(tenant)).toEqual({ completed: 10_000 });
+    expect(await rolledMetrics()).toEqual({
+      submitted: 10_000,
+      started: 10_000,
+      completed: 10_000,
+      failed: 0,
+      retried: 0,
+      dead: 0,
+    });
+    expect(await countersOf(tenant)).toEqual({ completed: 10_000 });
   });
 
   it('jobs of a SIGKILLed worker are rescued after their lease and completed; none lost', async () => {
@@ -136,6 +170,49 @@ describe('worker processes running jobs from a real PostgreSQL', () => {
     // Nominal delays 200·2^1 = 400 ms and 200·2^2 = 800 ms; equal jitter keeps at least half.
     expect(at[1] - at[0]).toBeGreaterThanOrEqual(200);
     expect(at[2] - at[1]).toBeGreaterThanOrEqual(400);
+    expect(await rolledMetrics()).toEqual({
+      submitted: 1,
+      started: 3,
+      completed: 0,
+      failed: 3,
+      retried: 2,
+      dead: 1,
+    });
+    expect(await countersOf(tenant)).toEqual({ dead: 1 });
+  });
+
+  it("holds a tenant's max_concurrency across worker processes, sampled throughout", async () => {
+    const [{ id: capped }] = await sql<{ id: string }>(
+      `INSERT INTO tenants (name, max_concurrency) VALUES ('capped-' || gen_random_uuid(), 2) RETURNING id`,
+    );
+    await queue.insertMany(jobFactory.many(capped, 24, { payload: { duration_ms: 100 } }));
+    await queue.insertMany(jobFactory.many(tenant, 24, { payload: { duration_ms: 100 } }));
+    await Promise.all([startWorker({ WORKER_CONCURRENCY: '5' }), startWorker({ WORKER_CONCURRENCY: '5' })]);
+
+    const samples: Array<{ capped: number; other: number }> = [];
+    await waitUntil(
+      'every job completed',
+      async () => {
+        const [sample] = await sql<{ capped: number; other: number; unfinished: number }>(
+          `SELECT count(*) FILTER (WHERE status = 'running' AND tenant_id = $1)::int AS capped,
+                  count(*) FILTER (WHERE status = 'running' AND tenant_id <> $1)::int AS other,
+                  count(*) FILTER (WHERE status <> 'completed')::int AS unfinished
+           FROM jobs`,
+          [capped],
+        );
+        samples.push(sample);
+        return sample.unfinished === 0;
+      },
+      30_000,
+      5,
+    );
+    expect(samples.length).toBeGreaterThan(50);
+    expect(Math.max(...samples.map((s) => s.capped))).toBe(2);
+    // The cap held one tenant back, not the workers: the other tenant used the free slots.
+    expect(Math.max(...samples.map((s) => s.other))).toBeGreaterThan(2);
+    expect(await sql('SELECT running_jobs FROM tenants WHERE id = $1', [capped])).toEqual([
+      { running_jobs: 0 },
+    ]);
   });
 
   it('cancelling a running job aborts it on the worker holding it, which moves on', async () => {

@@ -92,6 +92,12 @@ export class AppConfig {
   @Min(10)
   PRUNE_INTERVAL_MS: number = 60_000;
 
+  /** How often the (single, cluster-wide) roller folds job transitions into counters and metrics. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  METRICS_ROLL_INTERVAL_MS: number = 1000;
+
   /** The built dashboard served at `/` by the API process; empty disables it. */
   @IsString()
   DASHBOARD_DIR: string = './frontend/dist';

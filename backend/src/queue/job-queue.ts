@@ -4,6 +4,8 @@ import { type JobSubmission, toNewJob } from './job-submission';
 import {
   jobCancel,
   jobClaim,
+  jobCountsByStatus,
+  jobCountsRoll,
   jobCompleteMany,
   jobFailMany,
   jobHeartbeat,
@@ -16,6 +18,8 @@ import {
   jobRescueExpired,
   type NewJob,
   type Statement,
+  tenantSlotsLock,
+  tenantSlotsRecount,
 } from './queue.sql';
 
 export interface ClaimedJob {
@@ -92,19 +96,37 @@ export class JobQueue {
     await this.run(jobProgress(workerId, id, pct));
   }
 
+  /** Runs `statements` in one transaction; returns the rows of the last. */
+  private async transaction<T>(statements: Statement[]): Promise<T[]> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      let rows: T[] = [];
+      for (const statement of statements) rows = (await client.query(statement)).rows as T[];
+      await client.query('COMMIT');
+      return rows;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
   /**
-   * Runs `statement` inside a transaction holding advisory lock `lockKey`, if no other process
+   * Runs `statements` in one transaction holding advisory lock `lockKey`, if no other process
    * holds it right now: maintenance runs in every worker but one at a time cluster-wide.
-   * Returns null when it was not our turn.
+   * Returns the last statement's rows, or null when it was not our turn.
    */
-  async runExclusively<T>(lockKey: number, statement: Statement): Promise<T[] | null> {
+  async runExclusively<T>(lockKey: number, ...statements: Statement[]): Promise<T[] | null> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
       const [{ locked }] = (await client.query(maintenanceTryLock(lockKey))).rows as Array<{
         locked: boolean;
       }>;
-      const rows = locked ? ((await client.query(statement)).rows as T[]) : null;
+      let rows: T[] | null = null;
+      if (locked) for (const statement of statements) rows = (await client.query(statement)).rows as T[];
       await client.query('COMMIT');
       return rows;
     } catch (error) {
@@ -126,6 +148,29 @@ export class JobQueue {
       jobPruneFinished(retentionDays, limit),
     );
     return rows === null ? null : rows.length;
+  }
+
+  /** Folds recent transitions into the counters and per-minute metrics; null: not our turn. */
+  async rollCountsExclusively(): Promise<number | null> {
+    const rows = await this.runExclusively<{ transitions: number }>(
+      MAINTENANCE_LOCK_KEYS.roller,
+      jobCountsRoll(),
+    );
+    return rows === null ? null : rows[0].transitions;
+  }
+
+  /** Jobs per status, for one tenant or (null) all, without counting the jobs table. */
+  async countsByStatus(tenantId: string | null): Promise<Partial<Record<JobState, number>>> {
+    const rows = await this.run<{ status: JobState; jobs: string }>(jobCountsByStatus(tenantId));
+    return Object.fromEntries(rows.map((row) => [row.status, Number(row.jobs)]));
+  }
+
+  /**
+   * Re-counts the running jobs of capped tenants (one, or all with null), which a cap set while
+   * jobs were in flight can leave off. Returns the tenants whose count was corrected.
+   */
+  recountTenantSlots(tenantId: string | null): Promise<Array<{ id: string; running_jobs: number }>> {
+    return this.transaction([tenantSlotsLock(tenantId), tenantSlotsRecount(tenantId)]);
   }
 
   /** null: no such job for this tenant. */

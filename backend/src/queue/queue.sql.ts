@@ -58,6 +58,42 @@ function jobEvents(kind: JobEventKind, source: string): string {
 const EVENTS_SENT = '(SELECT count(*) FROM events) AS notifications';
 const EVENT_COLUMNS = 'id, tenant_id, queue, type, status, attempts, progress';
 
+const MS_SINCE = (column: string) => `(extract(epoch FROM now() - ${column}) * 1000)::bigint`;
+
+/**
+ * A CTE named `transitions` that appends what `source` changed to job_transitions, one row
+ * per (tenant, queue, type, from → to): the counters and per-minute metrics are folded from it
+ * by jobCountsRoll, so no hot-path statement contends on a shared counter row. `source` returns
+ * tenant_id, queue, type and status (the new one); `from` is SQL for the old status.
+ */
+function jobTransitions(
+  source: string,
+  from: string,
+  measures: { waitMs?: string; runMs?: string } = {},
+): string {
+  return `transitions AS (
+        INSERT INTO job_transitions (tenant_id, queue, type, from_status, to_status, jobs, wait_ms, run_ms)
+        SELECT tenant_id, queue, type, ${from}, status, count(*),
+               ${measures.waitMs ? `sum(${measures.waitMs})` : '0'}, ${measures.runMs ? `sum(${measures.runMs})` : '0'}
+        FROM ${source}
+        GROUP BY tenant_id, queue, type, ${from}, status
+      )`;
+}
+
+/**
+ * A CTE named `slots_freed` giving back the running slots of capped tenants (max_concurrency
+ * set) for the rows of `source` that left `running`. Tenants are taken in id order, as every
+ * statement that locks several tenant rows does, so two such statements cannot deadlock.
+ */
+function freeTenantSlots(source: string, leftRunning = 'TRUE'): string {
+  return `slots_freed AS (
+        UPDATE tenants t SET running_jobs = greatest(t.running_jobs - f.jobs, 0)
+        FROM (SELECT tenant_id, count(*)::int AS jobs FROM ${source} WHERE ${leftRunning}
+              GROUP BY tenant_id ORDER BY tenant_id) f
+        WHERE t.id = f.tenant_id AND t.max_concurrency IS NOT NULL
+      )`;
+}
+
 const JOB_COLUMNS = `id, tenant_id, queue, type, payload, status, priority, run_at, attempts, max_attempts,
   trace_id, created_at`;
 
@@ -87,6 +123,7 @@ export function jobInsertMany(jobs: NewJob[]): Statement {
         ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         RETURNING ${JOB_COLUMNS}, progress, pg_notify('${JOB_READY_CHANNEL}', '')
       ),
+      ${jobTransitions('inserted', 'NULL::text')},
       ${jobEvents('submitted', 'inserted')}
       SELECT ${JOB_COLUMNS}, ${EVENTS_SENT} FROM inserted`,
     values: [
@@ -109,16 +146,22 @@ export function jobInsertMany(jobs: NewJob[]): Statement {
  * 1. ready_tenants: the distinct tenants with pending work, by a skip scan of jobs_ready_idx
  *    (one index descent per tenant, not a scan of the backlog; the ORDER BY spells out the
  *    whole index key so the planner cannot pick an index that also holds finished jobs).
- * 2. Per tenant, its own top ceil(limit / tenants) jobs by (priority, run_at, id), locked FOR
- *    UPDATE SKIP LOCKED so concurrent workers take disjoint rows without waiting on each other.
- *    Measured with 100 tenants and limit 10: locking `limit` rows per tenant cost 6.5 ms a
- *    claim (1,000 row locks to keep 10); one per tenant is the plan in jobClaim.plan.txt.
- * 3. Round robin: every tenant's first job, then every tenant's second, ..., with the tenants in
+ * 2. Caps: a tenant with max_concurrency gets at most its free slots (max_concurrency -
+ *    running_jobs). Its tenants row is locked FOR UPDATE SKIP LOCKED, which reads the row's
+ *    latest committed version, so two workers can never both spend the same slot; a capped
+ *    tenant another worker is claiming for right now is skipped this round, not waited for.
+ *    Uncapped tenants never touch their row: no shared row is written for them.
+ * 3. Per tenant, its own top min(ceil(limit / tenants), free slots) jobs by (priority, run_at,
+ *    id), locked FOR UPDATE SKIP LOCKED so concurrent workers take disjoint rows without
+ *    waiting on each other. Measured with 100 tenants and limit 10: locking `limit` rows per
+ *    tenant cost 6.5 ms a claim (1,000 row locks to keep 10); the share per tenant is the plan
+ *    in jobClaim.plan.txt.
+ * 4. Round robin: every tenant's first job, then every tenant's second, ..., with the tenants in
  *    an order that `rotation` (a fresh value per claim) shuffles, so no tenant is always first.
- *    Rows locked in step 2 but not picked are unlocked when the statement ends.
+ *    Rows locked in step 3 but not picked are unlocked when the statement ends.
  *
- * No shared row is written on this path (DESIGN.md measured that shape at ~11,900 jobs/s with
- * 100 tenants, against ~13,000 for a global order that starves small tenants completely).
+ * DESIGN.md measured this shape (no write to a shared row) at ~11,900 jobs/s with 100 tenants,
+ * against ~13,000 for a global order that starves small tenants completely.
  */
 export function jobClaim(workerId: string, limit: number, leaseSeconds: number, rotation: string): Statement {
   return {
@@ -134,23 +177,42 @@ export function jobClaim(workerId: string, limit: number, leaseSeconds: number, 
         FROM ready_tenants r
         WHERE r.tenant_id IS NOT NULL
       ),
+      ready AS (
+        SELECT tenant_id FROM ready_tenants WHERE tenant_id IS NOT NULL
+      ),
+      capped AS (
+        SELECT id, greatest(max_concurrency - running_jobs, 0) AS free
+        FROM tenants
+        WHERE max_concurrency IS NOT NULL AND id IN (SELECT tenant_id FROM ready)
+        ORDER BY id
+        FOR UPDATE SKIP LOCKED
+      ),
+      quotas AS (
+        SELECT r.tenant_id,
+               CASE WHEN r.tenant_id IN (SELECT id FROM tenants WHERE max_concurrency IS NOT NULL)
+                    THEN least(s.share, coalesce(c.free, 0))
+                    ELSE s.share END AS quota
+        FROM ready r
+        CROSS JOIN (SELECT ceil($2::float8 / nullif(count(*), 0))::int AS share FROM ready) s
+        LEFT JOIN capped c ON c.id = r.tenant_id
+      ),
       candidates AS (
-        SELECT c.id, c.rank, md5(t.tenant_id::text || $4) AS turn
-        FROM ready_tenants t
+        SELECT c.id, c.status, c.run_at, c.rank, md5(q.tenant_id::text || $4) AS turn
+        FROM quotas q
         CROSS JOIN LATERAL (
-          SELECT j.id, row_number() OVER () AS rank
+          SELECT j.id, j.status, j.run_at, row_number() OVER () AS rank
           FROM (
-            SELECT id FROM jobs
-            WHERE tenant_id = t.tenant_id AND status IN ('pending', 'failed') AND run_at <= now()
+            SELECT id, status, run_at FROM jobs
+            WHERE tenant_id = q.tenant_id AND status IN ('pending', 'failed') AND run_at <= now()
             ORDER BY priority, run_at, id
-            LIMIT ceil($2::float8 / (SELECT count(*) FROM ready_tenants WHERE tenant_id IS NOT NULL))::int
+            LIMIT q.quota
             FOR UPDATE SKIP LOCKED
           ) j
         ) c
-        WHERE t.tenant_id IS NOT NULL
+        WHERE q.quota > 0
       ),
       picked AS (
-        SELECT id FROM candidates ORDER BY rank, turn LIMIT $2
+        SELECT id, status, run_at FROM candidates ORDER BY rank, turn LIMIT $2
       ),
       claimed AS (
         UPDATE jobs j
@@ -163,8 +225,14 @@ export function jobClaim(workerId: string, limit: number, leaseSeconds: number, 
         FROM picked
         WHERE j.id = picked.id
         RETURNING j.id, j.tenant_id, j.queue, j.type, j.payload, j.status, j.attempts, j.max_attempts, j.progress,
-                  j.trace_id, j.lease_expires_at
+                  j.trace_id, j.lease_expires_at, picked.status AS from_status, picked.run_at AS ready_at
       ),
+      slots_taken AS (
+        UPDATE tenants t SET running_jobs = t.running_jobs + c.jobs
+        FROM (SELECT tenant_id, count(*)::int AS jobs FROM claimed GROUP BY tenant_id) c
+        WHERE t.id = c.tenant_id AND t.id IN (SELECT id FROM capped)
+      ),
+      ${jobTransitions('claimed', 'from_status', { waitMs: `greatest(${MS_SINCE('ready_at')}, 0)` })},
       ${jobEvents('started', 'claimed')}
       SELECT id, tenant_id, queue, type, payload, attempts, max_attempts, trace_id, lease_expires_at, ${EVENTS_SENT}
       FROM claimed`,
@@ -199,8 +267,10 @@ export function jobCompleteMany(
         WHERE j.id = input.id AND j.lease_owner = $1 AND j.status = 'running'
         RETURNING ${EVENT_COLUMNS.split(', ')
           .map((c) => `j.${c}`)
-          .join(', ')}
+          .join(', ')}, j.started_at
       ),
+      ${freeTenantSlots('completed')},
+      ${jobTransitions('completed', `'running'::text`, { runMs: MS_SINCE('started_at') })},
       ${jobEvents('completed', 'completed')}
       SELECT id, ${EVENTS_SENT} FROM completed`,
     values: [
@@ -239,6 +309,8 @@ const FAIL_TRANSITION = `
     ON CONFLICT (job_id) DO UPDATE
       SET attempts = EXCLUDED.attempts, errors = EXCLUDED.errors, last_error = EXCLUDED.last_error, died_at = now()
   ),
+  ${freeTenantSlots('updated')},
+  ${jobTransitions('updated', `'running'::text`, { runMs: MS_SINCE('started_at') })},
   ${jobEvents('failed', 'updated')}
   SELECT id, status, attempts, run_at, ${EVENTS_SENT} FROM updated`;
 
@@ -294,6 +366,8 @@ export function jobReleaseMany(workerId: string, ids: string[]): Statement {
         WHERE id = ANY($2::uuid[]) AND lease_owner = $1 AND status = 'running'
         RETURNING ${EVENT_COLUMNS}
       ),
+      ${freeTenantSlots('released')},
+      ${jobTransitions('released', `'running'::text`)},
       ${jobEvents('released', 'released')}
       SELECT id, ${EVENTS_SENT} FROM released`,
     values: [workerId, ids],
@@ -317,7 +391,11 @@ export function jobProgress(workerId: string, id: string, progress: number): Sta
 }
 
 /** Advisory lock keys that serialise each maintenance task across all workers. */
-export const MAINTENANCE_LOCK_KEYS = Object.freeze({ rescuer: 0x636f6e76, pruner: 0x636f6e77 });
+export const MAINTENANCE_LOCK_KEYS = Object.freeze({
+  rescuer: 0x636f6e76,
+  pruner: 0x636f6e77,
+  roller: 0x636f6e78,
+});
 
 /**
  * Retention: finished jobs (completed or cancelled; dead ones live on in dead_letter_jobs) are
@@ -328,15 +406,19 @@ export function jobPruneFinished(retentionDays: number, limit: number): Statemen
   return {
     name: 'jobPruneFinished',
     text: `
-      DELETE FROM jobs
-      WHERE id IN (
-        SELECT id FROM jobs
-        WHERE status IN ('completed', 'cancelled') AND finished_at < now() - make_interval(days => $1)
-        ORDER BY finished_at
-        LIMIT $2
-        FOR UPDATE SKIP LOCKED
-      )
-      RETURNING id`,
+      WITH pruned AS (
+        DELETE FROM jobs
+        WHERE id IN (
+          SELECT id FROM jobs
+          WHERE status IN ('completed', 'cancelled') AND finished_at < now() - make_interval(days => $1)
+          ORDER BY finished_at
+          LIMIT $2
+          FOR UPDATE SKIP LOCKED
+        )
+        RETURNING id, tenant_id, queue, type, status AS from_status, NULL::text AS status
+      ),
+      ${jobTransitions('pruned', 'from_status')}
+      SELECT id FROM pruned`,
     values: [retentionDays, limit],
   };
 }
@@ -367,8 +449,10 @@ export function jobCancel(tenantId: string, id: string): Statement {
         WHERE j.id = target.id AND target.status IN ('pending', 'failed', 'running')
         RETURNING ${EVENT_COLUMNS.split(', ')
           .map((c) => `j.${c}`)
-          .join(', ')}
+          .join(', ')}, target.status AS from_status
       ),
+      ${freeTenantSlots('updated', `from_status = 'running'`)},
+      ${jobTransitions('updated', 'from_status')},
       ${jobEvents('cancelled', 'updated')}
       SELECT target.status AS previous_status,
              EXISTS (SELECT 1 FROM updated) AS cancelled,
@@ -376,5 +460,110 @@ export function jobCancel(tenantId: string, id: string): Statement {
              CASE WHEN target.status = 'running' THEN pg_notify('${JOB_CANCEL_CHANNEL}', target.id::text) END AS notified
       FROM target`,
     values: [tenantId, id],
+  };
+}
+
+/**
+ * Folds job_transitions into job_counts and the per-minute job_metrics in one transaction, so
+ * a reader of counts + unrolled transitions never sees a change twice or not at all.
+ * Metrics: submitted = new rows, started = claims, failed = failed attempts (retried or dead),
+ * retried = failed attempts with a retry scheduled, run time = claim to outcome, wait time =
+ * due (run_at) to claim.
+ */
+export function jobCountsRoll(): Statement {
+  return {
+    name: 'jobCountsRoll',
+    text: `
+      WITH rolled AS (
+        DELETE FROM job_transitions RETURNING *
+      ),
+      deltas AS (
+        SELECT tenant_id, queue, type, to_status AS status, jobs AS delta FROM rolled WHERE to_status IS NOT NULL
+        UNION ALL
+        SELECT tenant_id, queue, type, from_status, -jobs FROM rolled WHERE from_status IS NOT NULL
+      ),
+      counted AS (
+        INSERT INTO job_counts AS c (tenant_id, queue, type, status, jobs)
+        SELECT tenant_id, queue, type, status, sum(delta) FROM deltas GROUP BY tenant_id, queue, type, status
+        ON CONFLICT (tenant_id, status, queue, type) DO UPDATE SET jobs = c.jobs + EXCLUDED.jobs
+      ),
+      measured AS (
+        INSERT INTO job_metrics AS m (bucket, tenant_id, queue, type, submitted, started, completed, failed, retried,
+                                      dead, run_ms_sum, wait_ms_sum)
+        SELECT bucket, tenant_id, queue, type,
+               coalesce(sum(jobs) FILTER (WHERE from_status IS NULL), 0),
+               coalesce(sum(jobs) FILTER (WHERE to_status = 'running'), 0),
+               coalesce(sum(jobs) FILTER (WHERE to_status = 'completed'), 0),
+               coalesce(sum(jobs) FILTER (WHERE from_status = 'running' AND to_status IN ('failed', 'dead')), 0),
+               coalesce(sum(jobs) FILTER (WHERE from_status = 'running' AND to_status = 'failed'), 0),
+               coalesce(sum(jobs) FILTER (WHERE to_status = 'dead'), 0),
+               sum(run_ms), sum(wait_ms)
+        FROM rolled
+        WHERE to_status IS NOT NULL
+        GROUP BY bucket, tenant_id, queue, type
+        ON CONFLICT (tenant_id, bucket, queue, type) DO UPDATE
+          SET submitted = m.submitted + EXCLUDED.submitted, started = m.started + EXCLUDED.started,
+              completed = m.completed + EXCLUDED.completed, failed = m.failed + EXCLUDED.failed,
+              retried = m.retried + EXCLUDED.retried, dead = m.dead + EXCLUDED.dead,
+              run_ms_sum = m.run_ms_sum + EXCLUDED.run_ms_sum, wait_ms_sum = m.wait_ms_sum + EXCLUDED.wait_ms_sum
+      )
+      SELECT count(*)::int AS transitions FROM rolled`,
+    values: [],
+  };
+}
+
+/**
+ * Jobs per status for one tenant (or all, with null): the rolled counters plus the transitions
+ * not yet rolled. Never counts the jobs table.
+ */
+export function jobCountsByStatus(tenantId: string | null): Statement {
+  return {
+    name: 'jobCountsByStatus',
+    text: `
+      SELECT status, sum(jobs)::bigint AS jobs FROM (
+        SELECT status, jobs FROM job_counts WHERE $1::uuid IS NULL OR tenant_id = $1
+        UNION ALL
+        SELECT to_status, jobs FROM job_transitions WHERE to_status IS NOT NULL AND ($1::uuid IS NULL OR tenant_id = $1)
+        UNION ALL
+        SELECT from_status, -jobs FROM job_transitions WHERE from_status IS NOT NULL AND ($1::uuid IS NULL OR tenant_id = $1)
+      ) counts
+      GROUP BY status`,
+    values: [tenantId],
+  };
+}
+
+/**
+ * Step 1 of re-counting capped tenants' running jobs: lock their rows (in id order, like every
+ * multi-tenant lock here). Claims skip a locked tenant meanwhile; outcomes wait for it.
+ */
+export function tenantSlotsLock(tenantId: string | null): Statement {
+  return {
+    name: 'tenantSlotsLock',
+    text: `
+      SELECT id FROM tenants
+      WHERE max_concurrency IS NOT NULL AND ($1::uuid IS NULL OR id = $1)
+      ORDER BY id
+      FOR UPDATE`,
+    values: [tenantId],
+  };
+}
+
+/**
+ * Step 2, a separate statement in the same transaction so that its snapshot, taken after the
+ * locks, sees every claim that committed before them. running_jobs can drift only when a cap
+ * is set while the tenant has jobs in flight; this repairs it (the rescuer runs it).
+ */
+export function tenantSlotsRecount(tenantId: string | null): Statement {
+  return {
+    name: 'tenantSlotsRecount',
+    text: `
+      UPDATE tenants t SET running_jobs = coalesce(r.jobs, 0)
+      FROM tenants c
+      LEFT JOIN (SELECT tenant_id, count(*)::int AS jobs FROM jobs WHERE status = 'running' GROUP BY tenant_id) r
+        ON r.tenant_id = c.id
+      WHERE t.id = c.id AND c.max_concurrency IS NOT NULL AND ($1::uuid IS NULL OR c.id = $1)
+        AND t.running_jobs IS DISTINCT FROM coalesce(r.jobs, 0)
+      RETURNING t.id, t.running_jobs`,
+    values: [tenantId],
   };
 }

@@ -34,6 +34,7 @@ class PeriodicTask {
 export interface MaintenanceOptions {
   rescueIntervalMs: number;
   pruneIntervalMs: number;
+  rollIntervalMs: number;
   retentionDays: number;
   backoff: BackoffOptions;
 }
@@ -41,7 +42,8 @@ export interface MaintenanceOptions {
 /**
  * Maintenance, apart from the claim loop (as River's maintenance services are): the rescuer
  * returns jobs whose lease expired (their worker was killed or hung) to the queue or the DLQ;
- * the pruner deletes finished jobs past retention. Every worker runs both; an advisory lock
+ * the roller folds job transitions into the counters and per-minute metrics; the pruner deletes
+ * finished jobs past retention. Every worker runs all three; an advisory lock
  * per task lets only one process work on it at a time cluster-wide.
  */
 export class Maintenance {
@@ -57,10 +59,22 @@ export class Maintenance {
             RESCUE_BATCH,
             retryDelayMs(1, options.backoff),
           );
-          if (rescued && rescued.length > 0) {
+          if (rescued === null) return; // another process holds the rescuer's lock
+          if (rescued.length > 0) {
             const dead = rescued.filter((job) => job.status === 'dead').length;
             logger.warn(`rescued ${rescued.length} job(s) with expired leases (${dead} to the DLQ)`);
           }
+          const recounted = await queue.recountTenantSlots(null);
+          if (recounted.length > 0)
+            logger.warn(`re-counted running jobs of ${recounted.length} capped tenant(s)`);
+        },
+        logger,
+      ),
+      new PeriodicTask(
+        'roller',
+        options.rollIntervalMs,
+        async () => {
+          await queue.rollCountsExclusively();
         },
         logger,
       ),

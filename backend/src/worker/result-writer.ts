@@ -6,6 +6,12 @@ type Outcome =
   | { kind: 'release'; id: string };
 
 /**
+ * Retries a failed write (a dropped connection, a deadlock victim) for about 10 s before
+ * leaving the jobs to the rescuer: an outcome given up on means the job runs again.
+ */
+const RETRY_DELAYS_MS = [100, 200, 400, 800, 1600, 3200, 3200];
+
+/**
  * Writes job outcomes. Idle, each outcome is written at once; while a write is in flight the
  * next outcomes queue up and go out together in one statement per kind (group commit, as
  * River's completer does), so a busy worker spends one round trip on many jobs.
@@ -32,26 +38,45 @@ export class ResultWriter {
   }
 
   private async drain(): Promise<void> {
+    let failures = 0;
     while (this.pending.length > 0) {
       const batch = this.pending;
       this.pending = [];
       const of = <K extends Outcome['kind']>(kind: K) =>
         batch.filter((o): o is Extract<Outcome, { kind: K }> => o.kind === kind);
-      try {
-        await Promise.all([
-          this.queue.completeMany(this.workerId, of('complete')),
-          this.queue.failMany(this.workerId, of('fail')),
-          of('release').length > 0
-            ? this.queue.releaseMany(
-                this.workerId,
-                of('release').map((o) => o.id),
-              )
-            : [],
-        ]);
-      } catch (error) {
-        // The jobs stay `running` under our lease; the rescuer returns them if we cannot.
-        this.onError(error as Error);
+      const writes: Array<[Outcome[], () => Promise<unknown>]> = [
+        [of('complete'), () => this.queue.completeMany(this.workerId, of('complete'))],
+        [of('fail'), () => this.queue.failMany(this.workerId, of('fail'))],
+        [
+          of('release'),
+          () =>
+            this.queue.releaseMany(
+              this.workerId,
+              of('release').map((o) => o.id),
+            ),
+        ],
+      ];
+      const attempted = writes.filter(([outcomes]) => outcomes.length > 0);
+      const settled = await Promise.allSettled(attempted.map(([, write]) => write()));
+      const unwritten = attempted.flatMap(([outcomes], i) =>
+        settled[i].status === 'rejected' ? outcomes : [],
+      );
+      if (unwritten.length === 0) {
+        failures = 0;
+        continue;
       }
+      const error = settled.find((s) => s.status === 'rejected')!.reason as Error;
+      const delay = RETRY_DELAYS_MS[failures++];
+      if (delay === undefined) {
+        // The jobs stay `running` under our lease; the rescuer returns them once it expires.
+        this.onError(new Error(`giving up on ${unwritten.length} outcome(s): ${error.message}`));
+        failures = 0;
+        continue;
+      }
+      // Every write checks lease_owner and status, so retrying one that did commit is harmless.
+      this.onError(new Error(`${error.message}; retrying ${unwritten.length} outcome(s) in ${delay} ms`));
+      this.pending = [...unwritten, ...this.pending];
+      await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
 }

@@ -117,7 +117,9 @@ export class WorkerRuntime {
           const jobs = await this.queue.claim(this.options.workerId, free, this.options.leaseSeconds);
           fetchFailures = 0;
           for (const job of jobs) this.execute(job);
-          if (jobs.length === free) continue; // there may be more ready: claim again at once
+          // Some ready: claim again at once (a claim can return fewer than free when tenants' shares or
+          // caps cut it short, while other tenants still have work).
+          if (jobs.length > 0) continue;
         } catch (error) {
           fetchFailures++;
           const delay = Math.min(MAX_FETCH_BACKOFF_MS, 100 * 2 ** fetchFailures);

@@ -32,7 +32,7 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
       // The claim's per-tenant LIMIT is an expression, so its cost estimate crosses
       // jit_above_cost, and JIT compilation (20 ms warm, ~280 ms cold, measured) would dwarf
       // a claim that takes ~5 ms with 100 tenants and 1,000,000 jobs queued.
-      options: '-c jit=off',
+      options: '-c jit=off -c plan_cache_mode=force_generic_plan',
     });
     this.pool.on('error', (error) => this.logger.warn(`idle pool client error: ${error.message}`));
     const queue = new JobQueue(this.pool);
@@ -59,6 +59,7 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
       {
         rescueIntervalMs: config.RESCUE_INTERVAL_MS,
         pruneIntervalMs: config.PRUNE_INTERVAL_MS,
+        rollIntervalMs: config.METRICS_ROLL_INTERVAL_MS,
         retentionDays: config.RETENTION_DAYS,
         backoff,
       },
