@@ -64,7 +64,11 @@ describe('health endpoints', () => {
 
     it('answers /ready with 503 and the reason', async () => {
       const response = await request(app.getHttpServer()).get('/ready').expect(503);
+      // The API's one error shape, with the readiness fields kept for probes and humans.
       expect(response.body).toEqual({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: expect.stringMatching(/ECONNREFUSED|not connected/),
         status: 'unavailable',
         reason: expect.stringMatching(/ECONNREFUSED|not connected/),
       });

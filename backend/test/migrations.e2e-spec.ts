@@ -6,6 +6,7 @@ const TABLES = [
   'api_keys',
   'dead_letter_jobs',
   'job_counts',
+  'job_files',
   'job_metrics',
   'job_transitions',
   'jobs',

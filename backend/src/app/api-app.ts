@@ -5,12 +5,20 @@ import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
+import { ApiKeyGuard } from '../auth/api-key.guard';
+import { ApiExceptionFilter } from '../common/api-exception.filter';
+import { parseJsonBodies } from '../common/body-parsing';
+import { apiValidationPipe } from '../common/validation';
 import { type AppConfig } from '../config/app-config';
 import { ApiModule } from './api.module';
 
 /** Paths the API owns; everything else under GET falls back to the dashboard's index.html. */
 const API_PATHS = /^\/(api|health|ready|metrics|docs|socket\.io)(\/|-json|$)/;
+
+/** Swagger UI loads its own inline styles and data: images; scripts stay same-origin. */
+const SWAGGER_UI_CSP = { 'img-src': ["'self'", 'data:', 'validator.swagger.io'] };
 
 function setUpDocs(app: INestApplication): void {
   const document = SwaggerModule.createDocument(
@@ -46,10 +54,21 @@ export interface ApiApp {
 export async function createApiApp(config: AppConfig): Promise<ApiApp> {
   const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(config), {
     bufferLogs: true,
+    bodyParser: false,
   });
   app.useLogger(app.get(Logger));
   app.set('trust proxy', 'loopback');
   app.disable('x-powered-by');
+  app.use(helmet({ contentSecurityPolicy: { directives: SWAGGER_UI_CSP } }));
+  const origins = config.CORS_ORIGINS.split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  if (origins.length > 0) app.enableCors({ origin: origins.includes('*') ? true : origins, maxAge: 600 });
+  parseJsonBodies(app, config.MAX_BODY_BYTES);
+  app.useGlobalPipes(apiValidationPipe());
+  app.useGlobalFilters(new ApiExceptionFilter());
+  // Order matters: who is calling, then whether their bucket has a token.
+  app.useGlobalGuards(app.get(ApiKeyGuard));
   setUpDocs(app);
   const servesDashboard = serveDashboard(app, config.DASHBOARD_DIR);
   return { app, servesDashboard };

@@ -1,8 +1,10 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { type AppConfig } from '../config/app-config';
+import { AuthModule } from '../auth/auth.module';
 import { AppConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
 import { HealthModule } from '../health/health.module';
+import { JobsModule } from '../jobs/jobs.module';
 import { LoggingModule } from '../logging/logging.module';
 
 @Module({})
@@ -15,6 +17,8 @@ export class ApiModule {
         LoggingModule.forRoot('api'),
         DatabaseModule.forRoot('conveyor-api'),
         HealthModule,
+        AuthModule,
+        JobsModule,
       ],
     };
   }

@@ -98,6 +98,22 @@ export class AppConfig {
   @Min(10)
   METRICS_ROLL_INTERVAL_MS: number = 1000;
 
+  /** Largest JSON request body, in bytes; larger ones get a 413. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  MAX_BODY_BYTES: number = 1_048_576;
+
+  /** Largest file uploaded with an `analyze` job, in bytes; larger ones get a 413. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  UPLOAD_MAX_BYTES: number = 10_485_760;
+
+  /** Origins allowed to call the API from a browser: comma-separated, `*` for any; empty: none (same origin only). */
+  @IsString()
+  CORS_ORIGINS: string = '';
+
   /** The built dashboard served at `/` by the API process; empty disables it. */
   @IsString()
   DASHBOARD_DIR: string = './frontend/dist';

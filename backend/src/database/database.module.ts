@@ -3,6 +3,8 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
 import { DatabaseConnector } from './database-connector';
 import { dataSourceOptions } from './data-source-options';
+import { NotificationBus } from './notification-bus';
+import { PgPool } from './pg-pool';
 
 @Module({})
 export class DatabaseModule {
@@ -23,8 +25,8 @@ export class DatabaseModule {
           },
         }),
       ],
-      providers: [DatabaseConnector],
-      exports: [DatabaseConnector],
+      providers: [DatabaseConnector, PgPool, NotificationBus],
+      exports: [DatabaseConnector, PgPool, NotificationBus],
     };
   }
 }

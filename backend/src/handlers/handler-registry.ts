@@ -1,3 +1,4 @@
+import { analyzeHandler } from './analyze.handler';
 import { defaultHandler } from './default.handler';
 import { emailHandler } from './email.handler';
 import { failHandler } from './fail.handler';
@@ -13,5 +14,6 @@ export const JOB_HANDLERS: Readonly<Record<string, JobHandler>> = Object.freeze(
   report: reportHandler,
   image: imageHandler,
   sleep: sleepHandler,
+  analyze: analyzeHandler,
   fail: failHandler,
 });

@@ -3,6 +3,12 @@ export interface JobLogger {
   warn(message: string): void;
 }
 
+/** Files uploaded with the job's tenant's submissions (payload.file_id), as stored by the API. */
+export interface JobFiles {
+  /** Rejects when the file does not exist or belongs to another tenant. */
+  read(fileId: string): Promise<{ filename: string; content: Buffer }>;
+}
+
 export interface JobContext<P = Record<string, unknown>> {
   jobId: string;
   payload: P;
@@ -11,6 +17,7 @@ export interface JobContext<P = Record<string, unknown>> {
   signal: AbortSignal;
   progress(pct: number, message?: string): void;
   logger: JobLogger;
+  files: JobFiles;
 }
 
 export interface JobHandler {

@@ -7,10 +7,23 @@ import { AppConfig } from '../config/app-config';
 const REQUEST_ID_HEADER = 'x-request-id';
 const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-/** Reuses a caller's X-Request-Id when it is sane, else makes one; echoed on the response. */
+/** W3C trace context: version-traceid-parentid-flags; the trace id names the whole distributed trace. */
+const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
+
+/**
+ * The request's trace id: the trace id of a W3C `traceparent`, else a sane caller-given
+ * X-Request-Id, else a new one. Echoed as X-Request-Id, put on every log line and stored on jobs.
+ */
 export function requestId(req: IncomingMessage, res: ServerResponse): string {
+  const traceparent = req.headers.traceparent;
   const given = req.headers[REQUEST_ID_HEADER];
-  const id = typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+  const traced = typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent.trim())?.[1] : undefined;
+  const id =
+    traced && !/^0+$/.test(traced)
+      ? traced
+      : typeof given === 'string' && SAFE_REQUEST_ID.test(given)
+        ? given
+        : randomUUID();
   res.setHeader('X-Request-Id', id);
   return id;
 }

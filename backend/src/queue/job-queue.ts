@@ -6,6 +6,8 @@ import {
   jobClaim,
   jobCountsByStatus,
   jobCountsRoll,
+  jobDiscardDead,
+  jobRequeue,
   jobCompleteMany,
   jobFailMany,
   jobHeartbeat,
@@ -58,8 +60,11 @@ export class JobQueue {
     return await this.insertMany(submissions.map((submission) => toNewJob(submission, knownTypes, now)));
   }
 
-  insertMany(jobs: NewJob[]): Promise<Array<{ id: string; status: JobState }>> {
-    return jobs.length === 0 ? Promise.resolve([]) : this.run(jobInsertMany(jobs));
+  /** Rows come back with every column of the new job; repeats of an idempotency key are skipped. */
+  insertMany<T extends { id: string; status: JobState } = { id: string; status: JobState }>(
+    jobs: NewJob[],
+  ): Promise<T[]> {
+    return jobs.length === 0 ? Promise.resolve([]) : this.run<T>(jobInsertMany(jobs));
   }
 
   private claims = 0;
@@ -173,9 +178,25 @@ export class JobQueue {
     return this.transaction([tenantSlotsLock(tenantId), tenantSlotsRecount(tenantId)]);
   }
 
+  /** Re-queues the jobs among `ids` whose status is in `fromStatuses`; returns them with their previous status. */
+  async requeue(
+    tenantId: string | null,
+    ids: string[],
+    fromStatuses: readonly JobState[],
+  ): Promise<Array<{ id: string; from_status: JobState }>> {
+    if (ids.length === 0) return [];
+    return this.run(jobRequeue(tenantId, ids, fromStatuses));
+  }
+
+  /** Deletes dead jobs (DLQ entry, job and files); returns the ids removed. */
+  async discardDead(tenantId: string | null, ids: string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    return (await this.run<{ id: string }>(jobDiscardDead(tenantId, ids))).map((row) => row.id);
+  }
+
   /** null: no such job for this tenant. */
   async cancel(
-    tenantId: string,
+    tenantId: string | null,
     id: string,
   ): Promise<{ previousStatus: JobState; cancelled: boolean } | null> {
     const [row] = await this.run<{ previous_status: JobState; cancelled: boolean }>(jobCancel(tenantId, id));

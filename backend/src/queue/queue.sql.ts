@@ -25,7 +25,7 @@ export const JOB_CANCEL_CHANNEL = 'conveyor_job_cancel';
 export const JOB_EVENTS_CHANNEL = 'conveyor_job_events';
 
 export type JobEventKind =
-  'submitted' | 'started' | 'completed' | 'failed' | 'released' | 'cancelled' | 'progress';
+  'submitted' | 'started' | 'completed' | 'failed' | 'released' | 'cancelled' | 'progress' | 'requeued';
 
 /** One notification's rows: [id, tenant_id, queue, type, status, attempts, progress]. */
 export type JobEventRow = [string, string, string, string, string, number, number];
@@ -94,8 +94,9 @@ function freeTenantSlots(source: string, leftRunning = 'TRUE'): string {
       )`;
 }
 
-const JOB_COLUMNS = `id, tenant_id, queue, type, payload, status, priority, run_at, attempts, max_attempts,
-  trace_id, created_at`;
+/** What an insert returns: every column a client is shown for a new job. */
+const JOB_COLUMNS = `id, tenant_id, queue, type, payload, status, priority, run_at, attempts, max_attempts, progress,
+  result, last_error, errors, idempotency_key, trace_id, created_at, updated_at, started_at, finished_at`;
 
 export interface NewJob {
   tenantId: string;
@@ -121,11 +122,11 @@ export function jobInsertMany(jobs: NewJob[]): Statement {
                     $8::text[], $9::text[])
           AS input(tenant_id, queue, type, payload, priority, run_at, max_attempts, idempotency_key, trace_id)
         ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-        RETURNING ${JOB_COLUMNS}, progress, pg_notify('${JOB_READY_CHANNEL}', '')
+        RETURNING ${JOB_COLUMNS}, pg_notify('${JOB_READY_CHANNEL}', '')
       ),
       ${jobTransitions('inserted', 'NULL::text')},
       ${jobEvents('submitted', 'inserted')}
-      SELECT ${JOB_COLUMNS}, ${EVENTS_SENT} FROM inserted`,
+      SELECT ${JOB_COLUMNS}, created_at::text AS position_at, ${EVENTS_SENT} FROM inserted`,
     values: [
       jobs.map((j) => j.tenantId),
       jobs.map((j) => j.queue),
@@ -417,6 +418,13 @@ export function jobPruneFinished(retentionDays: number, limit: number): Statemen
         )
         RETURNING id, tenant_id, queue, type, status AS from_status, NULL::text AS status
       ),
+      files AS (
+        DELETE FROM job_files WHERE job_id IN (SELECT id FROM pruned)
+      ),
+      orphans AS (
+        -- an upload whose job insert failed (or whose API process died in between)
+        DELETE FROM job_files WHERE job_id IS NULL AND created_at < now() - interval '1 hour'
+      ),
       ${jobTransitions('pruned', 'from_status')}
       SELECT id FROM pruned`,
     values: [retentionDays, limit],
@@ -433,14 +441,15 @@ export function maintenanceTryLock(key: number): Statement {
 /**
  * Cancels a tenant's job that has not finished. A running job is marked cancelled at once and
  * its lease cleared, so nothing its worker writes later can land; the NOTIFY makes that worker
- * abort the handler (its next heartbeat would notice too). Returns no row for another tenant's job.
+ * abort the handler (its next heartbeat would notice too). Returns no row for another tenant's job
+ * (tenantId null: any tenant's, for admins).
  */
-export function jobCancel(tenantId: string, id: string): Statement {
+export function jobCancel(tenantId: string | null, id: string): Statement {
   return {
     name: 'jobCancel',
     text: `
       WITH target AS (
-        SELECT id, status FROM jobs WHERE id = $2 AND tenant_id = $1 FOR UPDATE
+        SELECT id, status FROM jobs WHERE id = $2 AND ($1::uuid IS NULL OR tenant_id = $1) FOR UPDATE
       ),
       updated AS (
         UPDATE jobs j
@@ -565,5 +574,68 @@ export function tenantSlotsRecount(tenantId: string | null): Statement {
         AND t.running_jobs IS DISTINCT FROM coalesce(r.jobs, 0)
       RETURNING t.id, t.running_jobs`,
     values: [tenantId],
+  };
+}
+
+/**
+ * Runs finished or failed jobs again: back to `pending` now with a fresh attempt count (the
+ * error history stays), out of the DLQ if they were dead. `fromStatuses` says which states may
+ * be re-queued; other rows are left alone. tenantId null: any tenant's (admin).
+ */
+export function jobRequeue(
+  tenantId: string | null,
+  ids: string[],
+  fromStatuses: readonly string[],
+): Statement {
+  return {
+    name: 'jobRequeue',
+    text: `
+      WITH target AS (
+        SELECT id, status FROM jobs
+        WHERE id = ANY($2::uuid[]) AND ($1::uuid IS NULL OR tenant_id = $1) AND status = ANY($3::text[])
+        ORDER BY id
+        FOR UPDATE
+      ),
+      requeued AS (
+        UPDATE jobs j
+        SET status = 'pending', attempts = 0, run_at = now(), progress = 0, result = NULL, finished_at = NULL,
+            lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+        FROM target
+        WHERE j.id = target.id
+        RETURNING ${EVENT_COLUMNS.split(', ')
+          .map((c) => `j.${c}`)
+          .join(', ')}, target.status AS from_status, pg_notify('${JOB_READY_CHANNEL}', '')
+      ),
+      undead AS (
+        DELETE FROM dead_letter_jobs d USING requeued r WHERE d.job_id = r.id
+      ),
+      ${jobTransitions('requeued', 'from_status')},
+      ${jobEvents('requeued', 'requeued')}
+      SELECT id, from_status, ${EVENTS_SENT} FROM requeued`,
+    values: [tenantId, ids, fromStatuses],
+  };
+}
+
+/** Deletes dead jobs for good: their DLQ entry, the job row and its files. Returns the ids removed. */
+export function jobDiscardDead(tenantId: string | null, ids: string[]): Statement {
+  return {
+    name: 'jobDiscardDead',
+    text: `
+      WITH gone AS (
+        DELETE FROM dead_letter_jobs
+        WHERE job_id = ANY($2::uuid[]) AND ($1::uuid IS NULL OR tenant_id = $1)
+        RETURNING job_id
+      ),
+      removed AS (
+        DELETE FROM jobs j USING gone g
+        WHERE j.id = g.job_id AND j.status = 'dead'
+        RETURNING j.id, j.tenant_id, j.queue, j.type, 'dead'::text AS from_status, NULL::text AS status
+      ),
+      files AS (
+        DELETE FROM job_files WHERE job_id IN (SELECT job_id FROM gone)
+      ),
+      ${jobTransitions('removed', 'from_status')}
+      SELECT job_id AS id FROM gone`,
+    values: [tenantId, ids],
   };
 }

@@ -1,4 +1,4 @@
-import { type JobContext, type JobHandler } from '../handlers/job-handler';
+import { type JobContext, type JobFiles, type JobHandler } from '../handlers/job-handler';
 import { retryDelayMs, type BackoffOptions } from '../queue/backoff';
 import { type ClaimedJob, type JobQueue } from '../queue/job-queue';
 import { ResultWriter } from './result-writer';
@@ -56,6 +56,7 @@ export class WorkerRuntime {
     private readonly handlers: Readonly<Record<string, JobHandler>>,
     private readonly options: WorkerRuntimeOptions,
     private readonly logger: RuntimeLogger,
+    private readonly filesOf: (tenantId: string) => JobFiles,
   ) {
     this.writer = new ResultWriter(queue, options.workerId, (error) =>
       logger.error(`writing job outcomes failed: ${error.message}`),
@@ -201,6 +202,7 @@ export class WorkerRuntime {
         info: (message) => this.logger.log(`${prefix}: ${message}`),
         warn: (message) => this.logger.warn(`${prefix}: ${message}`),
       },
+      files: this.filesOf(job.tenant_id),
     };
   }
 

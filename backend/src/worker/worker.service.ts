@@ -5,11 +5,13 @@ import {
   type OnApplicationBootstrap,
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
-import { Pool } from 'pg';
+import { type Pool } from 'pg';
 import { AppConfig } from '../config/app-config';
+import { createPgPool } from '../database/pg-pool';
 import { JOB_HANDLERS } from '../handlers/handler-registry';
 import { JobQueue } from '../queue/job-queue';
 import { QueueNotificationListener } from '../queue/queue-notification-listener';
+import { jobFileReader } from './job-file-reader';
 import { Maintenance } from './maintenance';
 import { WorkerRuntime } from './worker-runtime';
 
@@ -25,15 +27,7 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
 
   constructor(private readonly config: AppConfig) {
     const url = config.DATABASE_URL!;
-    this.pool = new Pool({
-      connectionString: url,
-      max: Math.min(20, config.WORKER_CONCURRENCY + 4),
-      application_name: 'conveyor-worker',
-      // The claim's per-tenant LIMIT is an expression, so its cost estimate crosses
-      // jit_above_cost, and JIT compilation (20 ms warm, ~280 ms cold, measured) would dwarf
-      // a claim that takes ~5 ms with 100 tenants and 1,000,000 jobs queued.
-      options: '-c jit=off -c plan_cache_mode=force_generic_plan',
-    });
+    this.pool = createPgPool(url, 'conveyor-worker', Math.min(20, config.WORKER_CONCURRENCY + 4), true);
     this.pool.on('error', (error) => this.logger.warn(`idle pool client error: ${error.message}`));
     const queue = new JobQueue(this.pool);
     const backoff = { baseMs: config.BACKOFF_BASE_MS, maxMs: config.BACKOFF_MAX_MS };
@@ -48,6 +42,7 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
         backoff,
       },
       this.logger,
+      (tenantId) => jobFileReader(this.pool, tenantId),
     );
     this.listener = new QueueNotificationListener(
       url,

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { QueueModule } from '../queue/queue.module';
+import { ApiKeyAuthenticator } from './api-key-authenticator';
+import { ApiKeyGuard } from './api-key.guard';
+import { AuthRepository } from './auth.repository';
+import { ApiKeysController, TenantsController, WhoAmIController } from './tenants.controller';
+import { TenantsService } from './tenants.service';
+
+/** API keys, tenants and the global guard (registered by createApiApp, before the rate limiter). */
+@Module({
+  imports: [QueueModule],
+  controllers: [WhoAmIController, TenantsController, ApiKeysController],
+  providers: [AuthRepository, ApiKeyAuthenticator, ApiKeyGuard, TenantsService],
+  exports: [ApiKeyAuthenticator, ApiKeyGuard],
+})
+export class AuthModule {}

@@ -1,0 +1,168 @@
+import { Injectable } from '@nestjs/common';
+import { PgPool } from '../database/pg-pool';
+import { type ApiKeyRole } from './api-key.entity';
+import { type AuthContext } from './auth-context';
+
+/** Key revocations and tenant changes, so every API replica drops what it cached at once. */
+export const AUTH_CHANGED_CHANNEL = 'conveyor_auth_changed';
+
+export interface TenantRow {
+  id: string;
+  name: string;
+  rate_limit_per_second: number | null;
+  rate_limit_burst: number | null;
+  max_concurrency: number | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface ApiKeyRow {
+  id: string;
+  tenant_id: string;
+  prefix: string;
+  name: string | null;
+  role: ApiKeyRole;
+  created_at: Date;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+export interface TenantChanges {
+  name?: string;
+  rate_limit_per_second?: number | null;
+  rate_limit_burst?: number | null;
+  max_concurrency?: number | null;
+}
+
+const TENANT_COLUMNS =
+  'id, name, rate_limit_per_second, rate_limit_burst, max_concurrency, created_at, updated_at';
+const KEY_COLUMNS = 'id, tenant_id, prefix, name, role, created_at, last_used_at, revoked_at';
+
+/** Tenants and API keys, in SQL on the API's pg pool. */
+@Injectable()
+export class AuthRepository {
+  constructor(private readonly pg: PgPool) {}
+
+  async findActiveKey(keyHash: string): Promise<AuthContext | null> {
+    const { rows } = await this.pg.pool.query<{
+      id: string;
+      tenant_id: string;
+      role: ApiKeyRole;
+      rate_limit_per_second: number | null;
+      rate_limit_burst: number | null;
+    }>(
+      `UPDATE api_keys k SET last_used_at = now()
+       FROM tenants t
+       WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND t.id = k.tenant_id
+       RETURNING k.id, k.tenant_id, k.role, t.rate_limit_per_second, t.rate_limit_burst`,
+      [keyHash],
+    );
+    const [row] = rows;
+    return row
+      ? {
+          keyId: row.id,
+          tenantId: row.tenant_id,
+          role: row.role,
+          rateLimit: { perSecond: row.rate_limit_per_second, burst: row.rate_limit_burst },
+        }
+      : null;
+  }
+
+  /** null: the name is taken. */
+  async createTenant(tenant: Required<TenantChanges>): Promise<TenantRow | null> {
+    const { rows } = await this.pg.pool.query<TenantRow>(
+      `INSERT INTO tenants (name, rate_limit_per_second, rate_limit_burst, max_concurrency)
+       VALUES ($1, $2, $3, $4)
+       ON CONFLICT (name) DO NOTHING
+       RETURNING ${TENANT_COLUMNS}`,
+      [tenant.name, tenant.rate_limit_per_second, tenant.rate_limit_burst, tenant.max_concurrency],
+    );
+    return rows[0] ?? null;
+  }
+
+  async listTenants(): Promise<TenantRow[]> {
+    return (await this.pg.pool.query<TenantRow>(`SELECT ${TENANT_COLUMNS} FROM tenants ORDER BY name`)).rows;
+  }
+
+  async findTenant(id: string): Promise<TenantRow | null> {
+    const { rows } = await this.pg.pool.query<TenantRow>(
+      `SELECT ${TENANT_COLUMNS} FROM tenants WHERE id = $1`,
+      [id],
+    );
+    return rows[0] ?? null;
+  }
+
+  async tenantNameTaken(name: string, exceptId: string): Promise<boolean> {
+    const { rows } = await this.pg.pool.query('SELECT 1 FROM tenants WHERE name = $1 AND id <> $2', [
+      name,
+      exceptId,
+    ]);
+    return rows.length > 0;
+  }
+
+  /**
+   * Applies the given changes and tells every replica to drop the tenant's cached settings.
+   * A cap set from nothing is followed by a re-count of its running jobs (see tenantSlotsRecount).
+   */
+  async updateTenant(id: string, changes: TenantChanges): Promise<TenantRow | null> {
+    const columns = Object.keys(changes) as Array<keyof TenantChanges>;
+    if (columns.length === 0) return this.findTenant(id);
+    const assignments = columns.map((column, i) => `${column} = $${i + 2}`).join(', ');
+    const client = await this.pg.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<TenantRow>(
+        `UPDATE tenants SET ${assignments}, updated_at = now() WHERE id = $1 RETURNING ${TENANT_COLUMNS}`,
+        [id, ...columns.map((column) => changes[column])],
+      );
+      if (rows.length > 0)
+        await client.query(`SELECT pg_notify($1, $2)`, [AUTH_CHANGED_CHANNEL, `tenant:${id}`]);
+      await client.query('COMMIT');
+      return rows[0] ?? null;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async createKey(key: {
+    tenantId: string;
+    keyHash: string;
+    prefix: string;
+    name: string | null;
+    role: ApiKeyRole;
+  }): Promise<ApiKeyRow> {
+    const { rows } = await this.pg.pool.query<ApiKeyRow>(
+      `INSERT INTO api_keys (tenant_id, key_hash, prefix, name, role) VALUES ($1, $2, $3, $4, $5)
+       RETURNING ${KEY_COLUMNS}`,
+      [key.tenantId, key.keyHash, key.prefix, key.name, key.role],
+    );
+    return rows[0];
+  }
+
+  async listKeys(tenantId: string): Promise<ApiKeyRow[]> {
+    return (
+      await this.pg.pool.query<ApiKeyRow>(
+        `SELECT ${KEY_COLUMNS} FROM api_keys WHERE tenant_id = $1 ORDER BY created_at, id`,
+        [tenantId],
+      )
+    ).rows;
+  }
+
+  /** Revokes a key and, in the same transaction, tells every API replica to forget it. null: no such key. */
+  async revokeKey(id: string): Promise<ApiKeyRow | null> {
+    const { rows } = await this.pg.pool.query<ApiKeyRow & { notified: unknown }>(
+      `WITH revoked AS (
+         UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1
+         RETURNING ${KEY_COLUMNS}, key_hash
+       )
+       SELECT ${KEY_COLUMNS}, pg_notify($2, 'key:' || key_hash) AS notified FROM revoked`,
+      [id, AUTH_CHANGED_CHANNEL],
+    );
+    if (rows.length === 0) return null;
+    const { notified: _notified, ...key } = rows[0];
+    return key;
+  }
+}

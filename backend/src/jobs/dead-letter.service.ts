@@ -1,0 +1,87 @@
+import { Injectable } from '@nestjs/common';
+import { type AuthContext } from '../auth/auth-context';
+import { InvalidInputException } from '../common/api-error';
+import { JobQueue } from '../queue/job-queue';
+import {
+  type DeadJobActionResultDto,
+  type DeadJobPageDto,
+  type DeadJobSelectionDto,
+  type ListDeadJobsQuery,
+} from './dto/list.dto';
+import { toDeadJobDto } from './job-mapping';
+import { type JobFilters, JobsRepository } from './jobs.repository';
+import { decodeCursor, encodeCursor } from './page-cursor';
+
+const DEFAULT_PAGE = 50;
+/** Bulk actions by filter go through the DLQ this many entries per statement. */
+const BULK_BATCH = 500;
+
+/** The dead-letter queue: inspect, retry (redrive) and discard, one by one or in bulk. */
+@Injectable()
+export class DeadLetterService {
+  constructor(
+    private readonly queue: JobQueue,
+    private readonly repository: JobsRepository,
+  ) {}
+
+  private scope(auth: AuthContext, tenantId?: string): string | null {
+    return auth.role === 'admin' ? (tenantId ?? null) : auth.tenantId;
+  }
+
+  async list(auth: AuthContext, query: ListDeadJobsQuery): Promise<DeadJobPageDto> {
+    const limit = query.limit ?? DEFAULT_PAGE;
+    const rows = await this.repository.listDead(
+      { tenantId: this.scope(auth, query.tenant_id), type: query.type, queue: query.queue },
+      limit + 1,
+      query.cursor !== undefined ? decodeCursor(query.cursor) : undefined,
+    );
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      jobs: page.map(toDeadJobDto),
+      next_cursor: rows.length > limit ? encodeCursor({ at: last.position_at, id: last.job_id }) : null,
+    };
+  }
+
+  /** Puts dead jobs back to pending with a fresh attempt count; ids not in the caller's DLQ are ignored. */
+  retry(auth: AuthContext, selection: DeadJobSelectionDto): Promise<DeadJobActionResultDto> {
+    return this.apply(auth, selection, async (tenantId, ids) =>
+      (await this.queue.requeue(tenantId, ids, ['dead'])).map((row) => row.id),
+    );
+  }
+
+  /** Deletes dead jobs for good. */
+  discard(auth: AuthContext, selection: DeadJobSelectionDto): Promise<DeadJobActionResultDto> {
+    return this.apply(auth, selection, (tenantId, ids) => this.queue.discardDead(tenantId, ids));
+  }
+
+  private async apply(
+    auth: AuthContext,
+    selection: DeadJobSelectionDto,
+    action: (tenantId: string | null, ids: string[]) => Promise<string[]>,
+  ): Promise<DeadJobActionResultDto> {
+    if ((selection.ids === undefined) === (selection.filter === undefined)) {
+      const message = 'give either ids or filter ({} for every DLQ entry)';
+      throw new InvalidInputException(message, [{ field: 'ids', message }]);
+    }
+    if (selection.ids) {
+      const done = await action(this.scope(auth), selection.ids);
+      return { count: done.length, ids: done };
+    }
+    const filter = selection.filter!;
+    const filters: JobFilters = {
+      tenantId: this.scope(auth, filter.tenant_id),
+      type: filter.type,
+      queue: filter.queue,
+    };
+    const done: string[] = [];
+    for (;;) {
+      const ids = await this.repository.deadJobIds(filters, BULK_BATCH);
+      if (ids.length === 0) break;
+      const batch = await action(filters.tenantId, ids);
+      done.push(...batch);
+      if (batch.length === 0) break; // entries we cannot act on: do not loop on them
+    }
+    return { count: done.length, ids: done };
+  }
+}

@@ -1,0 +1,112 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsDefined,
+  IsInt,
+  IsISO8601,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { MAX_ATTEMPTS_LIMIT } from '../../queue/job-submission';
+
+export const MAX_BATCH_JOBS = 1_000;
+const MAX_DELAY_MS = 366 * 24 * 3600 * 1000;
+
+/** A job to run. The seed system's `{ payload: { task }, idempotency_key, max_retries }` is accepted as is. */
+export class CreateJobDto {
+  @ApiPropertyOptional({
+    example: 'email',
+    description: 'A registered type (GET /api/v1/job-types); default `default`',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  type?: string;
+
+  @ApiProperty({
+    example: { to: 'a@example.com', subject: 'Hi' },
+    description: 'A JSON object given to the handler',
+  })
+  @IsDefined({ message: 'payload is required' })
+  @IsObject({ message: 'payload must be a JSON object' })
+  payload!: Record<string, unknown>;
+
+  @ApiPropertyOptional({ example: 'default', description: '1-64 letters, digits, _ . : -' })
+  @IsOptional()
+  @IsString()
+  queue?: string;
+
+  @ApiPropertyOptional({ example: 0, description: 'Lower runs first' })
+  @IsOptional()
+  @IsInt()
+  priority?: number;
+
+  @ApiPropertyOptional({ example: 4, description: `Tries in all, 1-${MAX_ATTEMPTS_LIMIT}; default 4` })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_ATTEMPTS_LIMIT)
+  max_attempts?: number;
+
+  @ApiPropertyOptional({
+    example: 3,
+    description: 'Retries after the first try: max_attempts = max_retries + 1',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_ATTEMPTS_LIMIT - 1)
+  max_retries?: number;
+
+  @ApiPropertyOptional({ example: '2026-12-01T09:00:00Z', description: 'Do not run before (ISO 8601)' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  run_at?: string;
+
+  @ApiPropertyOptional({ example: 60000, description: 'Do not run for this many ms' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_DELAY_MS)
+  delay_ms?: number;
+
+  @ApiPropertyOptional({
+    example: 'order-1234',
+    description: 'A repeat with the same key returns the first job',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  idempotency_key?: string;
+}
+
+export class CreateJobsBatchDto {
+  @ApiProperty({ type: [CreateJobDto], description: `1-${MAX_BATCH_JOBS} jobs, inserted all or none` })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_BATCH_JOBS)
+  @ValidateNested({ each: true })
+  @Type(() => CreateJobDto)
+  jobs!: CreateJobDto[];
+}
+
+/** The multipart form of POST /api/v1/jobs (an `analyze` job with its log file). */
+export class CreateJobMultipartDto {
+  @ApiProperty({ example: 'analyze' }) type!: string;
+  @ApiProperty({ example: '{"patterns": ["ERROR", "WARN"]}', description: 'A JSON object, as a string' })
+  payload!: string;
+  @ApiPropertyOptional({
+    type: 'string',
+    format: 'binary',
+    description: 'The file (or use field `filename`)',
+  })
+  file?: unknown;
+}

@@ -1,0 +1,69 @@
+import { Injectable } from '@nestjs/common';
+import { type AuthContext } from '../auth/auth-context';
+import { JobQueue } from '../queue/job-queue';
+import { type MetricsSummaryDto, type TimeseriesDto } from './dto/list.dto';
+import { JobsRepository } from './jobs.repository';
+
+const DEFAULT_MINUTES = 60;
+
+/** Summaries and charts from the counters and per-minute rollups; never a COUNT(*) over jobs. */
+@Injectable()
+export class JobStatsService {
+  constructor(
+    private readonly queue: JobQueue,
+    private readonly repository: JobsRepository,
+  ) {}
+
+  private scope(auth: AuthContext, tenantId?: string): string | null {
+    return auth.role === 'admin' ? (tenantId ?? null) : auth.tenantId;
+  }
+
+  async summary(auth: AuthContext, tenantId?: string): Promise<MetricsSummaryDto> {
+    const scope = this.scope(auth, tenantId);
+    const [counts, window] = await Promise.all([
+      this.queue.countsByStatus(scope),
+      this.repository.lastMinute(scope),
+    ]);
+    const n = (status: keyof typeof counts): number => Math.max(0, counts[status] ?? 0);
+    const completed = Number(window.completed);
+    const failed = Number(window.failed);
+    return {
+      total_jobs: n('pending') + n('running') + n('failed') + n('completed') + n('dead') + n('cancelled'),
+      pending_jobs: n('pending'),
+      running_jobs: n('running'),
+      completed_jobs: n('completed'),
+      failed_jobs: n('failed'),
+      dlq_jobs: n('dead'),
+      cancelled_jobs: n('cancelled'),
+      active_jobs: n('running'),
+      queue_length: n('pending') + n('failed'),
+      throughput_per_second: Math.round((completed / window.window_seconds) * 100) / 100,
+      failure_rate:
+        completed + failed === 0 ? 0 : Math.round((failed / (completed + failed)) * 10_000) / 10_000,
+      completed_per_minute: Math.round((completed * 60) / window.window_seconds),
+      failed_per_minute: Math.round((failed * 60) / window.window_seconds),
+    };
+  }
+
+  async timeseries(auth: AuthContext, minutes = DEFAULT_MINUTES, tenantId?: string): Promise<TimeseriesDto> {
+    const rows = await this.repository.timeseries(this.scope(auth, tenantId), minutes);
+    return {
+      minutes,
+      points: rows.map((row) => {
+        const started = Number(row.started);
+        const finished = Number(row.completed) + Number(row.failed);
+        return {
+          minute: row.minute.toISOString(),
+          submitted: Number(row.submitted),
+          started,
+          completed: Number(row.completed),
+          failed: Number(row.failed),
+          retried: Number(row.retried),
+          dead: Number(row.dead),
+          avg_run_ms: finished > 0 ? Math.round(Number(row.run_ms_sum) / finished) : null,
+          avg_wait_ms: started > 0 ? Math.round(Number(row.wait_ms_sum) / started) : null,
+        };
+      }),
+    };
+  }
+}

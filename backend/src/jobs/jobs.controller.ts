@@ -1,0 +1,137 @@
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Post,
+  Query,
+  Res,
+  UploadedFiles,
+  UseInterceptors,
+} from '@nestjs/common';
+import { FileFieldsInterceptor } from '@nestjs/platform-express';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiConsumes,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  getSchemaPath,
+  ApiExtraModels,
+} from '@nestjs/swagger';
+import { type Response } from 'express';
+import { type AuthContext } from '../auth/auth-context';
+import { Auth, Authenticated } from '../auth/auth.decorators';
+import { TraceId } from '../common/trace-id';
+import { UuidParam } from '../common/uuid-param';
+import { CreateJobDto, CreateJobMultipartDto, CreateJobsBatchDto } from './dto/create-job.dto';
+import { JobBatchDto, JobDto, JobPageDto } from './dto/job.dto';
+import { ListJobsQuery } from './dto/list.dto';
+import { JobsService, type UploadedJobFile } from './jobs.service';
+import { MultipartJobBodyInterceptor } from './multipart-job-body.interceptor';
+
+type UploadedFields = Record<string, UploadedJobFile[] | undefined> | undefined;
+
+@ApiTags('jobs')
+@Authenticated()
+@ApiTooManyRequestsResponse({ description: 'Rate limit exceeded; see Retry-After' })
+@ApiExtraModels(CreateJobDto, CreateJobMultipartDto)
+@Controller('api/v1/jobs')
+export class JobsController {
+  constructor(private readonly jobs: JobsService) {}
+
+  @Post()
+  @UseInterceptors(
+    FileFieldsInterceptor([
+      { name: 'file', maxCount: 1 },
+      { name: 'filename', maxCount: 1 },
+    ]),
+    MultipartJobBodyInterceptor,
+  )
+  @ApiOperation({
+    summary: 'Submit a job',
+    description:
+      'JSON, or multipart/form-data with fields type, payload (a JSON string) and one file (field file or filename) for analyze jobs.',
+  })
+  @ApiConsumes('application/json', 'multipart/form-data')
+  @ApiBody({
+    schema: {
+      oneOf: [{ $ref: getSchemaPath(CreateJobDto) }, { $ref: getSchemaPath(CreateJobMultipartDto) }],
+    },
+  })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Same as idempotency_key' })
+  @ApiCreatedResponse({ type: JobDto, description: 'Created' })
+  @ApiOkResponse({ type: JobDto, description: 'The job an earlier call with this idempotency key created' })
+  @ApiBadRequestResponse({ description: 'Invalid input; details name the fields' })
+  @ApiPayloadTooLargeResponse({ description: 'Body over MAX_BODY_BYTES or file over UPLOAD_MAX_BYTES' })
+  async create(
+    @Auth() auth: AuthContext,
+    @Body() dto: CreateJobDto,
+    @TraceId() traceId: string,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @UploadedFiles() files: UploadedFields,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<JobDto> {
+    const file = files?.file?.[0] ?? files?.filename?.[0];
+    const { job, created } = await this.jobs.submit(auth, dto, traceId, idempotencyKey, file);
+    response.status(created ? 201 : 200);
+    return job;
+  }
+
+  @Post('batch')
+  @ApiOperation({ summary: 'Submit up to 1,000 jobs in one statement: all or none' })
+  @ApiCreatedResponse({ type: JobBatchDto })
+  @ApiBadRequestResponse({ description: 'Nothing submitted; details list every bad item by index' })
+  async createBatch(
+    @Auth() auth: AuthContext,
+    @Body() dto: CreateJobsBatchDto,
+    @TraceId() traceId: string,
+  ): Promise<JobBatchDto> {
+    return { jobs: await this.jobs.submitBatch(auth, dto, traceId) };
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List jobs, newest first (keyset pagination)' })
+  @ApiOkResponse({ type: JobPageDto })
+  list(@Auth() auth: AuthContext, @Query() query: ListJobsQuery): Promise<JobPageDto> {
+    return this.jobs.list(auth, query);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One job: payload, result, progress and every attempt’s error' })
+  @ApiOkResponse({ type: JobDto })
+  @ApiNotFoundResponse({ description: "No such job (another tenant's job is a 404 too)" })
+  get(@Auth() auth: AuthContext, @UuidParam('id') id: string): Promise<JobDto> {
+    return this.jobs.get(auth, id);
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Cancel a pending, failed or running job (a running one is aborted on its worker)',
+  })
+  @ApiOkResponse({ type: JobDto })
+  @ApiNotFoundResponse()
+  @ApiConflictResponse({ description: 'The job already finished' })
+  cancel(@Auth() auth: AuthContext, @UuidParam('id') id: string): Promise<JobDto> {
+    return this.jobs.cancel(auth, id);
+  }
+
+  @Post(':id/retry')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Run a failed, dead or cancelled job again now, with a fresh attempt count' })
+  @ApiOkResponse({ type: JobDto })
+  @ApiNotFoundResponse()
+  @ApiConflictResponse({ description: 'The job is pending, running or completed' })
+  retry(@Auth() auth: AuthContext, @UuidParam('id') id: string): Promise<JobDto> {
+    return this.jobs.retry(auth, id);
+  }
+}

@@ -1,0 +1,28 @@
+import { Module } from '@nestjs/common';
+import { MulterModule } from '@nestjs/platform-express';
+import { AppConfig } from '../config/app-config';
+import { QueueModule } from '../queue/queue.module';
+import { DeadLetterController } from './dead-letter.controller';
+import { DeadLetterService } from './dead-letter.service';
+import { JobStatsController } from './job-stats.controller';
+import { JobStatsService } from './job-stats.service';
+import { JobTypesController } from './job-types.controller';
+import { JobsController } from './jobs.controller';
+import { JobsRepository } from './jobs.repository';
+import { JobsService } from './jobs.service';
+
+@Module({
+  imports: [
+    QueueModule,
+    MulterModule.registerAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({
+        limits: { fileSize: config.UPLOAD_MAX_BYTES, files: 2, fields: 20, fieldSize: config.MAX_BODY_BYTES },
+      }),
+    }),
+  ],
+  // The DLQ and metrics controllers come first: their static paths must win over jobs/:id.
+  controllers: [DeadLetterController, JobStatsController, JobsController, JobTypesController],
+  providers: [JobsRepository, JobsService, DeadLetterService, JobStatsService],
+})
+export class JobsModule {}

@@ -1,0 +1,220 @@
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { type AuthContext } from '../auth/auth-context';
+import { type FieldProblem, InvalidInputException } from '../common/api-error';
+import { JOB_HANDLERS } from '../handlers/handler-registry';
+import { JobQueue } from '../queue/job-queue';
+import { type JobState } from '../queue/job-states';
+import { type JobSubmission, toNewJob } from '../queue/job-submission';
+import { QueueError } from '../queue/queue.errors';
+import { type NewJob } from '../queue/queue.sql';
+import { type CreateJobDto, type CreateJobsBatchDto } from './dto/create-job.dto';
+import { type JobDto, type JobPageDto, type JobTypeDto } from './dto/job.dto';
+import { type ListJobsQuery } from './dto/list.dto';
+import { toJobDto, toJobSummaryDto } from './job-mapping';
+import { type JobRow, JobsRepository } from './jobs.repository';
+import { decodeCursor, encodeCursor } from './page-cursor';
+
+/** A file received with a multipart submission (multer's in-memory file). */
+export interface UploadedJobFile {
+  originalname: string;
+  mimetype: string;
+  size: number;
+  buffer: Buffer;
+}
+
+/** Types whose handler reads an uploaded file (payload.file_id); they need one. */
+const FILE_TYPES = new Set(['analyze']);
+const RETRYABLE: readonly JobState[] = ['failed', 'dead', 'cancelled'];
+const DEFAULT_PAGE = 50;
+
+function invalid(field: string, message: string, index?: number): InvalidInputException {
+  const problem: FieldProblem = index === undefined ? { field, message } : { index, field, message };
+  return new InvalidInputException(message, [problem]);
+}
+
+/** The scope of a caller: its own tenant, or for an admin any tenant (optionally one). */
+function scopeOf(auth: AuthContext, requestedTenant?: string): string | null {
+  return auth.role === 'admin' ? (requestedTenant ?? null) : auth.tenantId;
+}
+
+@Injectable()
+export class JobsService {
+  readonly knownTypes = Object.keys(JOB_HANDLERS);
+
+  constructor(
+    private readonly queue: JobQueue,
+    private readonly repository: JobsRepository,
+  ) {}
+
+  jobTypes(): JobTypeDto[] {
+    return Object.entries(JOB_HANDLERS).map(([type, handler]) => ({
+      type,
+      description: handler.description,
+      example_payload: handler.examplePayload,
+    }));
+  }
+
+  /** Maps the REST body to a queue submission; the queue validates the rest (QueueError → 400). */
+  private submissionOf(
+    auth: AuthContext,
+    dto: CreateJobDto,
+    traceId: string,
+    headerKey: string | undefined,
+    index?: number,
+  ): JobSubmission {
+    if (dto.max_attempts !== undefined && dto.max_retries !== undefined)
+      throw invalid('max_retries', 'give max_attempts or max_retries, not both', index);
+    if (headerKey !== undefined && dto.idempotency_key !== undefined && headerKey !== dto.idempotency_key)
+      throw invalid('idempotency_key', 'the Idempotency-Key header and idempotency_key differ', index);
+    return {
+      tenantId: auth.tenantId,
+      type: dto.type,
+      payload: dto.payload,
+      queue: dto.queue,
+      priority: dto.priority,
+      maxAttempts: dto.max_retries !== undefined ? dto.max_retries + 1 : dto.max_attempts,
+      runAt: dto.run_at !== undefined ? new Date(dto.run_at) : undefined,
+      delayMs: dto.delay_ms,
+      idempotencyKey: dto.idempotency_key ?? headerKey,
+      traceId,
+    };
+  }
+
+  private newJob(submission: JobSubmission, index?: number): NewJob {
+    try {
+      return toNewJob(submission, this.knownTypes);
+    } catch (error) {
+      if (error instanceof QueueError) throw invalid(error.field, error.message, index);
+      throw error;
+    }
+  }
+
+  /** One job; `created` is false when its idempotency key returned an earlier job. */
+  async submit(
+    auth: AuthContext,
+    dto: CreateJobDto,
+    traceId: string,
+    headerKey?: string,
+    file?: UploadedJobFile,
+  ): Promise<{ job: JobDto; created: boolean }> {
+    const job = this.newJob(this.submissionOf(auth, dto, traceId, headerKey));
+    if (FILE_TYPES.has(job.type) && !file)
+      throw invalid('file', `${job.type} jobs need a file: send multipart/form-data with a file field`);
+    if (!file) return this.insertOne(auth, job);
+    const fileId = await this.repository.storeFile({
+      tenantId: auth.tenantId,
+      filename: file.originalname,
+      contentType: file.mimetype || null,
+      content: file.buffer,
+    });
+    try {
+      const result = await this.insertOne(auth, {
+        ...job,
+        payload: {
+          ...(job.payload as object),
+          file_id: fileId,
+          filename: file.originalname,
+          file_size: file.size,
+        },
+      });
+      if (result.created) await this.repository.attachFile(fileId, result.job.id);
+      else await this.repository.deleteFile(fileId);
+      return result;
+    } catch (error) {
+      await this.repository.deleteFile(fileId).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async insertOne(auth: AuthContext, job: NewJob): Promise<{ job: JobDto; created: boolean }> {
+    const [inserted] = await this.queue.insertMany<JobRow>([job]);
+    if (inserted) return { job: toJobDto(inserted), created: true };
+    const [existing] = await this.repository.findByIdempotencyKeys(auth.tenantId, [job.idempotencyKey!]);
+    return { job: toJobDto(existing), created: false };
+  }
+
+  /** All or nothing: every item is checked first and every problem reported with its index. */
+  async submitBatch(auth: AuthContext, dto: CreateJobsBatchDto, traceId: string): Promise<JobDto[]> {
+    const problems: FieldProblem[] = [];
+    const jobs: NewJob[] = [];
+    dto.jobs.forEach((item, index) => {
+      try {
+        const job = this.newJob(this.submissionOf(auth, item, traceId, undefined, index), index);
+        if (FILE_TYPES.has(job.type))
+          throw invalid(
+            'type',
+            `${job.type} jobs need a file: submit them one at a time as multipart`,
+            index,
+          );
+        jobs.push(job);
+      } catch (error) {
+        if (!(error instanceof InvalidInputException)) throw error;
+        problems.push(...((error.getResponse() as { details: FieldProblem[] }).details ?? []));
+      }
+    });
+    if (problems.length > 0)
+      throw new InvalidInputException(`${problems.length} invalid job(s); nothing was submitted`, problems);
+    const inserted = await this.queue.insertMany<JobRow>(jobs);
+    const byKey = new Map<string, JobRow>();
+    for (const row of inserted) if (row.idempotency_key) byKey.set(row.idempotency_key, row);
+    const skippedKeys = jobs
+      .map((job) => job.idempotencyKey)
+      .filter((key): key is string => key !== null && !byKey.has(key));
+    if (skippedKeys.length > 0)
+      for (const row of await this.repository.findByIdempotencyKeys(auth.tenantId, skippedKeys))
+        byKey.set(row.idempotency_key!, row);
+    // Rows without a key come back in insert order; keyed ones are matched by key.
+    const unkeyed = inserted.filter((row) => !row.idempotency_key);
+    return jobs.map((job) =>
+      toJobDto(job.idempotencyKey ? byKey.get(job.idempotencyKey)! : unkeyed.shift()!),
+    );
+  }
+
+  async get(auth: AuthContext, id: string): Promise<JobDto> {
+    const row = await this.repository.find(scopeOf(auth), id);
+    if (!row) throw new NotFoundException(`No job ${id}`);
+    return toJobDto(row);
+  }
+
+  async list(auth: AuthContext, query: ListJobsQuery): Promise<JobPageDto> {
+    const limit = query.limit ?? DEFAULT_PAGE;
+    const rows = await this.repository.list(
+      {
+        tenantId: scopeOf(auth, query.tenant_id),
+        status: query.status,
+        type: query.type,
+        queue: query.queue,
+      },
+      limit + 1,
+      query.cursor !== undefined ? decodeCursor(query.cursor) : undefined,
+    );
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      jobs: page.map(toJobSummaryDto),
+      next_cursor: rows.length > limit ? encodeCursor({ at: last.position_at, id: last.id }) : null,
+    };
+  }
+
+  async cancel(auth: AuthContext, id: string): Promise<JobDto> {
+    const outcome = await this.queue.cancel(scopeOf(auth), id);
+    if (!outcome) throw new NotFoundException(`No job ${id}`);
+    if (!outcome.cancelled)
+      throw new ConflictException(
+        `Job ${id} is ${outcome.previousStatus}: only pending, failed or running jobs can be cancelled`,
+      );
+    return this.get(auth, id);
+  }
+
+  /** A failed, dead or cancelled job runs again at once, with a fresh attempt count. */
+  async retry(auth: AuthContext, id: string): Promise<JobDto> {
+    const [requeued] = await this.queue.requeue(scopeOf(auth), [id], RETRYABLE);
+    if (!requeued) {
+      const job = await this.get(auth, id); // 404 when it is not the caller's
+      throw new ConflictException(
+        `Job ${id} is ${job.status}: only ${RETRYABLE.join(', ')} jobs can be retried`,
+      );
+    }
+    return this.get(auth, id);
+  }
+}

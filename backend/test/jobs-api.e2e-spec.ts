@@ -1,0 +1,583 @@
+import { type NestExpressApplication } from '@nestjs/platform-express';
+import { Pool } from 'pg';
+import request from 'supertest';
+import { JobQueue } from '../src/queue/job-queue';
+import { createCaller, startApi, type TestCaller } from './support/api';
+import { jobFactory } from './support/job-factory';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+
+const ERROR_SHAPE = {
+  statusCode: expect.any(Number),
+  error: expect.any(String),
+  message: expect.any(String),
+};
+
+describe('the jobs REST API', () => {
+  let db: TestDatabase;
+  let app: NestExpressApplication;
+  let pool: Pool;
+  let queue: JobQueue;
+  let alice: TestCaller;
+  let bob: TestCaller;
+
+  const http = () => request(app.getHttpServer());
+  const as = (caller: TestCaller) => ({
+    get: (path: string) => http().get(path).set('Authorization', caller.bearer),
+    post: (path: string, body?: object) => {
+      const call = http().post(path).set('Authorization', caller.bearer);
+      return body === undefined ? call : call.send(body);
+    },
+  });
+  const sql = async <T = Record<string, unknown>>(text: string, values: unknown[] = []): Promise<T[]> =>
+    (await pool.query(text, values)).rows as T[];
+
+  /** A job of `caller` that ran out of attempts: dead, with a DLQ entry. */
+  const deadJobOf = async (caller: TestCaller, type = 'fail'): Promise<string> => {
+    const [job] = await queue.insertMany([jobFactory.build(caller.tenantId, { type, maxAttempts: 1 })]);
+    await sql(`UPDATE jobs SET priority = -1000000 WHERE id = $1`, [job.id]);
+    const claimed = await queue.claim('test-worker', 100, 30);
+    const mine = claimed.find((c) => c.id === job.id)!;
+    await queue.failMany('test-worker', [{ id: mine.id, error: 'boom', retryDelayMs: 0 }]);
+    const others = claimed.filter((c) => c.id !== job.id).map((c) => c.id);
+    if (others.length > 0) await queue.releaseMany('test-worker', others);
+    return job.id;
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    app = await startApi(db.url, { MAX_BODY_BYTES: '65536', UPLOAD_MAX_BYTES: '4096' });
+    pool = new Pool({ connectionString: db.url, max: 4 });
+    queue = new JobQueue(pool);
+    alice = await createCaller(db.url, 'alice');
+    bob = await createCaller(db.url, 'bob');
+  });
+  afterAll(async () => {
+    await app.close();
+    await pool.end();
+    await db.drop();
+  });
+
+  describe('authentication', () => {
+    it('refuses a request without a key with 401 in the error shape', async () => {
+      const response = await http().get('/api/v1/jobs').expect(401);
+      expect(response.body).toEqual({ ...ERROR_SHAPE, statusCode: 401, error: 'Unauthorized' });
+      expect(response.body.message).toMatch(/Bearer/);
+    });
+
+    it('refuses a malformed Authorization header and an unknown key with 401', async () => {
+      await http().get('/api/v1/jobs').set('Authorization', 'Basic abc').expect(401);
+      await http().get('/api/v1/jobs').set('Authorization', 'Bearer cvr_not-a-real-key-at-all').expect(401);
+    });
+
+    it('answers /health and /ready without a key', async () => {
+      await http().get('/health').expect(200);
+      await http().get('/ready').expect(200);
+    });
+  });
+
+  describe('POST /api/v1/jobs', () => {
+    it("accepts the seed system's default job with an idempotency key and max_retries, once", async () => {
+      const body = {
+        payload: { task: 'process_data', data: { id: 123 } },
+        idempotency_key: 'unique-key-123',
+        max_retries: 3,
+      };
+      const first = await as(alice).post('/api/v1/jobs', body).expect(201);
+      expect(first.body).toMatchObject({
+        type: 'default',
+        status: 'pending',
+        max_attempts: 4,
+        attempts: 0,
+        payload: body.payload,
+        idempotency_key: 'unique-key-123',
+        tenant_id: alice.tenantId,
+      });
+      const again = await as(alice).post('/api/v1/jobs', body).expect(200);
+      expect(again.body.id).toBe(first.body.id);
+      // The same key of another tenant is another job.
+      const bobs = await as(bob).post('/api/v1/jobs', body).expect(201);
+      expect(bobs.body.id).not.toBe(first.body.id);
+    });
+
+    it("accepts the seed system's sleep job and stores the trace id it was given", async () => {
+      const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+      const response = await as(alice)
+        .post('/api/v1/jobs')
+        .set('traceparent', `00-${traceId}-00f067aa0ba902b7-01`)
+        .send({ type: 'sleep', payload: { seconds: 5 } })
+        .expect(201);
+      expect(response.body).toMatchObject({ type: 'sleep', payload: { seconds: 5 }, trace_id: traceId });
+      expect(response.headers['x-request-id']).toBe(traceId);
+    });
+
+    it('takes the Idempotency-Key header, and refuses a body key that differs from it', async () => {
+      const first = await as(alice)
+        .post('/api/v1/jobs')
+        .set('Idempotency-Key', 'header-key-1')
+        .send({ type: 'email', payload: { to: 'a@example.com' } })
+        .expect(201);
+      expect(first.body.idempotency_key).toBe('header-key-1');
+      await as(alice)
+        .post('/api/v1/jobs')
+        .set('Idempotency-Key', 'header-key-1')
+        .send({ type: 'email', payload: {} })
+        .expect(200);
+      const conflict = await as(alice)
+        .post('/api/v1/jobs')
+        .set('Idempotency-Key', 'header-key-2')
+        .send({ payload: {}, idempotency_key: 'other' })
+        .expect(400);
+      expect(conflict.body.details).toEqual([{ field: 'idempotency_key', message: expect.any(String) }]);
+    });
+
+    it('creates one job when 20 calls with the same idempotency key race', async () => {
+      const body = { type: 'email', payload: { to: 'race@example.com' }, idempotency_key: 'race-1' };
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, () => as(alice).post('/api/v1/jobs', body)),
+      );
+      expect(responses.map((r) => r.status).sort()).toEqual([...Array(19).fill(200), 201]);
+      expect(new Set(responses.map((r) => r.body.id)).size).toBe(1);
+      expect(await sql(`SELECT id FROM jobs WHERE idempotency_key = 'race-1'`)).toHaveLength(1);
+    });
+
+    it.each([
+      ['a missing payload', { type: 'email' }, 'payload'],
+      ['a payload that is not an object', { payload: [1, 2] }, 'payload'],
+      ['a payload that is a string', { payload: 'x' }, 'payload'],
+      ['a priority of the wrong type', { payload: {}, priority: 'high' }, 'priority'],
+      ['an unknown field', { payload: {}, colour: 'red' }, 'colour'],
+      ['max_attempts 0', { payload: {}, max_attempts: 0 }, 'max_attempts'],
+      ['max_attempts above the maximum', { payload: {}, max_attempts: 101 }, 'max_attempts'],
+      ['both max_attempts and max_retries', { payload: {}, max_attempts: 2, max_retries: 2 }, 'max_retries'],
+      ['a negative delay', { payload: {}, delay_ms: -5 }, 'delay_ms'],
+      ['a run_at that is not a timestamp', { payload: {}, run_at: 'tomorrow' }, 'run_at'],
+      ['both run_at and delay_ms', { payload: {}, run_at: '2030-01-01T00:00:00Z', delay_ms: 5 }, 'run_at'],
+      ['a bad queue name', { payload: {}, queue: 'no spaces please' }, 'queue'],
+      ['a type of the wrong type', { type: 7, payload: {} }, 'type'],
+    ])('refuses %s with a 400 naming the field, writing nothing', async (_, body, field) => {
+      const before = await sql<{ n: number }>('SELECT count(*)::int AS n FROM jobs');
+      const response = await as(alice).post('/api/v1/jobs', body).expect(400);
+      expect(response.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+      expect(response.body.details.map((d: { field: string }) => d.field)).toContain(field);
+      expect(await sql('SELECT count(*)::int AS n FROM jobs')).toEqual(before);
+    });
+
+    it('refuses an unknown type with a 400 listing the registered types', async () => {
+      const response = await as(alice).post('/api/v1/jobs', { type: 'teleport', payload: {} }).expect(400);
+      expect(response.body.details).toEqual([{ field: 'type', message: expect.stringContaining('email') }]);
+      expect(response.body.message).toMatch(/registered types: .*analyze/);
+    });
+
+    it('answers malformed JSON with 400 and a body over MAX_BODY_BYTES with 413', async () => {
+      const malformed = await as(alice)
+        .post('/api/v1/jobs')
+        .set('Content-Type', 'application/json')
+        .send('{"payload": {')
+        .expect(400);
+      expect(malformed.body).toEqual({ ...ERROR_SHAPE, statusCode: 400, error: 'Bad Request' });
+      const huge = await as(alice)
+        .post('/api/v1/jobs', { payload: { blob: 'x'.repeat(70_000) } })
+        .expect(413);
+      expect(huge.body).toEqual({ ...ERROR_SHAPE, statusCode: 413, error: 'Payload Too Large' });
+    });
+
+    it('never answers a client mistake with a 500', async () => {
+      const bodies: unknown[] = [
+        null,
+        [],
+        'text',
+        42,
+        { payload: null },
+        { payload: {}, priority: 1e300 },
+        { payload: {}, priority: 2 ** 40 },
+        { payload: {}, delay_ms: 1e20 },
+        { payload: {}, run_at: '2030-02-30T00:00:00Z' },
+        { payload: {}, idempotency_key: '' },
+        { payload: {}, idempotency_key: 'k'.repeat(500) },
+        { payload: { nested: { deep: [1, { x: '\u0000' }] } } },
+        { payload: {}, queue: '' },
+        { payload: {}, type: '' },
+        { payload: {}, max_retries: -1 },
+      ];
+      for (const body of bodies) {
+        const response = await as(alice)
+          .post('/api/v1/jobs')
+          .set('Content-Type', 'application/json')
+          .send(JSON.stringify(body));
+        expect({ body, status: response.status }).toEqual({ body, status: expect.any(Number) });
+        if (response.status >= 500) throw new Error(`${JSON.stringify(body)} → ${response.status}`);
+        expect(response.body).toMatchObject(
+          response.status >= 400 ? ERROR_SHAPE : { id: expect.any(String) },
+        );
+      }
+    });
+
+    describe('multipart, for analyze jobs', () => {
+      it("accepts the seed system's form: type=analyze, payload as JSON, the log as `filename`", async () => {
+        const response = await as(alice)
+          .post('/api/v1/jobs')
+          .field('type', 'analyze')
+          .field('payload', '{"patterns": ["ERROR","WARN"]}')
+          .attach('filename', Buffer.from('ERROR one\nWARN two\nERROR three\n'), 'example.log')
+          .expect(201);
+        expect(response.body).toMatchObject({
+          type: 'analyze',
+          payload: { patterns: ['ERROR', 'WARN'], filename: 'example.log', file_size: 31 },
+        });
+        const [file] = await sql<{ job_id: string; size: number; tenant_id: string }>(
+          'SELECT job_id, size, tenant_id FROM job_files WHERE id = $1',
+          [response.body.payload.file_id],
+        );
+        expect(file).toEqual({ job_id: response.body.id, size: 31, tenant_id: alice.tenantId });
+      });
+
+      it('accepts the file in field `file` too, with numeric fields as strings', async () => {
+        const response = await as(alice)
+          .post('/api/v1/jobs')
+          .field('type', 'analyze')
+          .field('payload', '{"patterns": ["x"]}')
+          .field('max_retries', '1')
+          .attach('file', Buffer.from('x\n'), 'a.log')
+          .expect(201);
+        expect(response.body.max_attempts).toBe(2);
+      });
+
+      it.each([
+        [
+          'a payload that is not JSON',
+          (r: request.Test) =>
+            r.field('type', 'analyze').field('payload', '{oops').attach('file', Buffer.from('x'), 'a.log'),
+          400,
+          'payload',
+        ],
+        [
+          'an analyze job without a file',
+          (r: request.Test) => r.field('type', 'analyze').field('payload', '{"patterns": ["x"]}'),
+          400,
+          'file',
+        ],
+        [
+          'two files',
+          (r: request.Test) =>
+            r
+              .field('type', 'analyze')
+              .field('payload', '{"patterns": ["x"]}')
+              .attach('file', Buffer.from('a'), 'a.log')
+              .attach('filename', Buffer.from('b'), 'b.log'),
+          400,
+          'file',
+        ],
+        [
+          'a file over UPLOAD_MAX_BYTES',
+          (r: request.Test) =>
+            r
+              .field('type', 'analyze')
+              .field('payload', '{"patterns": ["x"]}')
+              .attach('file', Buffer.alloc(5000), 'big.log'),
+          413,
+          undefined,
+        ],
+        [
+          'a file in an unexpected field',
+          (r: request.Test) =>
+            r
+              .field('type', 'analyze')
+              .field('payload', '{"patterns": ["x"]}')
+              .attach('upload', Buffer.from('a'), 'a.log'),
+          400,
+          undefined,
+        ],
+      ])('refuses %s, storing nothing', async (_, build, status, field) => {
+        const files = await sql('SELECT count(*)::int AS n FROM job_files');
+        const response = await build(as(alice).post('/api/v1/jobs')).expect(status);
+        expect(response.body).toMatchObject({ ...ERROR_SHAPE, statusCode: status });
+        if (field) expect(response.body.details.map((d: { field: string }) => d.field)).toContain(field);
+        expect(await sql('SELECT count(*)::int AS n FROM job_files')).toEqual(files);
+      });
+    });
+  });
+
+  describe('POST /api/v1/jobs/batch', () => {
+    it('inserts every job in one call and answers them in order', async () => {
+      const response = await as(alice)
+        .post('/api/v1/jobs/batch', {
+          jobs: [
+            { type: 'email', payload: { n: 1 } },
+            { payload: { n: 2 }, idempotency_key: 'batch-key' },
+            { type: 'sleep', payload: { seconds: 1 }, queue: 'slow', priority: 5 },
+          ],
+        })
+        .expect(201);
+      expect(response.body.jobs.map((j: { payload: { n?: number }; type: string }) => j.type)).toEqual([
+        'email',
+        'default',
+        'sleep',
+      ]);
+      const again = await as(alice)
+        .post('/api/v1/jobs/batch', { jobs: [{ payload: { n: 2 }, idempotency_key: 'batch-key' }] })
+        .expect(201);
+      expect(again.body.jobs[0].id).toBe(response.body.jobs[1].id);
+    });
+
+    it('refuses the whole batch when any item is bad, naming each by index', async () => {
+      const before = await sql('SELECT count(*)::int AS n FROM jobs');
+      const response = await as(alice)
+        .post('/api/v1/jobs/batch', {
+          jobs: [{ payload: {} }, { type: 'nope', payload: {} }, { payload: {} }, { payload: 'x' }],
+        })
+        .expect(400);
+      expect(response.body.details).toEqual(
+        expect.arrayContaining([expect.objectContaining({ field: 'jobs.3.payload' })]),
+      );
+      expect(await sql('SELECT count(*)::int AS n FROM jobs')).toEqual(before);
+      const typeOnly = await as(alice)
+        .post('/api/v1/jobs/batch', { jobs: [{ payload: {} }, { type: 'nope', payload: {} }] })
+        .expect(400);
+      expect(typeOnly.body.details).toEqual([{ index: 1, field: 'type', message: expect.any(String) }]);
+    });
+
+    it('refuses an empty batch and one over 1,000 jobs', async () => {
+      await as(alice).post('/api/v1/jobs/batch', { jobs: [] }).expect(400);
+      const big = { jobs: Array.from({ length: 1001 }, () => ({ payload: {} })) };
+      await as(alice).post('/api/v1/jobs/batch', big).expect(400);
+      await as(alice).post('/api/v1/jobs/batch', {}).expect(400);
+    });
+  });
+
+  describe('reading jobs', () => {
+    it('shows one job with its payload, and 404s another tenant’s job or an unknown id', async () => {
+      const created = await as(alice)
+        .post('/api/v1/jobs', { type: 'email', payload: { to: 'x' } })
+        .expect(201);
+      const response = await as(alice).get(`/api/v1/jobs/${created.body.id}`).expect(200);
+      expect(response.body).toMatchObject({
+        id: created.body.id,
+        payload: { to: 'x' },
+        errors: [],
+        result: null,
+      });
+      await as(bob).get(`/api/v1/jobs/${created.body.id}`).expect(404);
+      await as(alice).get('/api/v1/jobs/6f1c1b5e-8a3d-4c4e-9f6a-2b7d9e0c1a2b').expect(404);
+      const bad = await as(alice).get('/api/v1/jobs/not-a-uuid').expect(400);
+      expect(bad.body.details).toEqual([{ field: 'id', message: 'id must be a UUID' }]);
+    });
+
+    it('pages through a tenant’s jobs newest first with a cursor, without repeats, filtered', async () => {
+      const carol = await createCaller(db.url, 'carol');
+      const ids: string[] = [];
+      for (let i = 0; i < 7; i++)
+        ids.push(
+          (await as(carol).post('/api/v1/jobs', { type: 'email', payload: { i }, queue: 'mail' }).expect(201))
+            .body.id,
+        );
+      await as(carol)
+        .post('/api/v1/jobs', { type: 'sleep', payload: { seconds: 1 } })
+        .expect(201);
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: request.Response = await as(carol).get(
+          `/api/v1/jobs?type=email&limit=3${cursor ? `&cursor=${cursor}` : ''}`,
+        );
+        expect(page.status).toBe(200);
+        seen.push(...page.body.jobs.map((j: { id: string }) => j.id));
+        expect(page.body.jobs[0]).not.toHaveProperty('payload');
+        cursor = page.body.next_cursor;
+      } while (cursor);
+      expect(seen).toEqual([...ids].reverse());
+      const mail = await as(carol).get('/api/v1/jobs?queue=mail&status=pending&limit=500').expect(200);
+      expect(mail.body.jobs).toHaveLength(7);
+      const none = await as(carol).get('/api/v1/jobs?status=completed').expect(200);
+      expect(none.body).toEqual({ jobs: [], next_cursor: null });
+    });
+
+    it.each([
+      ['limit=0', 'limit'],
+      ['limit=-1', 'limit'],
+      ['limit=501', 'limit'],
+      ['limit=abc', 'limit'],
+      ['status=exploded', 'status'],
+      ['cursor=garbage', 'cursor'],
+      [`cursor=${Buffer.from('["2026-01-01", "x"]').toString('base64url')}`, 'cursor'],
+      ['surprise=1', 'surprise'],
+    ])('refuses a list query with %s naming the field', async (query, field) => {
+      const response = await as(alice).get(`/api/v1/jobs?${query}`).expect(400);
+      expect(response.body.details.map((d: { field: string }) => d.field)).toContain(field);
+    });
+
+    it('lists the registered job types with an example payload', async () => {
+      const response = await as(alice).get('/api/v1/job-types').expect(200);
+      expect(response.body).toEqual(
+        expect.arrayContaining([
+          {
+            type: 'analyze',
+            description: expect.any(String),
+            example_payload: { patterns: ['ERROR', 'WARN'] },
+          },
+          expect.objectContaining({ type: 'default' }),
+        ]),
+      );
+    });
+  });
+
+  describe('cancel and retry', () => {
+    it('cancels a pending job once, and 404s for another tenant', async () => {
+      const { body: job } = await as(alice).post('/api/v1/jobs', { type: 'email', payload: {} }).expect(201);
+      await as(bob).post(`/api/v1/jobs/${job.id}/cancel`).expect(404);
+      const cancelled = await as(alice).post(`/api/v1/jobs/${job.id}/cancel`).expect(200);
+      expect(cancelled.body).toMatchObject({ status: 'cancelled', finished_at: expect.any(String) });
+      const again = await as(alice).post(`/api/v1/jobs/${job.id}/cancel`).expect(409);
+      expect(again.body.message).toMatch(/cancelled/);
+    });
+
+    it('retries a cancelled or dead job with a fresh attempt count, not a pending one', async () => {
+      const { body: job } = await as(alice).post('/api/v1/jobs', { type: 'email', payload: {} }).expect(201);
+      await as(alice).post(`/api/v1/jobs/${job.id}/retry`).expect(409);
+      await as(alice).post(`/api/v1/jobs/${job.id}/cancel`).expect(200);
+      await as(bob).post(`/api/v1/jobs/${job.id}/retry`).expect(404);
+      const retried = await as(alice).post(`/api/v1/jobs/${job.id}/retry`).expect(200);
+      expect(retried.body).toMatchObject({ status: 'pending', attempts: 0, finished_at: null });
+
+      const dead = await deadJobOf(alice);
+      const redriven = await as(alice).post(`/api/v1/jobs/${dead}/retry`).expect(200);
+      expect(redriven.body).toMatchObject({ status: 'pending', attempts: 0 });
+      expect(redriven.body.errors).toHaveLength(1);
+      expect(await sql('SELECT 1 FROM dead_letter_jobs WHERE job_id = $1', [dead])).toEqual([]);
+    });
+  });
+
+  describe('the dead-letter queue', () => {
+    it('lists only the caller’s dead jobs with their errors', async () => {
+      const mine = await deadJobOf(alice);
+      const bobs = await deadJobOf(bob);
+      const response = await as(alice).get('/api/v1/jobs/dlq?limit=500').expect(200);
+      const ids = response.body.jobs.map((j: { job_id: string }) => j.job_id);
+      expect(ids).toContain(mine);
+      expect(ids).not.toContain(bobs);
+      expect(response.body.jobs.find((j: { job_id: string }) => j.job_id === mine)).toMatchObject({
+        errors: [{ attempt: 1, error: 'boom' }],
+        last_error: 'boom',
+      });
+    });
+
+    it('retries by ids, ignoring another tenant’s', async () => {
+      const mine = await deadJobOf(alice);
+      const bobs = await deadJobOf(bob);
+      const response = await as(alice)
+        .post('/api/v1/jobs/dlq/retry', { ids: [mine, bobs] })
+        .expect(200);
+      expect(response.body).toEqual({ count: 1, ids: [mine] });
+      expect(await sql('SELECT status FROM jobs WHERE id = ANY($1) ORDER BY status', [[mine, bobs]])).toEqual(
+        [{ status: 'dead' }, { status: 'pending' }],
+      );
+    });
+
+    it('discards every entry matching a filter, and only the caller’s', async () => {
+      await deadJobOf(alice, 'report');
+      await deadJobOf(alice, 'report');
+      const bobs = await deadJobOf(bob, 'report');
+      const response = await as(alice)
+        .post('/api/v1/jobs/dlq/discard', { filter: { type: 'report' } })
+        .expect(200);
+      expect(response.body.count).toBe(2);
+      expect(await sql(`SELECT id FROM jobs WHERE id = ANY($1)`, [response.body.ids])).toEqual([]);
+      expect(await sql('SELECT job_id FROM dead_letter_jobs WHERE job_id = $1', [bobs])).toHaveLength(1);
+    });
+
+    it('refuses a selection with neither or both of ids and filter, or bad ids', async () => {
+      await as(alice).post('/api/v1/jobs/dlq/retry', {}).expect(400);
+      await as(alice)
+        .post('/api/v1/jobs/dlq/retry', { ids: ['6f1c1b5e-8a3d-4c4e-9f6a-2b7d9e0c1a2b'], filter: {} })
+        .expect(400);
+      const bad = await as(alice)
+        .post('/api/v1/jobs/dlq/discard', { ids: ['nope'] })
+        .expect(400);
+      expect(bad.body.details[0].field).toMatch(/^ids/);
+    });
+  });
+
+  describe('metrics', () => {
+    it('summarises a tenant’s jobs from the counters, with the seed system’s names', async () => {
+      const dave = await createCaller(db.url, 'dave');
+      await as(dave)
+        .post('/api/v1/jobs/batch', { jobs: [{ payload: {} }, { payload: {} }, { payload: {} }] })
+        .expect(201);
+      const { body: cancelMe } = await as(dave).post('/api/v1/jobs', { payload: {} }).expect(201);
+      await as(dave).post(`/api/v1/jobs/${cancelMe.id}/cancel`).expect(200);
+      await deadJobOf(dave);
+      const response = await as(dave).get('/api/v1/jobs/metrics/summary').expect(200);
+      expect(response.body).toEqual({
+        total_jobs: 5,
+        pending_jobs: 3,
+        running_jobs: 0,
+        completed_jobs: 0,
+        failed_jobs: 0,
+        dlq_jobs: 1,
+        cancelled_jobs: 1,
+        active_jobs: 0,
+        queue_length: 3,
+        throughput_per_second: 0,
+        failure_rate: expect.any(Number),
+        completed_per_minute: 0,
+        failed_per_minute: expect.any(Number),
+      });
+    });
+
+    it('returns a point per minute for charts, and refuses a bad window', async () => {
+      const response = await as(alice).get('/api/v1/jobs/metrics/timeseries?minutes=5').expect(200);
+      expect(response.body.minutes).toBe(5);
+      expect(response.body.points).toHaveLength(5);
+      expect(response.body.points[0]).toEqual({
+        minute: expect.any(String),
+        submitted: expect.any(Number),
+        started: expect.any(Number),
+        completed: expect.any(Number),
+        failed: expect.any(Number),
+        retried: expect.any(Number),
+        dead: expect.any(Number),
+        avg_run_ms: null,
+        avg_wait_ms: null,
+      });
+      await as(alice).get('/api/v1/jobs/metrics/timeseries?minutes=0').expect(400);
+      await as(alice).get('/api/v1/jobs/metrics/timeseries?minutes=99999').expect(400);
+    });
+  });
+
+  describe('the rest of the HTTP surface', () => {
+    it('answers an unknown route with a 404 in the error shape', async () => {
+      const response = await as(alice).get('/api/v1/nothing-here').expect(404);
+      expect(response.body).toEqual({ ...ERROR_SHAPE, statusCode: 404, error: 'Not Found' });
+    });
+
+    it('sets helmet’s security headers', async () => {
+      const response = await http().get('/health').expect(200);
+      expect(response.headers['x-content-type-options']).toBe('nosniff');
+      expect(response.headers['content-security-policy']).toBeDefined();
+    });
+
+    it('documents every route with the Bearer scheme in the OpenAPI document', async () => {
+      const { body } = await http().get('/docs-json').expect(200);
+      expect(Object.keys(body.paths)).toEqual(
+        expect.arrayContaining([
+          '/api/v1/jobs',
+          '/api/v1/jobs/batch',
+          '/api/v1/jobs/{id}',
+          '/api/v1/jobs/{id}/cancel',
+          '/api/v1/jobs/{id}/retry',
+          '/api/v1/jobs/dlq',
+          '/api/v1/jobs/dlq/retry',
+          '/api/v1/jobs/dlq/discard',
+          '/api/v1/jobs/metrics/summary',
+          '/api/v1/jobs/metrics/timeseries',
+          '/api/v1/job-types',
+          '/api/v1/tenants',
+          '/api/v1/tenants/{id}/keys',
+          '/api/v1/keys/{id}/revoke',
+          '/api/v1/auth/me',
+        ]),
+      );
+      expect(body.paths['/api/v1/jobs'].post.security).toEqual([{ bearer: [] }]);
+      expect(body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    });
+  });
+});

@@ -1,0 +1,48 @@
+import { type NestExpressApplication } from '@nestjs/platform-express';
+import { createApiApp } from '../../src/app/api-app';
+import { displayPrefix, generateApiKey, hashApiKey } from '../../src/auth/api-key-secret';
+import { type ApiKeyRole } from '../../src/auth/api-key.entity';
+import { loadConfig } from '../../src/config/load-config';
+import { DatabaseConnector } from '../../src/database/database-connector';
+import { query } from './test-database';
+
+/** The real API application on a test database, initialised (not listening: supertest drives it). */
+export async function startApi(
+  databaseUrl: string,
+  overrides: Record<string, string> = {},
+): Promise<NestExpressApplication> {
+  const { app } = await createApiApp(
+    loadConfig({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', DASHBOARD_DIR: '', ...overrides }),
+  );
+  await app.init();
+  await app.get(DatabaseConnector).connected();
+  return app;
+}
+
+export interface TestCaller {
+  tenantId: string;
+  keyId: string;
+  key: string;
+  /** `Authorization` header value. */
+  bearer: string;
+}
+
+/** A tenant (created if new) and a fresh API key for it, written straight to the database. */
+export async function createCaller(
+  databaseUrl: string,
+  tenantName: string,
+  role: ApiKeyRole = 'tenant',
+): Promise<TestCaller> {
+  const [tenant] = await query<{ id: string }>(
+    databaseUrl,
+    `INSERT INTO tenants (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id`,
+    [tenantName],
+  );
+  const key = generateApiKey();
+  const [row] = await query<{ id: string }>(
+    databaseUrl,
+    `INSERT INTO api_keys (tenant_id, key_hash, prefix, role) VALUES ($1, $2, $3, $4) RETURNING id`,
+    [tenant.id, hashApiKey(key), displayPrefix(key), role],
+  );
+  return { tenantId: tenant.id, keyId: row.id, key, bearer: `Bearer ${key}` };
+}
