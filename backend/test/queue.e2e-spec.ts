@@ -380,6 +380,7 @@ describe('the queue statements on a real PostgreSQL', () => {
         'pending',
         0,
         0,
+        null,
       ]);
 
       const claimed = await queue.claim('w1', 60, LEASE_SECONDS);
@@ -389,20 +390,27 @@ describe('the queue statements on a real PostgreSQL', () => {
         'w1',
         claimed.slice(0, 30).map((job) => ({ id: job.id, result: null })),
       );
+      // The worst case for size: errors that JSON escaping grows sixfold.
+      const nasty = '\u0001"'.repeat(150);
       await queue.failMany(
         'w1',
-        claimed.slice(30, 59).map((job) => ({ id: job.id, error: 'x', retryDelayMs: 1000 })),
+        claimed
+          .slice(30, 59)
+          .map((job, i) => ({ id: job.id, error: i === 0 ? 'x' : nasty, retryDelayMs: 1000 })),
       );
       expect(await queue.cancel(tenant, claimed[59].id)).toMatchObject({ cancelled: true });
       expect((await eventsOf('completed', 30)).every((row) => row[4] === 'completed' && row[6] === 100)).toBe(
         true,
       );
-      expect((await eventsOf('failed', 29)).every((row) => row[4] === 'failed')).toBe(true);
+      const failed = await eventsOf('failed', 29);
+      expect(failed.every((row) => row[4] === 'failed')).toBe(true);
+      expect(failed.map((row) => row[7])).toEqual(['x', ...Array(28).fill(nasty.slice(0, 100))]);
       expect(await eventsOf('cancelled', 1)).toEqual([
-        [claimed[59].id, tenant, expect.any(String), expect.any(String), 'cancelled', 1, 0],
+        [claimed[59].id, tenant, expect.any(String), expect.any(String), 'cancelled', 1, 0, null],
       ]);
 
       expect(Math.max(...received.map((r) => r.bytes))).toBeLessThan(8_000);
+      expect(received.every((r) => typeof r.event.at === 'number')).toBe(true);
       // 60 submitted, 60 started, 30 completed: 3 + 3 + 2 notifications, not one per job.
       expect(received.filter((r) => r.event.kind === 'started')).toHaveLength(3);
     });

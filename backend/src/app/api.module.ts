@@ -3,6 +3,7 @@ import { type AppConfig } from '../config/app-config';
 import { AuthModule } from '../auth/auth.module';
 import { AppConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
+import { EventsModule } from '../events/events.module';
 import { HealthModule } from '../health/health.module';
 import { JobsModule } from '../jobs/jobs.module';
 import { LoggingModule } from '../logging/logging.module';
@@ -19,6 +20,7 @@ export class ApiModule {
         HealthModule,
         AuthModule,
         JobsModule,
+        EventsModule,
       ],
     };
   }

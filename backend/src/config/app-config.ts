@@ -114,6 +114,13 @@ export class AppConfig {
   @IsString()
   CORS_ORIGINS: string = '';
 
+  /** Under load, each socket room gets at most one frame of events per this many ms. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  EVENTS_FLUSH_MS: number = 100;
+
   /** The built dashboard served at `/` by the API process; empty disables it. */
   @IsString()
   DASHBOARD_DIR: string = './frontend/dist';

@@ -18,8 +18,12 @@ export class JobStatsService {
     return auth.role === 'admin' ? (tenantId ?? null) : auth.tenantId;
   }
 
-  async summary(auth: AuthContext, tenantId?: string): Promise<MetricsSummaryDto> {
-    const scope = this.scope(auth, tenantId);
+  summary(auth: AuthContext, tenantId?: string): Promise<MetricsSummaryDto> {
+    return this.summaryOf(this.scope(auth, tenantId));
+  }
+
+  /** One tenant's summary, or (null) every tenant's. */
+  async summaryOf(scope: string | null): Promise<MetricsSummaryDto> {
     const [counts, window] = await Promise.all([
       this.queue.countsByStatus(scope),
       this.repository.lastMinute(scope),

@@ -24,5 +24,6 @@ import { JobsService } from './jobs.service';
   // The DLQ and metrics controllers come first: their static paths must win over jobs/:id.
   controllers: [DeadLetterController, JobStatsController, JobsController, JobTypesController],
   providers: [JobsRepository, JobsService, DeadLetterService, JobStatsService],
+  exports: [JobsRepository, JobStatsService],
 })
 export class JobsModule {}

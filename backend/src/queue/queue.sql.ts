@@ -27,31 +27,46 @@ export const JOB_EVENTS_CHANNEL = 'conveyor_job_events';
 export type JobEventKind =
   'submitted' | 'started' | 'completed' | 'failed' | 'released' | 'cancelled' | 'progress' | 'requeued';
 
-/** One notification's rows: [id, tenant_id, queue, type, status, attempts, progress]. */
-export type JobEventRow = [string, string, string, string, string, number, number];
+/**
+ * One notification's rows: [id, tenant_id, queue, type, status, attempts, progress, error]
+ * (error: the start of last_error for failed attempts, else null).
+ */
+export type JobEventRow = [string, string, string, string, string, number, number, string | null];
 
 export interface JobEventNotification {
   kind: JobEventKind;
+  /** When the change happened (the transaction's start), epoch milliseconds. */
+  at: number;
   jobs: JobEventRow[];
 }
 
 /**
- * NOTIFY payloads must stay under 8,000 bytes: 25 rows of at most ~230 bytes each (queue and
- * type are cut to 64 characters here) keeps a notification under ~6 KB in the worst case.
+ * NOTIFY payloads must stay under 8,000 bytes. Rows are packed by size: a notification closes
+ * once its rows pass 6,500 bytes, and one row is at most ~900 bytes (queue and type cut to 64
+ * characters, the error to 100, which JSON escaping can grow sixfold), so none exceeds ~7,500.
  */
-const EVENT_ROWS_PER_NOTIFICATION = 25;
+const EVENT_BYTES_PER_NOTIFICATION = 6_500;
 
 /**
  * A CTE named `events` that publishes the rows of `source` (a data-modifying CTE returning
- * id, tenant_id, queue, type, status, attempts, progress) on JOB_EVENTS_CHANNEL, one
- * notification per 25 rows. It runs only when the statement's final SELECT reads EVENTS_SENT,
- * and only when rows changed; the notifications are delivered exactly when the change commits.
+ * id, tenant_id, queue, type, status, attempts, progress) on JOB_EVENTS_CHANNEL, packed into as
+ * few notifications as the size limit allows. It runs only when the statement's final SELECT
+ * reads EVENTS_SENT, and only when rows changed; the notifications are delivered exactly when
+ * the change commits.
  */
-function jobEvents(kind: JobEventKind, source: string): string {
+function jobEvents(kind: JobEventKind, source: string, error = 'NULL::text'): string {
   return `events AS (
-        SELECT pg_notify('${JOB_EVENTS_CHANNEL}', json_build_object('kind', '${kind}', 'jobs',
-                 json_agg(json_build_array(id, tenant_id, left(queue, 64), left(type, 64), status, attempts, progress)))::text)
-        FROM (SELECT *, (row_number() OVER () - 1) / ${EVENT_ROWS_PER_NOTIFICATION} AS chunk FROM ${source}) AS changed_rows
+        SELECT pg_notify('${JOB_EVENTS_CHANNEL}', json_build_object('kind', '${kind}',
+                 'at', (extract(epoch FROM now()) * 1000)::bigint, 'jobs', json_agg(row ORDER BY n))::text)
+        FROM (
+          SELECT row, n, (sum(octet_length(row::text)) OVER (ORDER BY n) - 1) / ${EVENT_BYTES_PER_NOTIFICATION} AS chunk
+          FROM (
+            SELECT json_build_array(id, tenant_id, left(queue, 64), left(type, 64), status, attempts, progress,
+                                    left(${error}, 100)) AS row,
+                   row_number() OVER () AS n
+            FROM ${source}
+          ) AS changed_rows
+        ) AS sized_rows
         GROUP BY chunk
       )`;
 }
@@ -312,7 +327,7 @@ const FAIL_TRANSITION = `
   ),
   ${freeTenantSlots('updated')},
   ${jobTransitions('updated', `'running'::text`, { runMs: MS_SINCE('started_at') })},
-  ${jobEvents('failed', 'updated')}
+  ${jobEvents('failed', 'updated', 'last_error')}
   SELECT id, status, attempts, run_at, ${EVENTS_SENT} FROM updated`;
 
 export function jobFailMany(

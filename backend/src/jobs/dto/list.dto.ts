@@ -14,6 +14,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import { type MetricsSummary } from '../../events/event-map';
 import { JOB_STATES, type JobState } from '../../queue/job-states';
 
 export const MAX_PAGE = 500;
@@ -145,7 +146,7 @@ export class SummaryQuery {
   tenant_id?: string;
 }
 
-export class MetricsSummaryDto {
+export class MetricsSummaryDto implements MetricsSummary {
   @ApiProperty({ description: 'Jobs kept (finished ones are pruned after RETENTION_DAYS)' })
   total_jobs!: number;
   @ApiProperty({ description: 'Waiting to run (now or at run_at)' }) pending_jobs!: number;

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
+import { JobsModule } from '../jobs/jobs.module';
+import { EventFanout } from './event-fanout';
+import { EventsGateway } from './events.gateway';
+
+/** Live events: the socket.io gateway and the fan-out from PostgreSQL NOTIFY to its rooms. */
+@Module({
+  imports: [AuthModule, JobsModule],
+  providers: [EventsGateway, EventFanout],
+})
+export class EventsModule {}

@@ -1,0 +1,46 @@
+import { type JobEvent } from './event-map';
+import { collapseProgress, RoomCoalescer } from './room-coalescer';
+
+const event = (jobId: string, type: JobEvent['type'], progress = 0): JobEvent => ({
+  type,
+  job_id: jobId,
+  tenant_id: 't',
+  queue: 'default',
+  job_type: 'default',
+  status: 'running',
+  attempt: 1,
+  progress,
+  error: null,
+  at: new Date(0).toISOString(),
+});
+
+describe('collapseProgress', () => {
+  it("keeps only each job's latest progress, and every other event in order", () => {
+    const batch = [
+      event('a', 'job.started'),
+      event('a', 'job.progress', 10),
+      event('b', 'job.progress', 5),
+      event('a', 'job.progress', 20),
+      event('a', 'job.completed', 100),
+    ];
+    expect(collapseProgress(batch)).toEqual([batch[0], batch[2], batch[3], batch[4]]);
+  });
+});
+
+describe('RoomCoalescer', () => {
+  it('sends an event at rest at once, then batches a burst into one frame per interval', async () => {
+    const frames: Array<{ room: string; at: number; batch: JobEvent[] }> = [];
+    const coalescer = new RoomCoalescer(50, (room, batch) => frames.push({ room, at: Date.now(), batch }));
+    const started = Date.now();
+    coalescer.push('r', event('a', 'job.submitted'));
+    expect(frames).toHaveLength(1);
+    for (let i = 0; i < 100; i++) coalescer.push('r', event('a', 'job.progress', i));
+    coalescer.push('other', event('b', 'job.submitted'));
+    expect(frames.map((f) => f.room)).toEqual(['r', 'other']);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    coalescer.stop();
+    expect(frames).toHaveLength(3);
+    expect(frames[2].batch).toEqual([event('a', 'job.progress', 99)]);
+    expect(frames[2].at - started).toBeGreaterThanOrEqual(45);
+  });
+});
