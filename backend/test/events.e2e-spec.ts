@@ -203,8 +203,8 @@ describe('live events over socket.io', () => {
     await waitUntil('every event arrived', () => watcher.events.length >= 20_000, 20_000, 20);
     const elapsed = Date.now() - started;
     expect(watcher.events).toHaveLength(20_000);
-    // One frame at once, then at most one per EVENTS_FLUSH_MS (100 ms).
-    expect(watcher.frames.length).toBeLessThanOrEqual(Math.ceil(elapsed / 100) + 2);
+    // A burst of EVENTS_FRAMES_PER_FLUSH (5) frames, then one per 100 ms / 5 = 20 ms at most.
+    expect(watcher.frames.length).toBeLessThanOrEqual(Math.ceil(elapsed / 20) + 5);
     expect(watcher.frames.length).toBeLessThan(200);
   });
 

@@ -114,12 +114,19 @@ export class AppConfig {
   @IsString()
   CORS_ORIGINS: string = '';
 
-  /** Under load, each socket room gets at most one frame of events per this many ms. */
+  /** The window of the per-room frame budget: under load a room gets EVENTS_FRAMES_PER_FLUSH frames per this many ms. */
   @Transform(toInt)
   @IsInt()
   @Min(1)
   @Max(10_000)
   EVENTS_FLUSH_MS: number = 100;
+
+  /** Frames a socket room may get per EVENTS_FLUSH_MS (1: strictly one frame per window). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  EVENTS_FRAMES_PER_FLUSH: number = 5;
 
   /** The built dashboard served at `/` by the API process; empty disables it. */
   @IsString()

@@ -46,7 +46,11 @@ export class EventFanout implements OnModuleInit, OnApplicationShutdown {
     private readonly stats: JobStatsService,
     config: AppConfig,
   ) {
-    this.coalescer = new RoomCoalescer(config.EVENTS_FLUSH_MS, (room, batch) => this.deliver(room, batch));
+    this.coalescer = new RoomCoalescer(
+      config.EVENTS_FLUSH_MS,
+      config.EVENTS_FRAMES_PER_FLUSH,
+      (room, batch) => this.deliver(room, batch),
+    );
   }
 
   onModuleInit(): void {

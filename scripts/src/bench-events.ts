@@ -1,0 +1,180 @@
+import 'reflect-metadata';
+import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Client, Pool } from 'pg';
+import { io } from 'socket.io-client';
+import { displayPrefix, generateApiKey, hashApiKey } from '../../backend/src/auth/api-key-secret';
+import { loadConfigOrExit } from '../../backend/src/common/process-lifecycle';
+import { migrateUp } from '../../backend/src/database/migrator';
+import { freePort } from '../../backend/src/database/embedded/embedded-database';
+import { EVENTS_NAMESPACE, type JobEvent } from '../../backend/src/events/event-map';
+import { openDatabaseTarget } from '../../backend/src/launcher/database-target';
+import { JobQueue } from '../../backend/src/queue/job-queue';
+import { type NewJob } from '../../backend/src/queue/queue.sql';
+
+const API = path.resolve(__dirname, '../../backend/src/main.api.js');
+const BENCH_DB = 'conveyor_bench_events';
+const AT_REST_SAMPLES = 200;
+const LOAD_SECONDS = 10;
+const EVENTS_PER_SECOND = 1_000;
+const CLOCK_TICKS_PER_SECOND = 100;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+/** CPU seconds (user + system) a process has used, from /proc. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+const delayedJob = (tenantId: string): NewJob => ({
+  tenantId,
+  queue: 'default',
+  type: 'default',
+  payload: {},
+  priority: 0,
+  // Not due for an hour: no worker runs here, the events are what is measured.
+  runAt: new Date(Date.now() + 3_600_000),
+  maxAttempts: 4,
+  idempotencyKey: null,
+  traceId: null,
+});
+
+interface Phase {
+  name: string;
+  events: number;
+  frames: number;
+  seconds: number;
+  latency_ms: { p50: number; p95: number; p99: number };
+  api_cpu_percent: number;
+}
+
+/**
+ * `npm run bench:events`: latency from commit to socket frame, frames per second, and the API
+ * process's CPU, with one socket.io client on one API process: at rest (one job every 50 ms),
+ * and at 1,000 events/s sent as 10-row statements and as single-row statements. Latency is
+ * measured from the change's transaction start (the event's `at`) to the frame's arrival, on
+ * one machine's clock, so it slightly overstates commit-to-frame.
+ */
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const target = await openDatabaseTarget(config, (m) => console.error(m));
+  const admin = new Client({ connectionString: target.url });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${BENCH_DB}`);
+  const url = new URL(target.url);
+  url.pathname = `/${BENCH_DB}`;
+  await migrateUp(url.toString());
+  const pool = new Pool({ connectionString: url.toString(), max: 8 });
+  const queue = new JobQueue(pool);
+  const [{ id: tenantId }] = (await pool.query(`INSERT INTO tenants (name) VALUES ('bench') RETURNING id`))
+    .rows;
+  const key = generateApiKey();
+  await pool.query(`INSERT INTO api_keys (tenant_id, key_hash, prefix) VALUES ($1, $2, $3)`, [
+    tenantId,
+    hashApiKey(key),
+    displayPrefix(key),
+  ]);
+
+  const port = await freePort();
+  const api = fork(API, [], {
+    env: {
+      ...process.env,
+      DATABASE_URL: url.toString(),
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      DASHBOARD_DIR: '',
+    },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  for (let ready = false; !ready; await sleep(100))
+    ready = await fetch(`http://127.0.0.1:${port}/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
+
+  const socket = io(`http://127.0.0.1:${port}${EVENTS_NAMESPACE}`, {
+    auth: { token: key },
+    transports: ['websocket'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('connect_error', reject);
+  });
+  let latencies: number[] = [];
+  let frames = 0;
+  socket.on('events', (batch: JobEvent[]) => {
+    const now = Date.now();
+    frames++;
+    for (const event of batch) latencies.push(now - Date.parse(event.at));
+  });
+
+  const phase = async (name: string, expected: number, run: () => Promise<void>): Promise<Phase> => {
+    latencies = [];
+    frames = 0;
+    const cpuBefore = cpuSeconds(api.pid!);
+    const started = Date.now();
+    await run();
+    while (latencies.length < expected) await sleep(10);
+    const seconds = (Date.now() - started) / 1000;
+    const cpu = cpuSeconds(api.pid!) - cpuBefore;
+    const sorted = [...latencies].sort((a, b) => a - b);
+    return {
+      name,
+      events: latencies.length,
+      frames,
+      seconds: +seconds.toFixed(2),
+      latency_ms: { p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99) },
+      api_cpu_percent: Math.round((cpu / seconds) * 100),
+    };
+  };
+
+  /** `rows` rows per statement, `EVENTS_PER_SECOND` rows a second, for LOAD_SECONDS, paced by the clock. */
+  const steadyLoad = (rows: number) => async () => {
+    const statementsPerSecond = EVENTS_PER_SECOND / rows;
+    const total = statementsPerSecond * LOAD_SECONDS;
+    const started = Date.now();
+    const inFlight: Array<Promise<unknown>> = [];
+    for (let i = 0; i < total; i++) {
+      const due = started + (i * 1000) / statementsPerSecond;
+      if (due > Date.now()) await sleep(due - Date.now());
+      inFlight.push(queue.insertMany(Array.from({ length: rows }, () => delayedJob(tenantId))));
+      if (inFlight.length >= 8) await inFlight.shift();
+    }
+    await Promise.all(inFlight);
+  };
+
+  const results: Phase[] = [];
+  results.push(
+    await phase('at rest: one job every 50 ms', AT_REST_SAMPLES, async () => {
+      for (let i = 0; i < AT_REST_SAMPLES; i++) {
+        await queue.insertMany([delayedJob(tenantId)]);
+        await sleep(50);
+      }
+    }),
+  );
+  results.push(
+    await phase('1,000 events/s as 10-row statements', EVENTS_PER_SECOND * LOAD_SECONDS, steadyLoad(10)),
+  );
+  results.push(
+    await phase('1,000 events/s as single-row statements', EVENTS_PER_SECOND * LOAD_SECONDS, steadyLoad(1)),
+  );
+  console.log(JSON.stringify({ events_flush_ms: config.EVENTS_FLUSH_MS, phases: results }, null, 2));
+
+  socket.disconnect();
+  api.kill('SIGTERM');
+  await new Promise((resolve) => api.once('exit', resolve));
+  await pool.end();
+  await admin.query(`DROP DATABASE ${BENCH_DB} WITH (FORCE)`);
+  await admin.end();
+  await target.release();
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
