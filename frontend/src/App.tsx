@@ -25,7 +25,7 @@ export function App() {
           </button>
         )}
       </header>
-      {apiKey ? <Overview /> : <ApiKeyForm onSubmit={signIn} />}
+      {apiKey ? <Overview apiKey={apiKey} /> : <ApiKeyForm onSubmit={signIn} />}
     </main>
   );
 }
