@@ -59,6 +59,8 @@ export async function createApiApp(config: AppConfig): Promise<ApiApp> {
   app.useLogger(app.get(Logger));
   app.set('trust proxy', 'loopback');
   app.disable('x-powered-by');
+  // API answers change with every job state: an ETag (a hash of each body) buys no cache hits.
+  app.set('etag', false);
   app.use(helmet({ contentSecurityPolicy: { directives: SWAGGER_UI_CSP } }));
   const origins = config.CORS_ORIGINS.split(',')
     .map((origin) => origin.trim())

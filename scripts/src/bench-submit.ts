@@ -1,0 +1,141 @@
+import 'reflect-metadata';
+import { fork } from 'node:child_process';
+import path from 'node:path';
+import { Client, Pool } from 'pg';
+import { displayPrefix, generateApiKey, hashApiKey } from '../../backend/src/auth/api-key-secret';
+import { loadConfigOrExit } from '../../backend/src/common/process-lifecycle';
+import { migrateUp } from '../../backend/src/database/migrator';
+import { freePort } from '../../backend/src/database/embedded/embedded-database';
+import { openDatabaseTarget } from '../../backend/src/launcher/database-target';
+
+const API = path.resolve(__dirname, '../../backend/src/main.api.js');
+const BENCH_DB = 'conveyor_bench_submit';
+const CLIENTS = 20;
+const SINGLE_REQUESTS = 20_000;
+const BATCH_SIZE = 100;
+const BATCH_REQUESTS = 400;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+/** Runs `total` calls of `call` from `clients` concurrent loops; returns calls/s and latency percentiles. */
+async function load(clients: number, total: number, call: (i: number) => Promise<void>) {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      for (let i = next++; i < total; i = next++) {
+        const t = performance.now();
+        await call(i);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    calls: total,
+    seconds: +seconds.toFixed(2),
+    calls_per_second: Math.round(total / seconds),
+    p50_ms: +percentile(latencies, 50).toFixed(2),
+    p99_ms: +percentile(latencies, 99).toFixed(2),
+  };
+}
+
+/**
+ * `npm run bench:submit`: submissions over HTTP to one API process on the same PostgreSQL, with 20
+ * concurrent keep-alive clients: one job per request (POST /api/v1/jobs), then 100 jobs per
+ * request (POST /api/v1/jobs/batch). The tenant's rate limit is raised out of the way, but the
+ * bucket is still consulted on every request, as in production.
+ */
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const target = await openDatabaseTarget(config, (m) => console.error(m));
+  const admin = new Client({ connectionString: target.url });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${BENCH_DB}`);
+  const url = new URL(target.url);
+  url.pathname = `/${BENCH_DB}`;
+  await migrateUp(url.toString());
+  const pool = new Pool({ connectionString: url.toString(), max: 2 });
+  const [{ id: tenantId }] = (
+    await pool.query(
+      `INSERT INTO tenants (name, rate_limit_per_second, rate_limit_burst) VALUES ('bench', 1000000, 1000000) RETURNING id`,
+    )
+  ).rows;
+  const key = generateApiKey();
+  await pool.query(`INSERT INTO api_keys (tenant_id, key_hash, prefix) VALUES ($1, $2, $3)`, [
+    tenantId,
+    hashApiKey(key),
+    displayPrefix(key),
+  ]);
+
+  const port = await freePort();
+  const api = fork(API, [], {
+    // BENCH_CPU_PROF=<dir>: write a V8 CPU profile of the API process there, to see where a request's time goes.
+    execArgv: process.env.BENCH_CPU_PROF
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+      : [],
+    env: {
+      ...process.env,
+      DATABASE_URL: url.toString(),
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      DASHBOARD_DIR: '',
+    },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  for (let ready = false; !ready; await sleep(100))
+    ready = await fetch(`${base}/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
+
+  const post = async (route: string, body: unknown, expected: number) => {
+    const response = await fetch(`${base}${route}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    await response.arrayBuffer();
+    if (response.status !== expected) throw new Error(`${route}: HTTP ${response.status}`);
+  };
+
+  // Warm up connections, prepared statements and the key cache.
+  await load(CLIENTS, 500, () => post('/api/v1/jobs', { type: 'email', payload: { n: 0 } }, 201));
+  const single = await load(CLIENTS, SINGLE_REQUESTS, (i) =>
+    post('/api/v1/jobs', { type: 'email', payload: { to: `user${i}@example.com` } }, 201),
+  );
+  const batchBody = {
+    jobs: Array.from({ length: BATCH_SIZE }, (_, i) => ({ type: 'email', payload: { n: i } })),
+  };
+  const batch = await load(CLIENTS, BATCH_REQUESTS, () => post('/api/v1/jobs/batch', batchBody, 201));
+
+  console.log(
+    JSON.stringify(
+      {
+        clients: CLIENTS,
+        one_job_per_request: { ...single, jobs_per_second: single.calls_per_second },
+        batch_of_100: { ...batch, jobs_per_second: batch.calls_per_second * BATCH_SIZE },
+      },
+      null,
+      2,
+    ),
+  );
+
+  api.kill('SIGTERM');
+  await new Promise((resolve) => api.once('exit', resolve));
+  await pool.end();
+  await admin.query(`DROP DATABASE ${BENCH_DB} WITH (FORCE)`);
+  await admin.end();
+  await target.release();
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
