@@ -1,10 +1,12 @@
 import { InitialSchema1764000000000 } from './1764000000000-InitialSchema';
 import { JobCountersAndCaps1764100000000 } from './1764100000000-JobCountersAndCaps';
+import { RateLimitBuckets1764200000000 } from './1764200000000-RateLimitBuckets';
 import { JobFiles1764300000000 } from './1764300000000-JobFiles';
 
 /** Every migration, oldest first. Listed explicitly so ts-jest and compiled code load the same set. */
 export const MIGRATIONS = [
   InitialSchema1764000000000,
   JobCountersAndCaps1764100000000,
+  RateLimitBuckets1764200000000,
   JobFiles1764300000000,
 ];

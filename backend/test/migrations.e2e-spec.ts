@@ -10,6 +10,7 @@ const TABLES = [
   'job_metrics',
   'job_transitions',
   'jobs',
+  'rate_limit_buckets',
   'tenants',
 ];
 

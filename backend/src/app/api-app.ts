@@ -10,6 +10,7 @@ import { Logger } from 'nestjs-pino';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { ApiExceptionFilter } from '../common/api-exception.filter';
 import { parseJsonBodies } from '../common/body-parsing';
+import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { apiValidationPipe } from '../common/validation';
 import { type AppConfig } from '../config/app-config';
 import { ApiModule } from './api.module';
@@ -65,12 +66,23 @@ export async function createApiApp(config: AppConfig): Promise<ApiApp> {
   const origins = config.CORS_ORIGINS.split(',')
     .map((origin) => origin.trim())
     .filter(Boolean);
-  if (origins.length > 0) app.enableCors({ origin: origins.includes('*') ? true : origins, maxAge: 600 });
+  if (origins.length > 0)
+    app.enableCors({
+      origin: origins.includes('*') ? true : origins,
+      maxAge: 600,
+      exposedHeaders: [
+        'X-Request-Id',
+        'X-RateLimit-Limit',
+        'X-RateLimit-Remaining',
+        'X-RateLimit-Reset',
+        'Retry-After',
+      ],
+    });
   parseJsonBodies(app, config.MAX_BODY_BYTES);
   app.useGlobalPipes(apiValidationPipe());
   app.useGlobalFilters(new ApiExceptionFilter());
   // Order matters: who is calling, then whether their bucket has a token.
-  app.useGlobalGuards(app.get(ApiKeyGuard));
+  app.useGlobalGuards(app.get(ApiKeyGuard), app.get(RateLimitGuard));
   setUpDocs(app);
   const servesDashboard = serveDashboard(app, config.DASHBOARD_DIR);
   return { app, servesDashboard };

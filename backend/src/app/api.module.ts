@@ -6,6 +6,7 @@ import { DatabaseModule } from '../database/database.module';
 import { EventsModule } from '../events/events.module';
 import { HealthModule } from '../health/health.module';
 import { JobsModule } from '../jobs/jobs.module';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { LoggingModule } from '../logging/logging.module';
 
 @Module({})
@@ -19,6 +20,7 @@ export class ApiModule {
         DatabaseModule.forRoot('conveyor-api'),
         HealthModule,
         AuthModule,
+        RateLimitModule,
         JobsModule,
         EventsModule,
       ],

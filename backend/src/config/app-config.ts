@@ -114,6 +114,18 @@ export class AppConfig {
   @IsString()
   CORS_ORIGINS: string = '';
 
+  /** A tenant's sustained request rate; a tenant's own rate_limit_per_second overrides it. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_PER_SECOND: number = 100;
+
+  /** A tenant's burst: at most RATE_LIMIT_PER_SECOND × T + this many requests in any T seconds. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_BURST: number = 200;
+
   /** The window of the per-room frame budget: under load a room gets EVENTS_FRAMES_PER_FLUSH frames per this many ms. */
   @Transform(toInt)
   @IsInt()

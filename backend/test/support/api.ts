@@ -6,13 +6,24 @@ import { loadConfig } from '../../src/config/load-config';
 import { DatabaseConnector } from '../../src/database/database-connector';
 import { query } from './test-database';
 
-/** The real API application on a test database, initialised (not listening: supertest drives it). */
+/**
+ * The real API application on a test database, initialised (not listening: supertest drives it).
+ * Rate limits are raised out of the way unless a test sets them: tests fire requests faster than
+ * the defaults allow.
+ */
 export async function startApi(
   databaseUrl: string,
   overrides: Record<string, string> = {},
 ): Promise<NestExpressApplication> {
   const { app } = await createApiApp(
-    loadConfig({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', DASHBOARD_DIR: '', ...overrides }),
+    loadConfig({
+      DATABASE_URL: databaseUrl,
+      LOG_LEVEL: 'silent',
+      DASHBOARD_DIR: '',
+      RATE_LIMIT_PER_SECOND: '100000',
+      RATE_LIMIT_BURST: '200000',
+      ...overrides,
+    }),
   );
   await app.init();
   await app.get(DatabaseConnector).connected();
