@@ -26,26 +26,30 @@ const noop = (tenantId: string): NewJob => ({
   traceId: null,
 });
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function waitFor(check: () => Promise<boolean>, intervalMs: number): Promise<void> {
+export async function waitFor(check: () => Promise<boolean>, intervalMs: number): Promise<void> {
   while (!(await check())) await new Promise((resolve) => setTimeout(resolve, intervalMs));
 }
 
+export interface QueueBenchResult {
+  drain: { jobs: number; concurrency: number; seconds: number; jobs_per_second: number };
+  pickup_ms: { samples: number; p50: number; p95: number; p99: number };
+}
+
 /**
- * `npm run bench:queue`: one worker process at concurrency 10 drains 20,000 no-op jobs, then
- * the pickup latency of an idle worker (insert commit → claim, both on the database clock).
+ * One worker process at concurrency 10 drains `jobs` no-op jobs, then the pickup latency of an
+ * idle worker (insert commit → claim, both on the database clock), in a scratch database
+ * `conveyor_bench` made (and dropped) on the server of `serverUrl`.
  */
-async function main(): Promise<void> {
-  const config = loadConfigOrExit();
-  const target = await openDatabaseTarget(config, (m) => console.error(m));
-  const admin = new Client({ connectionString: target.url });
+export async function benchQueue(serverUrl: string, jobs = DRAIN_JOBS): Promise<QueueBenchResult> {
+  const admin = new Client({ connectionString: serverUrl });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`);
   await admin.query(`CREATE DATABASE ${BENCH_DB}`);
-  const url = new URL(target.url);
+  const url = new URL(serverUrl);
   url.pathname = `/${BENCH_DB}`;
   const benchUrl = url.toString();
   await migrateUp(benchUrl);
@@ -56,8 +60,8 @@ async function main(): Promise<void> {
   const count = async (status: string) =>
     Number((await pool.query('SELECT count(*) AS n FROM jobs WHERE status = $1', [status])).rows[0].n);
 
-  for (let i = 0; i < DRAIN_JOBS; i += 1_000)
-    await queue.insertMany(Array.from({ length: 1_000 }, () => noop(tenant)));
+  for (let i = 0; i < jobs; i += 1_000)
+    await queue.insertMany(Array.from({ length: Math.min(1_000, jobs - i) }, () => noop(tenant)));
 
   const worker = fork(WORKER, [], {
     env: {
@@ -70,7 +74,7 @@ async function main(): Promise<void> {
   });
   await waitFor(async () => (await count('running')) > 0 || (await count('completed')) > 0, 5);
   const drainStart = Date.now();
-  await waitFor(async () => (await count('completed')) === DRAIN_JOBS, 20);
+  await waitFor(async () => (await count('completed')) === jobs, 20);
   const drainSeconds = (Date.now() - drainStart) / 1000;
 
   const latencies: number[] = [];
@@ -90,35 +94,40 @@ async function main(): Promise<void> {
   }
   latencies.sort((a, b) => a - b);
 
-  console.log(
-    JSON.stringify(
-      {
-        drain: {
-          jobs: DRAIN_JOBS,
-          concurrency: CONCURRENCY,
-          seconds: drainSeconds,
-          jobs_per_second: Math.round(DRAIN_JOBS / drainSeconds),
-        },
-        pickup_ms: {
-          samples: PICKUP_SAMPLES,
-          p50: +percentile(latencies, 50).toFixed(2),
-          p95: +percentile(latencies, 95).toFixed(2),
-          p99: +percentile(latencies, 99).toFixed(2),
-        },
-      },
-      null,
-      2,
-    ),
-  );
   worker.kill('SIGTERM');
   await new Promise((resolve) => worker.once('exit', resolve));
   await pool.end();
   await admin.query(`DROP DATABASE ${BENCH_DB} WITH (FORCE)`);
   await admin.end();
+  return {
+    drain: {
+      jobs,
+      concurrency: CONCURRENCY,
+      seconds: drainSeconds,
+      jobs_per_second: Math.round(jobs / drainSeconds),
+    },
+    pickup_ms: {
+      samples: PICKUP_SAMPLES,
+      p50: +percentile(latencies, 50).toFixed(2),
+      p95: +percentile(latencies, 95).toFixed(2),
+      p99: +percentile(latencies, 99).toFixed(2),
+    },
+  };
+}
+
+/**
+ * `npm run bench:queue`: one worker process at concurrency 10 drains 20,000 no-op jobs, then
+ * the pickup latency of an idle worker (insert commit → claim, both on the database clock).
+ */
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const target = await openDatabaseTarget(config, (m) => console.error(m));
+  console.log(JSON.stringify(await benchQueue(target.url), null, 2));
   await target.release();
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+if (require.main === module)
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });

@@ -2,14 +2,17 @@ import 'reflect-metadata';
 import { fork } from 'node:child_process';
 import path from 'node:path';
 import { Client, Pool } from 'pg';
+import PgBoss from 'pg-boss';
 import { displayPrefix, generateApiKey, hashApiKey } from '../../backend/src/auth/api-key-secret';
 import { loadConfigOrExit } from '../../backend/src/common/process-lifecycle';
 import { migrateUp } from '../../backend/src/database/migrator';
 import { freePort } from '../../backend/src/database/embedded/embedded-database';
 import { openDatabaseTarget } from '../../backend/src/launcher/database-target';
+import { dropDatabase, installedVersion, recreateDatabase } from './bench-peer-harness';
 
 const API = path.resolve(__dirname, '../../backend/src/main.api.js');
 const BENCH_DB = 'conveyor_bench_submit';
+const PG_BOSS_DB = 'bench_pgboss_submit';
 const CLIENTS = 20;
 const SINGLE_REQUESTS = 20_000;
 const BATCH_SIZE = 100;
@@ -45,9 +48,31 @@ async function load(clients: number, total: number, call: (i: number) => Promise
 }
 
 /**
+ * The yardstick: pg-boss's in-process `send()` from the same number of concurrent callers, in its
+ * own fresh database on the same server, with a pool as large as the callers so that none waits
+ * for a connection (its default is 10). No HTTP, no auth, no rate limit: a lower bound on what a
+ * service in front of it would cost.
+ */
+async function pgBossSend(serverUrl: string) {
+  const url = await recreateDatabase(serverUrl, PG_BOSS_DB);
+  const boss = new PgBoss({ connectionString: url, max: CLIENTS, schedule: false, supervise: false });
+  boss.on('error', (error) => console.error('pg-boss:', error));
+  await boss.start();
+  await boss.createQueue('bench');
+  const send = async (payload: object) => {
+    if (!(await boss.send('bench', payload))) throw new Error('pg-boss did not create the job');
+  };
+  await load(CLIENTS, 500, () => send({ n: 0 }));
+  const result = await load(CLIENTS, SINGLE_REQUESTS, (i) => send({ to: `user${i}@example.com` }));
+  await boss.stop({ graceful: false, wait: true });
+  await dropDatabase(serverUrl, PG_BOSS_DB);
+  return { version: installedVersion('pg-boss'), ...result };
+}
+
+/**
  * `npm run bench:submit`: submissions over HTTP to one API process on the same PostgreSQL, with 20
  * concurrent keep-alive clients: one job per request (POST /api/v1/jobs), then 100 jobs per
- * request (POST /api/v1/jobs/batch). The tenant's rate limit is raised out of the way, but the
+ * request (POST /api/v1/jobs/batch), then pg-boss's send() as the yardstick. The tenant's rate limit is raised out of the way, but the
  * bucket is still consulted on every request, as in production.
  */
 async function main(): Promise<void> {
@@ -114,6 +139,9 @@ async function main(): Promise<void> {
     jobs: Array.from({ length: BATCH_SIZE }, (_, i) => ({ type: 'email', payload: { n: i } })),
   };
   const batch = await load(CLIENTS, BATCH_REQUESTS, () => post('/api/v1/jobs/batch', batchBody, 201));
+  api.kill('SIGTERM');
+  await new Promise((resolve) => api.once('exit', resolve));
+  const pgBoss = await pgBossSend(target.url);
 
   console.log(
     JSON.stringify(
@@ -121,14 +149,14 @@ async function main(): Promise<void> {
         clients: CLIENTS,
         one_job_per_request: { ...single, jobs_per_second: single.calls_per_second },
         batch_of_100: { ...batch, jobs_per_second: batch.calls_per_second * BATCH_SIZE },
+        pg_boss_send: pgBoss,
+        conveyor_per_pg_boss_send: +(single.calls_per_second / pgBoss.calls_per_second).toPrecision(2),
       },
       null,
       2,
     ),
   );
 
-  api.kill('SIGTERM');
-  await new Promise((resolve) => api.once('exit', resolve));
   await pool.end();
   await admin.query(`DROP DATABASE ${BENCH_DB} WITH (FORCE)`);
   await admin.end();
