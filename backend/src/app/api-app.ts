@@ -10,6 +10,7 @@ import { Logger } from 'nestjs-pino';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { ApiExceptionFilter } from '../common/api-exception.filter';
 import { parseJsonBodies } from '../common/body-parsing';
+import { recordHttpMetrics } from '../metrics/http.metrics';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { apiValidationPipe } from '../common/validation';
 import { type AppConfig } from '../config/app-config';
@@ -58,6 +59,8 @@ export async function createApiApp(config: AppConfig): Promise<ApiApp> {
     bodyParser: false,
   });
   app.useLogger(app.get(Logger));
+  // First, so that the request histogram times everything below, body parsing included.
+  app.use(recordHttpMetrics());
   app.set('trust proxy', 'loopback');
   app.disable('x-powered-by');
   // API answers change with every job state: an ETag (a hash of each body) buys no cache hits.

@@ -6,6 +6,7 @@ import { DatabaseModule } from '../database/database.module';
 import { EventsModule } from '../events/events.module';
 import { HealthModule } from '../health/health.module';
 import { JobsModule } from '../jobs/jobs.module';
+import { MetricsModule } from '../metrics/metrics.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { LoggingModule } from '../logging/logging.module';
 
@@ -23,6 +24,7 @@ export class ApiModule {
         RateLimitModule,
         JobsModule,
         EventsModule,
+        MetricsModule,
       ],
     };
   }

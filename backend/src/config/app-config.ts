@@ -140,6 +140,14 @@ export class AppConfig {
   @Max(100)
   EVENTS_FRAMES_PER_FLUSH: number = 5;
 
+  /**
+   * When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; empty: open to anyone who
+   * can reach the port (keep it off the public internet, or set this).
+   */
+  @IsString()
+  @Matches(/^\S*$/, { message: 'METRICS_TOKEN must not contain whitespace (it is sent as a Bearer token)' })
+  METRICS_TOKEN: string = '';
+
   /** The built dashboard served at `/` by the API process; empty disables it. */
   @IsString()
   DASHBOARD_DIR: string = './frontend/dist';

@@ -64,6 +64,14 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('leaves /metrics open by default and refuses a METRICS_TOKEN without echoing it', () => {
+    expect(loadConfig({}).METRICS_TOKEN).toBe('');
+    expect(loadConfig({ METRICS_TOKEN: 's3cret-scrape' }).METRICS_TOKEN).toBe('s3cret-scrape');
+    const problems = problemsOf({ METRICS_TOKEN: 'two words' });
+    expect(problems).toEqual([expect.stringMatching(/^METRICS_TOKEN: .*whitespace/)]);
+    expect(problems[0]).not.toContain('two words');
+  });
+
   it('treats empty strings as unset', () => {
     expect(loadConfig({ PORT: '', DATABASE_URL: '' })).toMatchObject({ PORT: 8000, DATABASE_URL: undefined });
   });

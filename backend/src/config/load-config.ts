@@ -13,6 +13,8 @@ export class ConfigValidationError extends Error {
 }
 
 const KNOWN_KEYS = new Set(Object.keys(new AppConfig()).concat('DATABASE_URL'));
+/** Never echoed in an error: a URL may carry a password, a token is one. */
+const SECRET_KEYS = new Set(['DATABASE_URL', 'METRICS_TOKEN']);
 
 /** Picks Conveyor's variables out of an environment; empty strings count as unset. */
 function pickVariables(env: NodeJS.ProcessEnv): Record<string, string> {
@@ -33,7 +35,7 @@ function pickVariables(env: NodeJS.ProcessEnv): Record<string, string> {
 function describe(error: ValidationError, env: Record<string, string>): string {
   const reasons = Object.values(error.constraints ?? {}).join('; ');
   const given = env[error.property];
-  const shown = error.property === 'DATABASE_URL' || given === undefined ? '' : ` (got "${given}")`;
+  const shown = SECRET_KEYS.has(error.property) || given === undefined ? '' : ` (got "${given}")`;
   return `${error.property}: ${reasons}${shown}`;
 }
 

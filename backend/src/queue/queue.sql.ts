@@ -557,6 +557,49 @@ export function jobCountsByStatus(tenantId: string | null): Statement {
 }
 
 /**
+ * Jobs per (tenant, queue, type, status) across every tenant, for the Prometheus scrape: the
+ * sources of jobCountsByStatus (rolled counters plus unrolled transitions) at job_counts' grain.
+ * Reads a row per counter and per unrolled transition, never the jobs table.
+ */
+export function jobCountsByGroup(): Statement {
+  return {
+    name: 'jobCountsByGroup',
+    text: `
+      SELECT tenant_id, queue, type, status, sum(jobs)::bigint AS jobs FROM (
+        SELECT tenant_id, queue, type, status, jobs FROM job_counts
+        UNION ALL
+        SELECT tenant_id, queue, type, to_status, jobs FROM job_transitions WHERE to_status IS NOT NULL
+        UNION ALL
+        SELECT tenant_id, queue, type, from_status, -jobs FROM job_transitions WHERE from_status IS NOT NULL
+      ) counts
+      GROUP BY tenant_id, queue, type, status`,
+    values: [],
+  };
+}
+
+/**
+ * The last complete minute of job_metrics per (tenant, queue, type), as the roller wrote it.
+ * job_metrics keeps every minute ever rolled and its key leads with tenant_id, so the read goes
+ * through the key one tenant at a time (PostgreSQL before 18 cannot skip-scan it, and a filter
+ * on bucket alone would read the whole history on every scrape). Every tenant with metrics rows
+ * has counters too: the roll writes both in one statement.
+ */
+export function jobMetricsLastMinute(): Statement {
+  return {
+    name: 'jobMetricsLastMinute',
+    text: `
+      SELECT m.tenant_id, m.queue, m.type, m.submitted, m.started, m.completed, m.failed, m.retried, m.dead,
+             m.run_ms_sum, m.wait_ms_sum
+      FROM (SELECT DISTINCT tenant_id FROM job_counts) t
+      CROSS JOIN LATERAL (
+        SELECT * FROM job_metrics
+        WHERE tenant_id = t.tenant_id AND bucket = date_trunc('minute', now()) - interval '1 minute'
+      ) m`,
+    values: [],
+  };
+}
+
+/**
  * Step 1 of re-counting capped tenants' running jobs: lock their rows (in id order, like every
  * multi-tenant lock here). Claims skip a locked tenant meanwhile; outcomes wait for it.
  */
