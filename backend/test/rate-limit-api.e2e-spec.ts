@@ -45,6 +45,7 @@ describe('per-tenant rate limits over HTTP, shared by two API instances', () => 
     );
     expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
     return {
+      sent: statuses.length,
       accepted: statuses.filter((s) => s === 200).length,
       seconds: (Date.now() - started) / 1000,
       refusal,
@@ -72,10 +73,11 @@ describe('per-tenant rate limits over HTTP, shared by two API instances', () => 
       'UPDATE tenants SET rate_limit_per_second = 200, rate_limit_burst = 400 WHERE id = $1',
       [busy.tenantId],
     );
-    const { accepted, seconds } = await hammer(busy, 2_000);
+    const { sent, accepted, seconds } = await hammer(busy, 2_000);
     expect(accepted).toBeLessThanOrEqual(200 * seconds + 400);
-    // Chunks left unused at a window's end err low, by less than a chunk per replica and window.
-    expect(accepted).toBeGreaterThanOrEqual(200 * Math.floor(seconds) * 0.8);
+    // Chunks left unused at a window's end err low, by less than a chunk per replica and window;
+    // a loaded machine may also send fewer requests than the windows hold.
+    expect(accepted).toBeGreaterThanOrEqual(Math.min(sent, 200 * Math.floor(seconds)) * 0.8);
   });
 
   it("limits tenants separately, and applies a tenant's own limits at once", async () => {

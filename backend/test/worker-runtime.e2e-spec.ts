@@ -215,6 +215,51 @@ describe('worker processes running jobs from a real PostgreSQL', () => {
     ]);
   });
 
+  it('claims short jobs ahead of its slots, and releases those it has not started on SIGTERM', async () => {
+    const worker = await startWorker({
+      WORKER_CONCURRENCY: '1',
+      WORKER_PREFETCH: '20',
+      SHUTDOWN_GRACE_SECONDS: '10',
+    });
+    // A few short jobs first: the worker prefetches only once it knows its jobs are short.
+    await queue.insertMany(jobFactory.many(tenant, 5, { payload: { duration_ms: 0 } }));
+    await waitUntil('the short jobs completed', async () => (await countByStatus()).completed === 5);
+    await sql('TRUNCATE jobs');
+    // One statement, so that one claim sees them all; the long job is due first.
+    await queue.insertMany([
+      jobFactory.build(tenant, { payload: { duration_ms: 1_500 }, runAt: new Date(Date.now() - 60_000) }),
+      ...jobFactory.many(tenant, 10, { payload: { duration_ms: 0 }, runAt: new Date(Date.now() - 1_000) }),
+    ]);
+    const [long] = await sql<{ id: string }>(`SELECT id FROM jobs WHERE payload->>'duration_ms' = '1500'`);
+    await waitUntil(
+      'the long job runs',
+      async () =>
+        (await sql(`SELECT 1 FROM jobs WHERE id = $1 AND status = 'running'`, [long.id])).length === 1,
+    );
+    // Claimed with it and leased to this worker, waiting behind its only slot.
+    const held = await sql<{ id: string }>(
+      `SELECT id FROM jobs WHERE status = 'running' AND id <> $1 AND lease_owner IS NOT NULL`,
+      [long.id],
+    );
+    expect(held.length).toBeGreaterThan(0);
+    expect(await queue.cancel(tenant, held[0].id)).toEqual({ previousStatus: 'running', cancelled: true });
+
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toEqual({ code: 0, signal: null });
+    const rows = await sql<{ id: string; status: string; attempts: number; lease_owner: string | null }>(
+      'SELECT id, status, attempts, lease_owner FROM jobs',
+    );
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    expect(byId.get(long.id)).toMatchObject({ status: 'completed', attempts: 1 });
+    expect(byId.get(held[0].id)).toMatchObject({ status: 'cancelled' });
+    const rest = rows.filter((row) => row.id !== long.id && row.id !== held[0].id);
+    expect(rest).toHaveLength(9);
+    // Released without spending an attempt, like the jobs that were never claimed.
+    expect(
+      rest.every((row) => row.status === 'pending' && row.attempts === 0 && row.lease_owner === null),
+    ).toBe(true);
+  });
+
   it('cancelling a running job aborts it on the worker holding it, which moves on', async () => {
     const [long] = await queue.insertMany([jobFactory.build(tenant, { payload: { duration_ms: 60_000 } })]);
     await startWorker({ WORKER_CONCURRENCY: '1' });

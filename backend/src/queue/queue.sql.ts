@@ -174,7 +174,8 @@ export function jobInsertMany(jobs: NewJob[]): Statement {
  *    in jobClaim.plan.txt.
  * 4. Round robin: every tenant's first job, then every tenant's second, ..., with the tenants in
  *    an order that `rotation` (a fresh value per claim) shuffles, so no tenant is always first.
- *    Rows locked in step 3 but not picked are unlocked when the statement ends.
+ *    Rows locked in step 3 but not picked are unlocked when the statement ends. The rows come
+ *    back in that order: a worker that claims ahead of its free slots starts them in it.
  *
  * DESIGN.md measured this shape (no write to a shared row) at ~11,900 jobs/s with 100 tenants,
  * against ~13,000 for a global order that starves small tenants completely.
@@ -228,7 +229,7 @@ export function jobClaim(workerId: string, limit: number, leaseSeconds: number, 
         WHERE q.quota > 0
       ),
       picked AS (
-        SELECT id, status, run_at FROM candidates ORDER BY rank, turn LIMIT $2
+        SELECT id, status, run_at, rank, turn FROM candidates ORDER BY rank, turn LIMIT $2
       ),
       claimed AS (
         UPDATE jobs j
@@ -241,7 +242,8 @@ export function jobClaim(workerId: string, limit: number, leaseSeconds: number, 
         FROM picked
         WHERE j.id = picked.id
         RETURNING j.id, j.tenant_id, j.queue, j.type, j.payload, j.status, j.attempts, j.max_attempts, j.progress,
-                  j.trace_id, j.lease_expires_at, picked.status AS from_status, picked.run_at AS ready_at
+                  j.trace_id, j.lease_expires_at, picked.status AS from_status, picked.run_at AS ready_at,
+                  picked.rank, picked.turn
       ),
       slots_taken AS (
         UPDATE tenants t SET running_jobs = t.running_jobs + c.jobs
@@ -251,7 +253,8 @@ export function jobClaim(workerId: string, limit: number, leaseSeconds: number, 
       ${jobTransitions('claimed', 'from_status', { waitMs: `greatest(${MS_SINCE('ready_at')}, 0)` })},
       ${jobEvents('started', 'claimed')}
       SELECT id, tenant_id, queue, type, payload, attempts, max_attempts, trace_id, lease_expires_at, ${EVENTS_SENT}
-      FROM claimed`,
+      FROM claimed
+      ORDER BY rank, turn`,
     values: [workerId, limit, leaseSeconds, rotation],
   };
 }

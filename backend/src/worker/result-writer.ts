@@ -19,12 +19,18 @@ const RETRY_DELAYS_MS = [100, 200, 400, 800, 1600, 3200, 3200];
 export class ResultWriter {
   private pending: Outcome[] = [];
   private flushing?: Promise<void>;
+  private inFlight = 0;
 
   constructor(
     private readonly queue: JobQueue,
     private readonly workerId: string,
     private readonly onError: (error: Error) => void,
   ) {}
+
+  /** Outcomes pushed and not yet written (or given up on). */
+  get unwritten(): number {
+    return this.pending.length + this.inFlight;
+  }
 
   push(outcome: Outcome): Promise<void> {
     this.pending.push(outcome);
@@ -42,6 +48,7 @@ export class ResultWriter {
     while (this.pending.length > 0) {
       const batch = this.pending;
       this.pending = [];
+      this.inFlight = batch.length;
       const of = <K extends Outcome['kind']>(kind: K) =>
         batch.filter((o): o is Extract<Outcome, { kind: K }> => o.kind === kind);
       const writes: Array<[Outcome[], () => Promise<unknown>]> = [
@@ -58,6 +65,7 @@ export class ResultWriter {
       ];
       const attempted = writes.filter(([outcomes]) => outcomes.length > 0);
       const settled = await Promise.allSettled(attempted.map(([, write]) => write()));
+      this.inFlight = 0;
       const unwritten = attempted.flatMap(([outcomes], i) =>
         settled[i].status === 'rejected' ? outcomes : [],
       );

@@ -37,6 +37,7 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
       {
         workerId: this.workerId,
         concurrency: config.WORKER_CONCURRENCY,
+        prefetch: config.WORKER_PREFETCH,
         leaseSeconds: config.LEASE_SECONDS,
         pollIntervalMs: config.POLL_INTERVAL_MS,
         backoff,
