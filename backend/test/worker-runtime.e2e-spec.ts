@@ -260,6 +260,33 @@ describe('worker processes running jobs from a real PostgreSQL', () => {
     ).toBe(true);
   });
 
+  it('hands prefetched jobs back to the queue once its jobs turn out slow', async () => {
+    await startWorker({ WORKER_CONCURRENCY: '1', WORKER_PREFETCH: '20' });
+    await queue.insertMany(jobFactory.many(tenant, 5, { payload: { duration_ms: 0 } }));
+    await waitUntil('the short jobs completed', async () => (await countByStatus()).completed === 5);
+    await sql('TRUNCATE jobs');
+    await queue.insertMany([
+      jobFactory.build(tenant, { payload: { duration_ms: 2_000 }, runAt: new Date(Date.now() - 60_000) }),
+      ...jobFactory.many(tenant, 10, {
+        payload: { duration_ms: 5_000 },
+        runAt: new Date(Date.now() - 1_000),
+      }),
+    ]);
+    await waitUntil('prefetched with the first', async () => (await countByStatus()).running > 1);
+    // The others waited two seconds behind it: the worker keeps only what its one slot runs.
+    await waitUntil('the first completed', async () => (await countByStatus()).completed === 1, 10_000);
+    await waitUntil(
+      'the rest handed back',
+      async () => {
+        const counts = await countByStatus();
+        return counts.running === 1 && counts.pending === 9;
+      },
+      3_000,
+    );
+    const attempts = await sql<{ attempts: number }>(`SELECT attempts FROM jobs WHERE status = 'pending'`);
+    expect(attempts.every((row) => row.attempts === 0)).toBe(true);
+  });
+
   it('cancelling a running job aborts it on the worker holding it, which moves on', async () => {
     const [long] = await queue.insertMany([jobFactory.build(tenant, { payload: { duration_ms: 60_000 } })]);
     await startWorker({ WORKER_CONCURRENCY: '1' });

@@ -19,7 +19,7 @@ const RETRY_DELAYS_MS = [100, 200, 400, 800, 1600, 3200, 3200];
 export class ResultWriter {
   private pending: Outcome[] = [];
   private flushing?: Promise<void>;
-  private inFlight = 0;
+  private inFlight: Outcome[] = [];
 
   constructor(
     private readonly queue: JobQueue,
@@ -29,7 +29,12 @@ export class ResultWriter {
 
   /** Outcomes pushed and not yet written (or given up on). */
   get unwritten(): number {
-    return this.pending.length + this.inFlight;
+    return this.pending.length + this.inFlight.length;
+  }
+
+  /** Jobs whose outcome is not yet written: still leased to this worker until it is. */
+  heldIds(): string[] {
+    return [...this.inFlight, ...this.pending].map((outcome) => outcome.id);
   }
 
   push(outcome: Outcome): Promise<void> {
@@ -48,7 +53,7 @@ export class ResultWriter {
     while (this.pending.length > 0) {
       const batch = this.pending;
       this.pending = [];
-      this.inFlight = batch.length;
+      this.inFlight = batch;
       const of = <K extends Outcome['kind']>(kind: K) =>
         batch.filter((o): o is Extract<Outcome, { kind: K }> => o.kind === kind);
       const writes: Array<[Outcome[], () => Promise<unknown>]> = [
@@ -65,7 +70,7 @@ export class ResultWriter {
       ];
       const attempted = writes.filter(([outcomes]) => outcomes.length > 0);
       const settled = await Promise.allSettled(attempted.map(([, write]) => write()));
-      this.inFlight = 0;
+      this.inFlight = [];
       const unwritten = attempted.flatMap(([outcomes], i) =>
         settled[i].status === 'rejected' ? outcomes : [],
       );

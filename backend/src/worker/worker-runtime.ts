@@ -25,6 +25,8 @@ const MAX_FETCH_BACKOFF_MS = 10_000;
 const PROGRESS_MIN_INTERVAL_MS = 250;
 /** A prefetched job should wait about this long, on average, for a slot of its worker. */
 const PREFETCH_WAIT_MS = 20;
+/** Once the oldest prefetched job has waited this long for a slot, the excess goes back to the queue. */
+const RELEASE_AFTER_WAIT_MS = 1_000;
 
 class ShutdownAbort extends Error {
   override name = 'ShutdownAbort';
@@ -39,6 +41,16 @@ interface RunningJob {
   controller: AbortController;
   done: Promise<void>;
 }
+
+/** A claimed job waiting for a slot, with the local time its lease (as last renewed) runs out. */
+interface PrefetchedJob {
+  job: ClaimedJob;
+  claimedAt: number;
+  leaseUntil: number;
+}
+
+/** A prefetched job whose lease ends sooner than this is not started: it may be another's by then. */
+const LEASE_SAFETY_MS = 1_000;
 
 /**
  * The claim loop of one worker process, as a small state machine:
@@ -55,8 +67,8 @@ export class WorkerRuntime {
   private state: WorkerState = 'starting';
   private readonly running = new Map<string, RunningJob>();
   /** Claimed, under this worker's lease, waiting for a slot (oldest first). */
-  private readonly prefetched: ClaimedJob[] = [];
-  /** Moving average of handler run time; unknown until a job has run. */
+  private readonly prefetched: PrefetchedJob[] = [];
+  /** Moving average of the run time of handlers that ran to an end; unknown until one has. */
   private runMsAverage?: number;
   private readonly writer: ResultWriter;
   private wakeUp?: () => void;
@@ -96,7 +108,10 @@ export class WorkerRuntime {
     if (this.state !== 'starting') throw new Error(`cannot start a worker that is ${this.state}`);
     this.state = 'running';
     const every = Math.max(1_000, (this.options.leaseSeconds * 1000) / 3);
-    this.heartbeat = setInterval(() => void this.renewLeases(), every);
+    this.heartbeat = setInterval(() => {
+      this.releaseStale();
+      void this.renewLeases();
+    }, every);
     this.loopDone = this.claimLoop();
   }
 
@@ -105,7 +120,7 @@ export class WorkerRuntime {
     this.state = 'stopping';
     this.wake();
     await this.loopDone;
-    for (const job of this.prefetched.splice(0)) void this.writer.push({ kind: 'release', id: job.id });
+    this.releasePrefetched(this.prefetched.length);
     const allDone = () => Promise.all([...this.running.values()].map((job) => job.done));
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<'grace over'>(
@@ -129,15 +144,24 @@ export class WorkerRuntime {
       this.woken = false;
       // Outcomes are written behind the handlers; a backlog of them (a slow or absent database)
       // holds back new claims, so that finished but unrecorded jobs stay bounded.
-      if (this.writer.unwritten >= this.options.concurrency + this.options.prefetch)
-        await this.writer.flush();
+      // stop() ends the wait: the backlog is flushed once more when the worker has stopped.
+      if (this.writer.unwritten >= this.options.concurrency + this.options.prefetch) {
+        // The flush wakes the sleep, so that no stale sleep outlives this wait.
+        const flushed = this.writer.flush().then(() => this.wake());
+        await Promise.race([flushed, this.sleep(this.options.pollIntervalMs, true)]);
+        continue;
+      }
       const free = this.options.concurrency - this.running.size;
       if (free > 0 && this.prefetched.length === 0) {
         try {
           const limit = free + this.prefetchSize();
+          const claimedAt = performance.now();
+          const leaseUntil = claimedAt + this.options.leaseSeconds * 1000;
           const jobs = await this.queue.claim(this.options.workerId, limit, this.options.leaseSeconds);
           fetchFailures = 0;
-          this.prefetched.push(...jobs);
+          this.prefetched.push(...jobs.map((job) => ({ job, claimedAt, leaseUntil })));
+          // Stopping meanwhile: stop() releases them all.
+          if (this.state !== 'running') break;
           this.startPrefetched();
           // Some ready: claim again at once (a claim can return fewer than free when tenants' shares or
           // caps cut it short, while other tenants still have work).
@@ -180,29 +204,57 @@ export class WorkerRuntime {
     return Math.min(this.options.prefetch, Math.floor(fits));
   }
 
-  /** Fills free slots from the local queue; wakes the claim loop once the queue is empty. */
+  /**
+   * Fills free slots from the local queue; wakes the claim loop once the queue is empty. A job
+   * whose lease has run out unrenewed (heartbeats failing) is skipped: the rescuer may have given
+   * it to another worker.
+   */
   private startPrefetched(): void {
-    while (this.running.size < this.options.concurrency && this.prefetched.length > 0)
-      this.execute(this.prefetched.shift()!);
+    while (this.running.size < this.options.concurrency && this.prefetched.length > 0) {
+      const { job, leaseUntil } = this.prefetched.shift()!;
+      if (performance.now() < leaseUntil - LEASE_SAFETY_MS) this.execute(job);
+      else this.logger.warn(`job ${job.id} not started: its lease ran out while it waited`);
+    }
     if (this.prefetched.length === 0) this.wake();
   }
 
   private dropPrefetched(ids: ReadonlySet<string>): void {
     for (let i = this.prefetched.length - 1; i >= 0; i--)
-      if (ids.has(this.prefetched[i].id)) this.prefetched.splice(i, 1);
+      if (ids.has(this.prefetched[i].job.id)) this.prefetched.splice(i, 1);
+  }
+
+  /**
+   * Jobs turned out slower than the prefetch was sized for (its oldest job has waited over a
+   * second): the excess over what the current average still justifies goes back to the queue for
+   * other workers. Judged by the wait itself, not the average: handlers' measured times swell
+   * with GC pauses and a busy event loop, and a release and re-claim cost writes and events.
+   */
+  private releaseStale(): void {
+    const oldest = this.prefetched[0];
+    if (!oldest || performance.now() - oldest.claimedAt < RELEASE_AFTER_WAIT_MS) return;
+    const excess = this.prefetched.length - this.prefetchSize();
+    if (excess > 0) this.releasePrefetched(excess);
+  }
+
+  /** Gives the newest `count` prefetched jobs back to the queue, without spending an attempt. */
+  private releasePrefetched(count: number): void {
+    for (const { job } of this.prefetched.splice(this.prefetched.length - count, count))
+      void this.writer.push({ kind: 'release', id: job.id });
   }
 
   private execute(job: ClaimedJob): void {
     const controller = new AbortController();
-    const started = performance.now();
     const done = this.runHandler(job, controller.signal).finally(() => {
-      const ms = performance.now() - started;
-      this.runMsAverage = this.runMsAverage === undefined ? ms : this.runMsAverage * 0.9 + ms * 0.1;
       this.running.delete(job.id);
-      if (this.state === 'running') this.startPrefetched();
-      else this.wake();
+      if (this.state !== 'running') return this.wake();
+      this.releaseStale();
+      this.startPrefetched();
     });
     this.running.set(job.id, { controller, done });
+  }
+
+  private recordRunTime(ms: number): void {
+    this.runMsAverage = this.runMsAverage === undefined ? ms : this.runMsAverage * 0.9 + ms * 0.1;
   }
 
   /**
@@ -214,7 +266,10 @@ export class WorkerRuntime {
     const handler = this.handlers[job.type];
     try {
       if (!handler) throw new Error(`no handler for job type "${job.type}"`);
-      const result = await handler.run(this.contextFor(job, signal));
+      const started = performance.now();
+      const result = await handler.run(this.contextFor(job, signal)).finally(() => {
+        if (!signal.aborted) this.recordRunTime(performance.now() - started);
+      });
       if (signal.aborted) throw signal.reason;
       void this.writer.push({ kind: 'complete', id: job.id, result: result ?? null });
     } catch (error) {
@@ -259,15 +314,26 @@ export class WorkerRuntime {
     };
   }
 
+  /**
+   * Renews the leases of every job this worker holds: running, prefetched, and finished with its
+   * outcome not yet written (the writer may retry for a while; the job must stay ours meanwhile).
+   */
   private async renewLeases(): Promise<void> {
-    const ids = [...this.running.keys(), ...this.prefetched.map((job) => job.id)];
+    const ids = [
+      ...this.running.keys(),
+      ...this.prefetched.map(({ job }) => job.id),
+      ...this.writer.heldIds(),
+    ];
     if (ids.length === 0) return;
     try {
+      const sentAt = performance.now();
       const held = new Set(await this.queue.heartbeat(this.options.workerId, ids, this.options.leaseSeconds));
       const lost = new Set(ids.filter((id) => !held.has(id)));
       // The rescuer took it (we were too slow): stop working on a job someone else may run.
       for (const id of lost) this.running.get(id)?.controller.abort(new JobTakenAbort('lease lost'));
       this.dropPrefetched(lost);
+      const leaseUntil = sentAt + this.options.leaseSeconds * 1000;
+      for (const waiting of this.prefetched) if (held.has(waiting.job.id)) waiting.leaseUntil = leaseUntil;
     } catch (error) {
       this.logger.warn(`heartbeat failed: ${(error as Error).message}`);
     }
