@@ -54,11 +54,14 @@ export async function openGraphileWorker(url: string): Promise<PeerQueue> {
       pickupPhase = true;
       return (await utils.addJob(TASK, payload)).id;
     },
-    async unfinished() {
+    async anyUnfinished() {
+      // Completed jobs are deleted: any row left is unfinished.
       const { rows } = await utils.withPgClient((client) =>
-        client.query<{ n: string }>(`SELECT count(*) AS n FROM graphile_worker._private_jobs`),
+        client.query<{ left: boolean }>(
+          `SELECT EXISTS (SELECT 1 FROM graphile_worker._private_jobs) AS left`,
+        ),
       );
-      return Number(rows[0].n);
+      return rows[0].left;
     },
     async startWorker(onJobStart) {
       runner = await run({

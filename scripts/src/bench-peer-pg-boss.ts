@@ -47,12 +47,12 @@ export async function openPgBoss(url: string): Promise<PeerQueue> {
       if (!id) throw new Error('pg-boss did not create the job');
       return id;
     },
-    async unfinished() {
+    async anyUnfinished() {
       const { rows } = await pool.query(
-        `SELECT count(*) AS n FROM pgboss.job WHERE name = $1 AND state <> 'completed'`,
+        `SELECT EXISTS (SELECT 1 FROM pgboss.job WHERE name = $1 AND state <> 'completed') AS left`,
         [QUEUE],
       );
-      return Number(rows[0].n);
+      return rows[0].left as boolean;
     },
     async startWorker(onJobStart) {
       const options = {
