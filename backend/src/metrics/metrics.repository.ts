@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PgPool } from '../database/pg-pool';
+import { type TimeseriesRow } from '../jobs/jobs.repository';
 import { jobCountsByGroup, jobMetricsLastMinute } from '../queue/queue.sql';
 
 /**
@@ -20,18 +21,10 @@ export interface JobCountRow {
 }
 
 /** A row of jobMetricsLastMinute: one (tenant, queue, type) in the last complete minute. */
-export interface JobMinuteRow {
+export interface JobMinuteRow extends Omit<TimeseriesRow, 'minute'> {
   tenant_id: string;
   queue: string;
   type: string;
-  submitted: string;
-  started: string;
-  completed: string;
-  failed: string;
-  retried: string;
-  dead: string;
-  run_ms_sum: string;
-  wait_ms_sum: string;
 }
 
 export interface JobMetricsRows {
