@@ -540,19 +540,23 @@ export function jobCountsRoll(): Statement {
 }
 
 /**
- * Jobs per status for one tenant (or all, with null): the rolled counters plus the transitions
- * not yet rolled. Never counts the jobs table.
+ * Rows whose sum per (tenant_id, queue, type, status) is the current number of jobs: the rolled
+ * counters, plus the transitions not yet rolled (+ into to_status, − out of from_status), each
+ * row matching `filter`. Never the jobs table.
  */
+const currentJobCounts = (filter: string) => `
+        SELECT tenant_id, queue, type, status, jobs FROM job_counts WHERE ${filter}
+        UNION ALL
+        SELECT tenant_id, queue, type, to_status, jobs FROM job_transitions WHERE to_status IS NOT NULL AND ${filter}
+        UNION ALL
+        SELECT tenant_id, queue, type, from_status, -jobs FROM job_transitions WHERE from_status IS NOT NULL AND ${filter}`;
+
+/** Jobs per status for one tenant (or all, with null), from currentJobCounts. */
 export function jobCountsByStatus(tenantId: string | null): Statement {
   return {
     name: 'jobCountsByStatus',
     text: `
-      SELECT status, sum(jobs)::bigint AS jobs FROM (
-        SELECT status, jobs FROM job_counts WHERE $1::uuid IS NULL OR tenant_id = $1
-        UNION ALL
-        SELECT to_status, jobs FROM job_transitions WHERE to_status IS NOT NULL AND ($1::uuid IS NULL OR tenant_id = $1)
-        UNION ALL
-        SELECT from_status, -jobs FROM job_transitions WHERE from_status IS NOT NULL AND ($1::uuid IS NULL OR tenant_id = $1)
+      SELECT status, sum(jobs)::bigint AS jobs FROM (${currentJobCounts('($1::uuid IS NULL OR tenant_id = $1)')}
       ) counts
       GROUP BY status`,
     values: [tenantId],
@@ -560,20 +564,14 @@ export function jobCountsByStatus(tenantId: string | null): Statement {
 }
 
 /**
- * Jobs per (tenant, queue, type, status) across every tenant, for the Prometheus scrape: the
- * sources of jobCountsByStatus (rolled counters plus unrolled transitions) at job_counts' grain.
- * Reads a row per counter and per unrolled transition, never the jobs table.
+ * Jobs per (tenant, queue, type, status) across every tenant, for the Prometheus scrape, from
+ * currentJobCounts at job_counts' grain.
  */
 export function jobCountsByGroup(): Statement {
   return {
     name: 'jobCountsByGroup',
     text: `
-      SELECT tenant_id, queue, type, status, sum(jobs)::bigint AS jobs FROM (
-        SELECT tenant_id, queue, type, status, jobs FROM job_counts
-        UNION ALL
-        SELECT tenant_id, queue, type, to_status, jobs FROM job_transitions WHERE to_status IS NOT NULL
-        UNION ALL
-        SELECT tenant_id, queue, type, from_status, -jobs FROM job_transitions WHERE from_status IS NOT NULL
+      SELECT tenant_id, queue, type, status, sum(jobs)::bigint AS jobs FROM (${currentJobCounts('true')}
       ) counts
       GROUP BY tenant_id, queue, type, status`,
     values: [],
