@@ -94,7 +94,7 @@ export class WorkerRuntime {
     return this.state;
   }
 
-  /** Wakes the claim loop early: a NOTIFY arrived or the local queue ran dry. */
+  /** Wakes the claim loop early: a NOTIFY arrived or the local queue ran low. */
   wake(): void {
     this.woken = true;
     this.wakeUp?.();
@@ -153,10 +153,9 @@ export class WorkerRuntime {
         await Promise.race([flushed, this.sleep(this.options.pollIntervalMs, true)]);
         continue;
       }
-      const free = this.options.concurrency - this.running.size;
-      const prefetch = this.prefetchSize();
-      const limit = free + prefetch - this.prefetched.length;
-      if (limit > 0 && this.prefetched.length <= prefetch / 2) {
+      const limit =
+        this.options.concurrency - this.running.size + this.prefetchSize() - this.prefetched.length;
+      if (limit > 0 && this.localQueueLow()) {
         try {
           const claimedAt = performance.now();
           const leaseUntil = claimedAt + this.options.leaseSeconds * 1000;
@@ -218,7 +217,12 @@ export class WorkerRuntime {
       if (performance.now() < leaseUntil - LEASE_SAFETY_MS) this.execute(job);
       else this.logger.warn(`job ${job.id} not started: its lease ran out while it waited`);
     }
-    if (this.prefetched.length <= this.prefetchSize() / 2) this.wake();
+    if (this.localQueueLow()) this.wake();
+  }
+
+  /** Half or less of the prefetch is left: time for the next claim (one rule for loop and wake-up). */
+  private localQueueLow(): boolean {
+    return this.prefetched.length <= this.prefetchSize() / 2;
   }
 
   private dropPrefetched(ids: ReadonlySet<string>): void {
