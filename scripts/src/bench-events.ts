@@ -12,6 +12,7 @@ import { EVENTS_NAMESPACE, type JobEvent } from '../../backend/src/events/event-
 import { openDatabaseTarget } from '../../backend/src/launcher/database-target';
 import { JobQueue } from '../../backend/src/queue/job-queue';
 import { type NewJob } from '../../backend/src/queue/queue.sql';
+import { percentile, sleep } from './bench-stats';
 
 const API = path.resolve(__dirname, '../../backend/src/main.api.js');
 const BENCH_DB = 'conveyor_bench_events';
@@ -19,10 +20,6 @@ const AT_REST_SAMPLES = 200;
 const LOAD_SECONDS = 10;
 const EVENTS_PER_SECOND = 1_000;
 const CLOCK_TICKS_PER_SECOND = 100;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 /** CPU seconds (user + system) a process has used, from /proc. */
 function cpuSeconds(pid: number): number {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
-import { percentile, waitFor } from './bench-queue';
+import { percentile, sleep, waitFor } from './bench-stats';
 
 export const PEER_CONCURRENCY = 10;
 const PICKUP_SAMPLES = 200;
@@ -52,8 +52,6 @@ export interface PeerBenchResult {
 /** The version of an installed package, as its package.json says. */
 export const installedVersion = (name: string): string =>
   JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')).version;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const summary = (latencies: number[]) => {
   const sorted = [...latencies].sort((a, b) => a - b);

@@ -7,6 +7,7 @@ import { migrateUp } from '../../backend/src/database/migrator';
 import { openDatabaseTarget } from '../../backend/src/launcher/database-target';
 import { JobQueue } from '../../backend/src/queue/job-queue';
 import { type NewJob } from '../../backend/src/queue/queue.sql';
+import { percentile, sleep, waitFor } from './bench-stats';
 
 const DRAIN_JOBS = 20_000;
 const CONCURRENCY = 10;
@@ -25,14 +26,6 @@ const noop = (tenantId: string): NewJob => ({
   idempotencyKey: null,
   traceId: null,
 });
-
-export function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-export async function waitFor(check: () => Promise<boolean>, intervalMs: number): Promise<void> {
-  while (!(await check())) await new Promise((resolve) => setTimeout(resolve, intervalMs));
-}
 
 export interface QueueBenchResult {
   drain: { jobs: number; concurrency: number; seconds: number; jobs_per_second: number };
@@ -104,7 +97,7 @@ export async function benchQueue(serverUrl: string, jobs = DRAIN_JOBS): Promise<
       [id],
     );
     latencies.push(Number(rows[0].ms));
-    await new Promise((resolve) => setTimeout(resolve, 20)); // let the worker go idle again
+    await sleep(20); // let the worker go idle again
   }
   latencies.sort((a, b) => a - b);
 

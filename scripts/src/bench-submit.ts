@@ -10,6 +10,7 @@ import { migrateUp } from '../../backend/src/database/migrator';
 import { freePort } from '../../backend/src/database/embedded/embedded-database';
 import { openDatabaseTarget } from '../../backend/src/launcher/database-target';
 import { dropDatabase, installedVersion, recreateDatabase } from './bench-peer-harness';
+import { percentile, sleep } from './bench-stats';
 
 const API = path.resolve(__dirname, '../../backend/src/main.api.js');
 const BENCH_DB = 'conveyor_bench_submit';
@@ -18,10 +19,6 @@ const CLIENTS = 20;
 const SINGLE_REQUESTS = 20_000;
 const BATCH_SIZE = 100;
 const BATCH_REQUESTS = 400;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 /** Runs `total` calls of `call` from `clients` concurrent loops; returns calls/s and latency percentiles. */
 async function load(clients: number, total: number, call: (i: number) => Promise<void>) {
