@@ -242,6 +242,17 @@ describe('the jobs REST API', () => {
         expect(response.body.max_attempts).toBe(2);
       });
 
+      it('checks the key before reading an upload: a bad key with a file over the limit is a 401', async () => {
+        const response = await http()
+          .post('/api/v1/jobs')
+          .set('Authorization', 'Bearer cvr_not-a-key')
+          .field('type', 'analyze')
+          .field('payload', '{"patterns": ["x"]}')
+          .attach('file', Buffer.alloc(5000), 'big.log')
+          .expect(401);
+        expect(response.body).toMatchObject({ ...ERROR_SHAPE, statusCode: 401 });
+      });
+
       it.each([
         [
           'a payload that is not JSON',

@@ -50,6 +50,62 @@ describe('the queue statements on a real PostgreSQL', () => {
     expect(again).toEqual([]);
   });
 
+  describe('one-job inserts (group commit)', () => {
+    const transactionsOf = async (ids: string[]) =>
+      (
+        await sql<{ n: number }>(`SELECT count(DISTINCT xmin::text)::int AS n FROM jobs WHERE id = ANY($1)`, [
+          ids,
+        ])
+      )[0].n;
+
+    it('commits concurrent callers together, each getting its own row back', async () => {
+      const rows = await Promise.all(
+        Array.from({ length: 50 }, (_, n) => queue.insertOne(jobFactory.build(tenant, { payload: { n } }))),
+      );
+      expect(rows.map((row) => (row as unknown as { payload: { n: number } }).payload.n)).toEqual(
+        Array.from({ length: 50 }, (_, n) => n),
+      );
+      const ids = rows.map((row) => row!.id);
+      expect(new Set(ids).size).toBe(50);
+      // Rows written by one transaction share its xmin: 50 callers, far fewer commits.
+      expect(await transactionsOf(ids)).toBeLessThanOrEqual(2);
+      const [{ n }] = await sql<{ n: number }>(
+        `SELECT sum(jobs)::int AS n FROM job_transitions WHERE from_status IS NULL AND to_status = 'pending'`,
+      );
+      expect(n).toBe(50);
+    });
+
+    it('commits a lone caller at once, in a statement of its own', async () => {
+      const row = await queue.insertOne(jobFactory.build(tenant));
+      expect(row).toMatchObject({ status: 'pending' });
+      const later = await queue.insertOne(jobFactory.build(tenant));
+      expect(await transactionsOf([row!.id, later!.id])).toBe(2);
+    });
+
+    it('gives a repeated idempotency key in one group the first job only', async () => {
+      const [first, second] = await Promise.all([
+        queue.insertOne(jobFactory.build(tenant, { idempotencyKey: 'same', payload: { n: 1 } })),
+        queue.insertOne(jobFactory.build(tenant, { idempotencyKey: 'same', payload: { n: 2 } })),
+      ]);
+      expect(first).toMatchObject({ payload: { n: 1 } });
+      expect(second).toBeUndefined();
+      expect(await sql(`SELECT id FROM jobs WHERE idempotency_key = 'same'`)).toHaveLength(1);
+    });
+
+    it('fails only the job PostgreSQL refuses, not the others of its group', async () => {
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 10 }, (_, n) =>
+          queue.insertOne(jobFactory.build(tenant, { payload: n === 4 ? { text: 'nul \u0000' } : { n } })),
+        ),
+      );
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(
+        Array.from({ length: 10 }, (_, n) => (n === 4 ? 'rejected' : 'fulfilled')),
+      );
+      expect((outcomes[4] as PromiseRejectedResult).reason).toMatchObject({ code: '22P05' });
+      expect(await sql(`SELECT id FROM jobs`)).toHaveLength(9);
+    });
+  });
+
   it('writes nothing when any job of a submitted batch is invalid', async () => {
     const types = Object.keys(JOB_HANDLERS);
     await expect(

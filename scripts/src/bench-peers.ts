@@ -8,6 +8,7 @@ import {
 import { GRAPHILE_WORKER_DATABASE, openGraphileWorker } from './bench-peer-graphile-worker';
 import { openPgBoss, PG_BOSS_DATABASE } from './bench-peer-pg-boss';
 import { benchQueue, type QueueBenchResult } from './bench-queue';
+import { wholeNumberArg } from './bench-stats';
 
 const DEFAULT_JOBS = 20_000;
 
@@ -15,18 +16,6 @@ const PEERS: { name: string; database: string; open: (url: string) => Promise<Pe
   { name: 'pg-boss', database: PG_BOSS_DATABASE, open: openPgBoss },
   { name: 'graphile-worker', database: GRAPHILE_WORKER_DATABASE, open: openGraphileWorker },
 ];
-
-/** `--jobs N` from the command line, else 20,000. */
-function jobsFromArgs(args: string[]): number {
-  const at = args.indexOf('--jobs');
-  if (at === -1) return DEFAULT_JOBS;
-  const jobs = Number(args[at + 1]);
-  if (!Number.isInteger(jobs) || jobs < 1) {
-    console.error(`--jobs needs a whole number of jobs above 0, not ${args[at + 1] ?? 'nothing'}`);
-    process.exit(1);
-  }
-  return jobs;
-}
 
 const ratio = (a: number, b: number) => +(a / b).toPrecision(2);
 
@@ -86,7 +75,7 @@ async function main(): Promise<void> {
     );
     process.exit(1);
   }
-  const jobs = jobsFromArgs(process.argv.slice(2));
+  const jobs = wholeNumberArg(process.argv.slice(2), 'jobs', DEFAULT_JOBS);
 
   const peers: Record<string, PeerBenchResult> = {};
   for (const { name, database, open } of PEERS) {

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { fork } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
 import { Client, Pool } from 'pg';
@@ -10,7 +10,8 @@ import { migrateUp } from '../../backend/src/database/migrator';
 import { freePort } from '../../backend/src/database/embedded/embedded-database';
 import { openDatabaseTarget } from '../../backend/src/launcher/database-target';
 import { dropDatabase, installedVersion, recreateDatabase } from './bench-peer-harness';
-import { percentile, sleep } from './bench-stats';
+import { meterPhase, postgresPids } from './bench-cpu';
+import { percentile, sleep, wholeNumberArg } from './bench-stats';
 
 const API = path.resolve(__dirname, '../../backend/src/main.api.js');
 const BENCH_DB = 'conveyor_bench_submit';
@@ -51,7 +52,7 @@ async function load(clients: number, total: number, call: (i: number) => Promise
  * for a connection (its default is 10). No HTTP, no auth, no rate limit: a lower bound on what a
  * service in front of it would cost.
  */
-async function pgBossSend(serverUrl: string) {
+async function pgBossSend(serverUrl: string, postgres: () => Promise<number[]>) {
   const url = await recreateDatabase(serverUrl, PG_BOSS_DB);
   const boss = new PgBoss({ connectionString: url, max: CLIENTS, schedule: false, supervise: false });
   boss.on('error', (error) => console.error('pg-boss:', error));
@@ -61,17 +62,54 @@ async function pgBossSend(serverUrl: string) {
     if (!(await boss.send('bench', payload))) throw new Error('pg-boss did not create the job');
   };
   await load(CLIENTS, 500, () => send({ n: 0 }));
+  const meter = await meterPhase({ postgres });
   const result = await load(CLIENTS, SINGLE_REQUESTS, (i) => send({ to: `user${i}@example.com` }));
+  const cpu = await meter.stop(SINGLE_REQUESTS);
   await boss.stop({ graceful: false, wait: true });
   await dropDatabase(serverUrl, PG_BOSS_DB);
-  return { version: installedVersion('pg-boss'), ...result };
+  return { version: installedVersion('pg-boss'), ...result, cpu_per_call: cpu };
+}
+
+/** One API process on its own port, on the bench database; resolves once it is ready. */
+async function startApi(databaseUrl: string): Promise<{ child: ChildProcess; base: string }> {
+  const port = await freePort();
+  const child = fork(API, [], {
+    // BENCH_CPU_PROF=<dir>: write a V8 CPU profile of the API process there, to see where a request's time goes.
+    execArgv: process.env.BENCH_CPU_PROF
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+      : [],
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      DASHBOARD_DIR: '',
+    },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  for (let ready = false; !ready; await sleep(100))
+    ready = await fetch(`${base}/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
+  return { child, base };
+}
+
+async function stopApi(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
 }
 
 /**
- * `npm run bench:submit`: submissions over HTTP to one API process on the same PostgreSQL, with 20
+ * `npm run bench:submit [-- --api-processes N]`: submissions over HTTP to one API process (or N,
+ * requests dealt round-robin, as a load balancer would) on the same PostgreSQL, with 20
  * concurrent keep-alive clients: one job per request (POST /api/v1/jobs), then 100 jobs per
- * request (POST /api/v1/jobs/batch), then pg-boss's send() as the yardstick. The tenant's rate limit is raised out of the way, but the
- * bucket is still consulted on every request, as in production.
+ * request (POST /api/v1/jobs/batch), then pg-boss's send() as the yardstick. The tenant's rate
+ * limit is raised out of the way, but the bucket is still consulted on every request, as in
+ * production. Where PostgreSQL runs on this machine, each phase also reports the CPU time per
+ * call of every process involved, from /proc.
  */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -96,36 +134,20 @@ async function main(): Promise<void> {
     displayPrefix(key),
   ]);
 
-  const port = await freePort();
-  const api = fork(API, [], {
-    // BENCH_CPU_PROF=<dir>: write a V8 CPU profile of the API process there, to see where a request's time goes.
-    execArgv: process.env.BENCH_CPU_PROF
-      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
-      : [],
-    env: {
-      ...process.env,
-      DATABASE_URL: url.toString(),
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-      DASHBOARD_DIR: '',
-    },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  const base = `http://127.0.0.1:${port}`;
-  for (let ready = false; !ready; await sleep(100))
-    ready = await fetch(`${base}/ready`).then(
-      (r) => r.ok,
-      () => false,
-    );
+  const apis = await Promise.all(
+    Array.from({ length: wholeNumberArg(process.argv.slice(2), 'api-processes', 1) }, () =>
+      startApi(url.toString()),
+    ),
+  );
 
   // node:http with a keep-alive agent rather than fetch: fetch took half a core of this machine
   // for the client alone, CPU the API and PostgreSQL on the same two cores then lacked.
   const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
-  const post = (route: string, body: unknown, expected: number) =>
+  const post = (route: string, body: unknown, expected: number, i = 0) =>
     new Promise<void>((resolve, reject) => {
       const payload = JSON.stringify(body);
       const request = http.request(
-        `${base}${route}`,
+        `${apis[i % apis.length].base}${route}`,
         {
           method: 'POST',
           agent,
@@ -149,27 +171,39 @@ async function main(): Promise<void> {
     });
 
   // Warm up connections, prepared statements and the key cache.
-  await load(CLIENTS, 500, () => post('/api/v1/jobs', { type: 'email', payload: { n: 0 } }, 201));
+  await load(CLIENTS, 500, (i) => post('/api/v1/jobs', { type: 'email', payload: { n: 0 } }, 201, i));
+  const postgres = () => postgresPids(admin);
+  const meter = await meterPhase({ api: async () => apis.map(({ child }) => child.pid!), postgres });
   const single = await load(CLIENTS, SINGLE_REQUESTS, (i) =>
-    post('/api/v1/jobs', { type: 'email', payload: { to: `user${i}@example.com` } }, 201),
+    post('/api/v1/jobs', { type: 'email', payload: { to: `user${i}@example.com` } }, 201, i),
   );
+  const singleCpu = await meter.stop(SINGLE_REQUESTS);
   const batchBody = {
     jobs: Array.from({ length: BATCH_SIZE }, (_, i) => ({ type: 'email', payload: { n: i } })),
   };
-  const batch = await load(CLIENTS, BATCH_REQUESTS, () => post('/api/v1/jobs/batch', batchBody, 201));
+  const batch = await load(CLIENTS, BATCH_REQUESTS, (i) => post('/api/v1/jobs/batch', batchBody, 201, i));
   agent.destroy();
-  api.kill('SIGTERM');
-  await new Promise((resolve) => api.once('exit', resolve));
-  const pgBoss = await pgBossSend(target.url);
+  await Promise.all(apis.map(({ child }) => stopApi(child)));
+  const pgBoss = await pgBossSend(target.url, postgres);
+  const serviceCpu = (figures: Record<string, number | undefined>, own: string) =>
+    figures.postgres_cpu_ms === undefined ? undefined : figures[own]! + figures.postgres_cpu_ms;
+  const conveyorCpu = serviceCpu(singleCpu, 'api_cpu_ms');
+  const pgBossCpu = serviceCpu(pgBoss.cpu_per_call, 'bench_process_cpu_ms');
 
   console.log(
     JSON.stringify(
       {
         clients: CLIENTS,
-        one_job_per_request: { ...single, jobs_per_second: single.calls_per_second },
+        api_processes: apis.length,
+        one_job_per_request: { ...single, jobs_per_second: single.calls_per_second, cpu_per_call: singleCpu },
         batch_of_100: { ...batch, jobs_per_second: batch.calls_per_second * BATCH_SIZE },
         pg_boss_send: pgBoss,
         conveyor_per_pg_boss_send: +(single.calls_per_second / pgBoss.calls_per_second).toPrecision(2),
+        // Jobs per CPU-second of the service (API + PostgreSQL for Conveyor; the calling process,
+        // where pg-boss runs, + PostgreSQL for pg-boss): what the ratio becomes once cores are
+        // not shared with the clients and API replicas each get their own.
+        conveyor_per_pg_boss_send_per_cpu:
+          conveyorCpu && pgBossCpu ? +(pgBossCpu / conveyorCpu).toPrecision(2) : 'unmeasured (no /proc)',
       },
       null,
       2,

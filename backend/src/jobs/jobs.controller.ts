@@ -10,7 +10,6 @@ import {
   UploadedFiles,
   UseInterceptors,
 } from '@nestjs/common';
-import { FileFieldsInterceptor } from '@nestjs/platform-express';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -36,7 +35,7 @@ import { CreateJobDto, CreateJobMultipartDto, CreateJobsBatchDto } from './dto/c
 import { JobBatchDto, JobDto, JobPageDto } from './dto/job.dto';
 import { ListJobsQuery } from './dto/list.dto';
 import { JobsService, type UploadedJobFile } from './jobs.service';
-import { MultipartJobBodyInterceptor } from './multipart-job-body.interceptor';
+import { MultipartJobInterceptor } from './multipart-job.interceptor';
 
 type UploadedFields = Record<string, UploadedJobFile[] | undefined> | undefined;
 
@@ -49,13 +48,7 @@ export class JobsController {
   constructor(private readonly jobs: JobsService) {}
 
   @Post()
-  @UseInterceptors(
-    FileFieldsInterceptor([
-      { name: 'file', maxCount: 1 },
-      { name: 'filename', maxCount: 1 },
-    ]),
-    MultipartJobBodyInterceptor,
-  )
+  @UseInterceptors(MultipartJobInterceptor)
   @ApiOperation({
     summary: 'Submit a job',
     description:

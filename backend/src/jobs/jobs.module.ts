@@ -1,6 +1,4 @@
 import { Module } from '@nestjs/common';
-import { MulterModule } from '@nestjs/platform-express';
-import { AppConfig } from '../config/app-config';
 import { QueueModule } from '../queue/queue.module';
 import { DeadLetterController } from './dead-letter.controller';
 import { DeadLetterService } from './dead-letter.service';
@@ -12,15 +10,7 @@ import { JobsRepository } from './jobs.repository';
 import { JobsService } from './jobs.service';
 
 @Module({
-  imports: [
-    QueueModule,
-    MulterModule.registerAsync({
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({
-        limits: { fileSize: config.UPLOAD_MAX_BYTES, files: 2, fields: 20, fieldSize: config.MAX_BODY_BYTES },
-      }),
-    }),
-  ],
+  imports: [QueueModule],
   // The DLQ and metrics controllers come first: their static paths must win over jobs/:id.
   controllers: [DeadLetterController, JobStatsController, JobsController, JobTypesController],
   providers: [JobsRepository, JobsService, DeadLetterService, JobStatsService],

@@ -127,7 +127,7 @@ export class JobsService {
   }
 
   private async insertOne(auth: AuthContext, job: NewJob): Promise<{ job: JobDto; created: boolean }> {
-    const [inserted] = await this.queue.insertMany<JobRow>([job]);
+    const inserted = await this.queue.insertOne<JobRow>(job);
     if (inserted) return { job: toJobDto(inserted), created: true };
     const [existing] = await this.repository.findByIdempotencyKeys(auth.tenantId, [job.idempotencyKey!]);
     return { job: toJobDto(existing), created: false };

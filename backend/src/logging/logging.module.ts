@@ -42,7 +42,6 @@ export class LoggingModule {
               level: config.LOG_LEVEL,
               base: { process: processName, pid: process.pid },
               genReqId: requestId,
-              customProps: () => ({ process: processName }),
               redact: ['req.headers.authorization', 'req.headers.cookie'],
               autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health' },
             },

@@ -1,4 +1,5 @@
 import { type Pool } from 'pg';
+import { GroupedInserts } from './grouped-inserts';
 import { type JobState } from './job-states';
 import { type JobSubmission, toNewJob } from './job-submission';
 import {
@@ -36,6 +37,12 @@ export interface ClaimedJob {
   lease_expires_at: Date;
 }
 
+/** What an insert returns of a job at least (the statement returns every column). */
+export interface InsertedJob {
+  id: string;
+  status: JobState;
+}
+
 export interface FailOutcome {
   id: string;
   status: Extract<JobState, 'failed' | 'dead'>;
@@ -61,10 +68,20 @@ export class JobQueue {
   }
 
   /** Rows come back with every column of the new job; repeats of an idempotency key are skipped. */
-  insertMany<T extends { id: string; status: JobState } = { id: string; status: JobState }>(
-    jobs: NewJob[],
-  ): Promise<T[]> {
-    return jobs.length === 0 ? Promise.resolve([]) : this.run<T>(jobInsertMany(jobs));
+  insertMany<T extends InsertedJob = InsertedJob>(jobs: NewJob[], ids?: string[]): Promise<T[]> {
+    return jobs.length === 0 ? Promise.resolve([]) : this.run<T>(jobInsertMany(jobs, ids));
+  }
+
+  private readonly groupedInserts = new GroupedInserts<InsertedJob>((jobs, ids) =>
+    this.insertMany(jobs, ids),
+  );
+
+  /**
+   * One job, in a statement shared with the jobs other callers insert meanwhile (group commit);
+   * undefined when its idempotency key was taken. Resolves once the job is committed.
+   */
+  async insertOne<T extends InsertedJob = InsertedJob>(job: NewJob): Promise<T | undefined> {
+    return (await this.groupedInserts.insert(job)) as T | undefined;
   }
 
   private claims = 0;

@@ -6,6 +6,8 @@
  * worker whose lease was rescued can never complete or fail a job it no longer holds.
  */
 
+import { randomUUID } from 'node:crypto';
+
 export interface Statement {
   name: string;
   text: string;
@@ -125,17 +127,21 @@ export interface NewJob {
   traceId: string | null;
 }
 
-/** Inserts many jobs in one statement; a row whose idempotency key exists is skipped. */
-export function jobInsertMany(jobs: NewJob[]): Statement {
+/**
+ * Inserts many jobs in one statement; a row whose idempotency key exists is skipped. The ids come
+ * from the caller, so that a statement carrying several callers' jobs (GroupedInserts) can hand
+ * each caller its own row back, and tell a skipped repeat by its id missing from the result.
+ */
+export function jobInsertMany(jobs: NewJob[], ids: string[] = jobs.map(() => randomUUID())): Statement {
   return {
     name: 'jobInsertMany',
     text: `
       WITH inserted AS (
-        INSERT INTO jobs (tenant_id, queue, type, payload, priority, run_at, max_attempts, idempotency_key, trace_id)
-        SELECT tenant_id, queue, type, payload, priority, coalesce(run_at, now()), max_attempts, idempotency_key, trace_id
-        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::int[], $6::timestamptz[], $7::int[],
-                    $8::text[], $9::text[])
-          AS input(tenant_id, queue, type, payload, priority, run_at, max_attempts, idempotency_key, trace_id)
+        INSERT INTO jobs (id, tenant_id, queue, type, payload, priority, run_at, max_attempts, idempotency_key, trace_id)
+        SELECT id, tenant_id, queue, type, payload, priority, coalesce(run_at, now()), max_attempts, idempotency_key, trace_id
+        FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::int[], $7::timestamptz[],
+                    $8::int[], $9::text[], $10::text[])
+          AS input(id, tenant_id, queue, type, payload, priority, run_at, max_attempts, idempotency_key, trace_id)
         ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         RETURNING ${JOB_COLUMNS}, pg_notify('${JOB_READY_CHANNEL}', '')
       ),
@@ -143,6 +149,7 @@ export function jobInsertMany(jobs: NewJob[]): Statement {
       ${jobEvents('submitted', 'inserted')}
       SELECT ${JOB_COLUMNS}, created_at::text AS position_at, ${EVENTS_SENT} FROM inserted`,
     values: [
+      ids,
       jobs.map((j) => j.tenantId),
       jobs.map((j) => j.queue),
       jobs.map((j) => j.type),
