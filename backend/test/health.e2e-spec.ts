@@ -5,9 +5,9 @@ import { DatabaseConnector } from '../src/database/database-connector';
 import { freePort } from '../src/database/embedded/embedded-database';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
-async function apiFor(databaseUrl: string) {
+async function apiFor(databaseUrl: string, overrides: Record<string, string> = {}) {
   const { app } = await createApiApp(
-    loadConfig({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', DASHBOARD_DIR: '' }),
+    loadConfig({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', DASHBOARD_DIR: '', ...overrides }),
   );
   await app.init();
   return app;
@@ -43,9 +43,58 @@ describe('health endpoints', () => {
       expect(made.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     });
 
-    it('serves the OpenAPI document', async () => {
+    it('serves the OpenAPI document and its UI', async () => {
       const response = await request(app.getHttpServer()).get('/docs-json').expect(200);
       expect(Object.keys(response.body.paths)).toEqual(expect.arrayContaining(['/health', '/ready']));
+      const ui = await request(app.getHttpServer()).get('/docs').expect(200);
+      expect(ui.headers['content-type']).toMatch(/^text\/html/);
+      expect(ui.text).toContain('swagger-ui');
+    });
+
+    it('sends no CORS headers when CORS_ORIGINS is empty', async () => {
+      const response = await request(app.getHttpServer())
+        .options('/api/v1/jobs')
+        .set('Origin', 'https://elsewhere.example')
+        .set('Access-Control-Request-Method', 'POST');
+      expect(response.headers['access-control-allow-origin']).toBeUndefined();
+    });
+  });
+
+  describe('with CORS_ORIGINS set', () => {
+    let db: TestDatabase;
+    let app: Awaited<ReturnType<typeof apiFor>>;
+
+    beforeAll(async () => {
+      db = await createTestDatabase({ migrate: false });
+      app = await apiFor(db.url, { CORS_ORIGINS: 'https://dashboard.example, https://ops.example' });
+    });
+    afterAll(async () => {
+      await app.close();
+      await db.drop();
+    });
+
+    it('answers a listed origin’s preflight, exposing the trace and rate-limit headers', async () => {
+      const preflight = await request(app.getHttpServer())
+        .options('/api/v1/jobs')
+        .set('Origin', 'https://ops.example')
+        .set('Access-Control-Request-Method', 'POST')
+        .set('Access-Control-Request-Headers', 'authorization,content-type')
+        .expect(204);
+      expect(preflight.headers['access-control-allow-origin']).toBe('https://ops.example');
+      expect(preflight.headers['access-control-allow-headers']).toMatch(/authorization/i);
+      const simple = await request(app.getHttpServer())
+        .get('/health')
+        .set('Origin', 'https://dashboard.example');
+      expect(simple.headers['access-control-allow-origin']).toBe('https://dashboard.example');
+      expect(simple.headers['access-control-expose-headers']).toMatch(/X-Request-Id.*X-RateLimit-Remaining/);
+    });
+
+    it('does not allow an origin it was not given', async () => {
+      const response = await request(app.getHttpServer())
+        .options('/api/v1/jobs')
+        .set('Origin', 'https://evil.example')
+        .set('Access-Control-Request-Method', 'POST');
+      expect(response.headers['access-control-allow-origin']).toBeUndefined();
     });
   });
 

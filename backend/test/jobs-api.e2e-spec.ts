@@ -181,6 +181,76 @@ describe('the jobs REST API', () => {
       expect(huge.body).toEqual({ ...ERROR_SHAPE, statusCode: 413, error: 'Payload Too Large' });
     });
 
+    it('tags a body refused before routing with X-Request-Id, like every other answer', async () => {
+      const malformed = await as(alice)
+        .post('/api/v1/jobs')
+        .set('Content-Type', 'application/json')
+        .set('X-Request-Id', 'trace-malformed-1')
+        .send('{"payload": {')
+        .expect(400);
+      expect(malformed.headers['x-request-id']).toBe('trace-malformed-1');
+      const huge = await as(alice)
+        .post('/api/v1/jobs', { payload: { blob: 'x'.repeat(70_000) } })
+        .expect(413);
+      expect(huge.headers['x-request-id']).toEqual(expect.any(String));
+    });
+
+    it('refuses JSON nested deeper than 64 levels with a 400 naming where, and takes 60', async () => {
+      const nested = (levels: number): unknown => {
+        let value: unknown = 1;
+        for (let i = 0; i < levels; i++) value = [value];
+        return value;
+      };
+      const deep = await as(alice)
+        .post('/api/v1/jobs', { payload: { a: nested(2_000) } })
+        .expect(400);
+      expect(deep.body).toMatchObject({ ...ERROR_SHAPE, statusCode: 400 });
+      expect(deep.body.details[0].field).toMatch(/^payload\.a\.0\.0\./);
+      await as(alice)
+        .post('/api/v1/jobs', { payload: { a: nested(60) } })
+        .expect(201);
+    });
+
+    it('names the batch item and field holding a NUL, storing none of the batch', async () => {
+      const before = await sql<{ n: number }>('SELECT count(*)::int AS n FROM jobs');
+      const response = await as(alice)
+        .post('/api/v1/jobs/batch', { jobs: [{ payload: { ok: 1 } }, { payload: { note: 'a\u0000b' } }] })
+        .expect(400);
+      expect(response.body.details).toEqual([
+        { field: 'jobs.1.payload.note', message: expect.stringContaining('NUL') },
+      ]);
+      expect(await sql('SELECT count(*)::int AS n FROM jobs')).toEqual(before);
+    });
+
+    it('refuses an Idempotency-Key header that is empty or longer than the body field allows', async () => {
+      for (const key of ['', 'k'.repeat(4_000)]) {
+        const response = await as(alice)
+          .post('/api/v1/jobs')
+          .set('Idempotency-Key', key)
+          .send({ payload: {} })
+          .expect(400);
+        expect(response.body.details).toEqual([
+          { field: 'Idempotency-Key', message: expect.stringContaining('1-200') },
+        ]);
+      }
+    });
+
+    it('answers a body that does not match its Content-Encoding or charset with a 4xx, not a 500', async () => {
+      const garbled = await as(alice)
+        .post('/api/v1/jobs')
+        .set('Content-Type', 'application/json')
+        .set('Content-Encoding', 'gzip')
+        .send('{"payload": {}}')
+        .expect(400);
+      expect(garbled.body).toEqual({ ...ERROR_SHAPE, statusCode: 400, error: 'Bad Request' });
+      const charset = await as(alice)
+        .post('/api/v1/jobs')
+        .set('Content-Type', 'application/json; charset=klingon')
+        .send('{"payload": {}}')
+        .expect(415);
+      expect(charset.body).toEqual({ ...ERROR_SHAPE, statusCode: 415, error: 'Unsupported Media Type' });
+    });
+
     it('never answers a client mistake with a 500', async () => {
       const bodies: unknown[] = [
         null,
@@ -504,6 +574,42 @@ describe('the jobs REST API', () => {
         .post('/api/v1/jobs/dlq/discard', { ids: ['nope'] })
         .expect(400);
       expect(bad.body.details[0].field).toMatch(/^ids/);
+    });
+
+    it('pages the DLQ newest first with next_cursor, and redrives by filter only the matches', async () => {
+      const erin = await createCaller(db.url, 'erin');
+      const ids = [await deadJobOf(erin), await deadJobOf(erin), await deadJobOf(erin, 'report')];
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+        const page = await as(erin).get(`/api/v1/jobs/dlq?limit=2${query}`).expect(200);
+        expect(page.body.jobs.length).toBeLessThanOrEqual(2);
+        seen.push(...page.body.jobs.map((job: { job_id: string }) => job.job_id));
+        cursor = page.body.next_cursor;
+      } while (cursor);
+      expect(seen).toEqual([...ids].reverse());
+      const redriven = await as(erin)
+        .post('/api/v1/jobs/dlq/retry', { filter: { type: 'report' } })
+        .expect(200);
+      expect(redriven.body).toEqual({ count: 1, ids: [ids[2]] });
+      expect(await sql(`SELECT status FROM jobs WHERE id = $1`, [ids[2]])).toEqual([{ status: 'pending' }]);
+      const rest = await as(erin).get('/api/v1/jobs/dlq').expect(200);
+      expect(rest.body.jobs.map((job: { job_id: string }) => job.job_id)).toEqual([ids[1], ids[0]]);
+    });
+
+    it.each([
+      ['ids null', { ids: null }],
+      ['filter null', { filter: null }],
+      ['both null', { ids: null, filter: null }],
+    ])('refuses a selection with %s as one with neither (400, not 500)', async (_, selection) => {
+      for (const action of ['retry', 'discard']) {
+        const response = await as(alice).post(`/api/v1/jobs/dlq/${action}`, selection).expect(400);
+        expect(response.body).toMatchObject({
+          ...ERROR_SHAPE,
+          details: [{ field: 'ids', message: expect.any(String) }],
+        });
+      }
     });
   });
 

@@ -1,9 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { AppConfig } from '../../backend/src/config/app-config';
-import { REPO_ROOT } from '../../backend/test/support/processes';
+import { freePort } from '../../backend/src/database/embedded/embedded-database';
+import { REPO_ROOT, waitUntil } from '../../backend/test/support/processes';
 
 interface ComposeService {
   command?: string[];
@@ -52,9 +56,63 @@ describe.each(['docker-compose.dev.yml', 'docker-compose.prod.yml'])('%s', (file
 describe('nginx in front of the dashboard', () => {
   const conf = read('deploy/docker/nginx.conf');
   it('proxies the API and upgrades socket.io connections', () => {
-    expect(conf).toMatch(/location ~ \^\/\(api\|health\|ready\|metrics\|docs/);
+    expect(conf).toMatch(/location ~ \^\/\(api\|health\|ready\|docs/);
     expect(conf).toMatch(/location \/socket\.io\/[\s\S]*Upgrade \$http_upgrade/);
     expect(conf).toContain('try_files $uri /index.html');
+  });
+
+  it('does not serve /metrics, which lists every tenant and belongs to each replica', () => {
+    expect(conf).toMatch(/location = \/metrics \{\s*return 404;\s*\}/);
+    expect(conf).not.toMatch(/location ~ [^{]*metrics/);
+  });
+
+  it('routes as intended when nginx is installed: API paths proxied, /metrics 404, the rest the SPA', async () => {
+    const nginx = spawnSync('nginx', ['-v'], { encoding: 'utf8' });
+    if (nginx.error) {
+      console.log('nginx is not installed: skipping the live routing check');
+      return;
+    }
+    const dir = mkdtempSync(path.join(tmpdir(), 'conveyor-nginx-'));
+    const api = createServer((req, res) => res.end(`api ${req.url}`));
+    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+    const [apiPort, nginxPort] = [(api.address() as AddressInfo).port, await freePort()];
+    mkdirSync(path.join(dir, 'html'));
+    writeFileSync(path.join(dir, 'html/index.html'), 'the dashboard');
+    // The shipped server block as is, but for where it listens, its web root and the API's address.
+    writeFileSync(
+      path.join(dir, 'site.conf'),
+      conf
+        .replace('listen 80;', `listen 127.0.0.1:${nginxPort};`)
+        .replace('root /usr/share/nginx/html;', `root ${dir}/html;`)
+        .replaceAll('http://api:8000', `http://127.0.0.1:${apiPort}`),
+    );
+    writeFileSync(
+      path.join(dir, 'nginx.conf'),
+      `pid ${dir}/nginx.pid; error_log ${dir}/error.log; daemon on;
+       events {}
+       http { access_log off; client_body_temp_path ${dir}; proxy_temp_path ${dir}; include ${dir}/site.conf; }`,
+    );
+    const run = (...args: string[]) =>
+      spawnSync('nginx', ['-p', dir, '-c', `${dir}/nginx.conf`, ...args], { encoding: 'utf8' });
+    expect(run('-t').status).toBe(0);
+    expect(run().status).toBe(0);
+    try {
+      const get = async (route: string) => {
+        const response = await fetch(`http://127.0.0.1:${nginxPort}${route}`);
+        return `${response.status} ${await response.text()}`;
+      };
+      await waitUntil(
+        'nginx answers',
+        async () => (await get('/health').catch(() => '')) === '200 api /health',
+      );
+      expect(await get('/api/v1/jobs?limit=1')).toBe('200 api /api/v1/jobs?limit=1');
+      expect(await get('/docs-json')).toBe('200 api /docs-json');
+      expect(await get('/metrics')).toMatch(/^404 /);
+      expect(await get('/jobs/123')).toBe('200 the dashboard');
+    } finally {
+      run('-s', 'stop');
+      api.close();
+    }
   });
 });
 
@@ -81,6 +139,15 @@ describe('Kubernetes manifests', () => {
   it('probes the API on /ready and /health', () => {
     expect(container('conveyor-api').readinessProbe.httpGet.path).toBe('/ready');
     expect(container('conveyor-api').livenessProbe.httpGet.path).toBe('/health');
+  });
+
+  it("asks Prometheus to scrape every API pod's own /metrics", () => {
+    const { annotations } = deployment('conveyor-api').spec.template.metadata;
+    expect(annotations).toMatchObject({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': String(container('conveyor-api').ports[0].containerPort),
+      'prometheus.io/path': '/metrics',
+    });
   });
 
   it('gives workers longer to drain than their configured grace period', () => {

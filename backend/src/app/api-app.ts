@@ -10,6 +10,7 @@ import { Logger } from 'nestjs-pino';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { ApiExceptionFilter } from '../common/api-exception.filter';
 import { parseJsonBodies } from '../common/body-parsing';
+import { assignRequestId } from '../logging/logging.module';
 import { recordHttpMetrics } from '../metrics/http.metrics';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { apiValidationPipe } from '../common/validation';
@@ -81,6 +82,8 @@ export async function createApiApp(config: AppConfig): Promise<ApiApp> {
         'Retry-After',
       ],
     });
+  // Before the body is read, so that a body refused there still carries X-Request-Id.
+  app.use(assignRequestId);
   parseJsonBodies(app, config.MAX_BODY_BYTES);
   app.useGlobalPipes(apiValidationPipe());
   app.useGlobalFilters(new ApiExceptionFilter());

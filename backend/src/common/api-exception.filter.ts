@@ -25,10 +25,10 @@ function isDatabaseUnavailable(error: unknown): boolean {
 
 /**
  * PostgreSQL data exceptions caused by a value as sent (not by our SQL): untranslatable
- * characters, out-of-range numbers and dates, unparseable text. Other class-22 codes, such as
- * division by zero, stay server faults.
+ * characters, out-of-range numbers and dates, unparseable text, and a value too large for an
+ * index entry (54000). Other class-22 codes, such as division by zero, stay server faults.
  */
-const REFUSED_VALUE_CODES = new Set(['22P05', '22021', '22003', '22007', '22008', '22P02', '22001']);
+const REFUSED_VALUE_CODES = new Set(['22P05', '22021', '22003', '22007', '22008', '22P02', '22001', '54000']);
 
 function isRefusedValue(error: unknown): boolean {
   const code = error instanceof Error ? (error as { code?: string }).code : undefined;

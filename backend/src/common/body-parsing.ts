@@ -1,33 +1,49 @@
+import { STATUS_CODES } from 'node:http';
 import { type INestApplication } from '@nestjs/common';
 import { json, type NextFunction, type Request, type Response } from 'express';
 import { type ApiErrorBody } from './api-error';
+import { unstorableJson } from './json-body-check';
 
+/** body-parser's errors are http-errors: a status, `expose` for client errors, and mostly a `type`. */
 interface BodyParserError extends Error {
   type?: string;
   status?: number;
-  limit?: number;
+  expose?: boolean;
+}
+
+function refusal(error: BodyParserError, limitBytes: number): ApiErrorBody {
+  const status = error.status!;
+  const name = STATUS_CODES[status] ?? 'Bad Request';
+  if (error.type === 'entity.too.large')
+    return { statusCode: 413, error: name, message: `Request body exceeds ${limitBytes} bytes` };
+  if (error.type === 'entity.parse.failed')
+    return { statusCode: status, error: name, message: `Malformed JSON body: ${error.message}` };
+  return { statusCode: status, error: name, message: `Cannot read the request body: ${error.message}` };
 }
 
 /**
- * JSON bodies up to `limitBytes`. Body-parser errors happen before Nest's routing, so they are
- * turned into the API's error shape here: malformed JSON is a 400, an oversized body a 413.
+ * JSON bodies up to `limitBytes`. Body-parser runs before Nest's routing, so its refusals are
+ * turned into the API's error shape here: malformed JSON is a 400, an oversized body a 413, an
+ * unknown charset a 415, a body that does not match its Content-Encoding a 400. A parsed body
+ * that nothing could store (too deep, or holding a NUL) is a 400 naming the place.
  */
 export function parseJsonBodies(app: INestApplication, limitBytes: number): void {
   app.use(json({ limit: limitBytes }));
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const problem = typeof req.body === 'object' ? unstorableJson(req.body) : undefined;
+    if (!problem) return next();
+    const body: ApiErrorBody = {
+      statusCode: 400,
+      error: 'Bad Request',
+      message: problem.message,
+      details: [problem],
+    };
+    res.status(400).json(body);
+  });
   app.use((error: BodyParserError, _req: Request, res: Response, next: NextFunction) => {
-    if (
-      !error.type?.startsWith('entity.') &&
-      error.type !== 'encoding.unsupported' &&
-      error.type !== 'charset.unsupported'
-    )
-      return next(error);
-    const status = error.status ?? 400;
-    const body: ApiErrorBody =
-      error.type === 'entity.too.large'
-        ? { statusCode: 413, error: 'Payload Too Large', message: `Request body exceeds ${limitBytes} bytes` }
-        : error.type === 'entity.parse.failed'
-          ? { statusCode: 400, error: 'Bad Request', message: `Malformed JSON body: ${error.message}` }
-          : { statusCode: status, error: 'Bad Request', message: error.message };
+    const clientError = error.expose === true && typeof error.status === 'number' && error.status < 500;
+    if (!clientError) return next(error);
+    const body = refusal(error, limitBytes);
     res.status(body.statusCode).json(body);
   });
 }

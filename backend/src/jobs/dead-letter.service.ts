@@ -60,7 +60,8 @@ export class DeadLetterService {
     selection: DeadJobSelectionDto,
     action: (tenantId: string | null, ids: string[]) => Promise<string[]>,
   ): Promise<DeadJobActionResultDto> {
-    if ((selection.ids === undefined) === (selection.filter === undefined)) {
+    // `== null`: a JSON null passes @IsOptional, and means "not given" here too.
+    if ((selection.ids == null) === (selection.filter == null)) {
       const message = 'give either ids or filter ({} for every DLQ entry)';
       throw new InvalidInputException(message, [{ field: 'ids', message }]);
     }

@@ -7,7 +7,7 @@ import { type JobState } from '../queue/job-states';
 import { type JobSubmission, toNewJob } from '../queue/job-submission';
 import { QueueError } from '../queue/queue.errors';
 import { type NewJob } from '../queue/queue.sql';
-import { type CreateJobDto, type CreateJobsBatchDto } from './dto/create-job.dto';
+import { type CreateJobDto, type CreateJobsBatchDto, MAX_IDEMPOTENCY_KEY_LENGTH } from './dto/create-job.dto';
 import { type JobDto, type JobPageDto, type JobTypeDto } from './dto/job.dto';
 import { type ListJobsQuery } from './dto/list.dto';
 import { toJobDto, toJobSummaryDto } from './job-mapping';
@@ -64,6 +64,12 @@ export class JobsService {
   ): JobSubmission {
     if (dto.max_attempts !== undefined && dto.max_retries !== undefined)
       throw invalid('max_retries', 'give max_attempts or max_retries, not both', index);
+    if (headerKey !== undefined && (headerKey.length < 1 || headerKey.length > MAX_IDEMPOTENCY_KEY_LENGTH))
+      throw invalid(
+        'Idempotency-Key',
+        `the Idempotency-Key header must be 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters`,
+        index,
+      );
     if (headerKey !== undefined && dto.idempotency_key !== undefined && headerKey !== dto.idempotency_key)
       throw invalid('idempotency_key', 'the Idempotency-Key header and idempotency_key differ', index);
     return {

@@ -5,6 +5,8 @@ import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config';
 
 const REQUEST_ID_HEADER = 'x-request-id';
+/** Probes and scrapes come every few seconds from every replica's orchestrator and Prometheus. */
+const UNLOGGED_PATHS = new Set(['/health', '/ready', '/metrics']);
 const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /** W3C trace context: version-traceid-parentid-flags; the trace id names the whole distributed trace. */
@@ -28,6 +30,19 @@ export function requestId(req: IncomingMessage, res: ServerResponse): string {
   return id;
 }
 
+/**
+ * Express middleware: gives the request its id (`req.id`, which pino-http then keeps) and the
+ * X-Request-Id header before anything can refuse it.
+ */
+export function assignRequestId(
+  req: IncomingMessage & { id?: string },
+  res: ServerResponse,
+  next: () => void,
+): void {
+  req.id ??= requestId(req, res);
+  next();
+}
+
 /** JSON lines on stdout through pino; one line per HTTP request carrying its request id. */
 @Module({})
 export class LoggingModule {
@@ -43,7 +58,9 @@ export class LoggingModule {
               base: { process: processName, pid: process.pid },
               genReqId: requestId,
               redact: ['req.headers.authorization', 'req.headers.cookie'],
-              autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health' },
+              autoLogging: {
+                ignore: (req: IncomingMessage) => UNLOGGED_PATHS.has(req.url?.split('?')[0] ?? ''),
+              },
             },
           }),
         }),

@@ -16,12 +16,12 @@ const MAX_GROUP = 1_000;
 
 /**
  * A statement failed because of one row's value (SQLSTATE class 22, data exception, such as a
- * \u0000 inside a JSON string) or constraint (class 23): retried one job a statement, it fails
- * only the job that carries it.
+ * \u0000 inside a JSON string; 54000, such as a key too large for its index) or constraint
+ * (class 23): retried one job a statement, it fails only the job that carries it.
  */
 function isRowError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23') || code === '54000');
 }
 
 /**

@@ -15,26 +15,47 @@ function adminUrl(): string {
   return url;
 }
 
-async function asAdmin(sql: string): Promise<void> {
+async function asAdmin<T>(work: (client: Client) => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: adminUrl() });
   await client.connect();
   try {
-    await client.query(sql);
+    return await work(client);
   } finally {
     await client.end();
   }
 }
 
+/**
+ * Drops a test database. pg's Pool.end() resolves once its clients have sent their goodbye, not
+ * once their server processes have gone: DROP … WITH (FORCE) right away could kill one still
+ * closing, whose client then raises an unhandled 57P01 in the test file. So this waits (up to
+ * 2 s) for the database's sessions to end by themselves, and forces only what stays.
+ */
+async function dropDatabase(name: string): Promise<void> {
+  await asAdmin(async (client) => {
+    const deadline = Date.now() + 2_000;
+    for (;;) {
+      const { rows } = await client.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1',
+        [name],
+      );
+      if (rows[0].n === 0 || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  });
+}
+
 /** A fresh database per test file, so files run in parallel without seeing each other's rows. */
 export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
   const name = `conveyor_test_${randomBytes(5).toString('hex')}`;
-  await asAdmin(`CREATE DATABASE ${name}`);
+  await asAdmin((client) => client.query(`CREATE DATABASE ${name}`));
   const url = new URL(adminUrl());
   url.pathname = `/${name}`;
   const database: TestDatabase = {
     url: url.toString(),
     name,
-    drop: () => asAdmin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    drop: () => dropDatabase(name),
   };
   if (options.migrate ?? true) await migrateUp(database.url);
   return database;

@@ -18,6 +18,8 @@ import {
 import { MAX_ATTEMPTS_LIMIT } from '../../queue/job-submission';
 
 export const MAX_BATCH_JOBS = 1_000;
+/** Well under the ~2,700 bytes a btree entry of the idempotency index can hold (a longer key was a 500). */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
 const MAX_DELAY_MS = 366 * 24 * 3600 * 1000;
 
 /** A job to run. The seed system's `{ payload: { task }, idempotency_key, max_retries }` is accepted as is. */
@@ -84,7 +86,7 @@ export class CreateJobDto {
   })
   @IsOptional()
   @IsString()
-  @Length(1, 200)
+  @Length(1, MAX_IDEMPOTENCY_KEY_LENGTH)
   idempotency_key?: string;
 }
 

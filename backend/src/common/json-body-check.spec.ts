@@ -1,0 +1,33 @@
+import { MAX_JSON_DEPTH, unstorableJson } from './json-body-check';
+
+const nestedObjects = (levels: number): unknown => {
+  let value: unknown = 'leaf';
+  for (let i = 0; i < levels; i++) value = { k: value };
+  return value;
+};
+
+describe('unstorableJson', () => {
+  it('passes ordinary bodies, scalars and empty containers', () => {
+    for (const body of [{ payload: { a: [1, 'two', null, { b: true }] } }, [], {}, 'text', 7, null])
+      expect(unstorableJson(body)).toBeUndefined();
+  });
+
+  it(`takes ${MAX_JSON_DEPTH} levels of containers and refuses one more, naming the place`, () => {
+    expect(unstorableJson(nestedObjects(MAX_JSON_DEPTH))).toBeUndefined();
+    const problem = unstorableJson(nestedObjects(MAX_JSON_DEPTH + 1));
+    expect(problem?.field).toBe(Array(MAX_JSON_DEPTH).fill('k').join('.'));
+    expect(problem?.message).toMatch(/deeper than 64/);
+  });
+
+  it('finds a NUL in a value or in a key, however deep, and names where', () => {
+    expect(unstorableJson({ jobs: [{}, { payload: { list: ['ok', 'bad\u0000'] } }] })).toEqual({
+      field: 'jobs.1.payload.list.1',
+      message: 'jobs.1.payload.list.1 contains a NUL (\\u0000) character',
+    });
+    expect(unstorableJson({ payload: { 'a\u0000': 1 } })).toEqual({
+      field: 'payload',
+      message: 'a key in payload contains a NUL (\\u0000) character',
+    });
+    expect(unstorableJson('\u0000')?.field).toBe('(body)');
+  });
+});

@@ -1,0 +1,63 @@
+import { type FieldProblem } from './api-error';
+
+/**
+ * Deeper JSON than this is refused: the ValidationPipe's class-transformer step walks bodies
+ * recursively and overflowed the stack (a 500) on 2,000 levels, a body of only 4 KB.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** PostgreSQL stores neither a NUL in text nor the \u0000 escape in jsonb. */
+const NUL = '\u0000';
+
+interface Visit {
+  value: unknown;
+  depth: number;
+  key?: string | number;
+  parent?: Visit;
+}
+
+/** `jobs.3.payload.note`, as class-validator names nested fields; built only for a problem. */
+function fieldOf(visit: Visit): string {
+  const keys: Array<string | number> = [];
+  for (let at: Visit | undefined = visit; at?.key !== undefined; at = at.parent) keys.unshift(at.key);
+  return keys.length === 0 ? '(body)' : keys.join('.');
+}
+
+function problem(visit: Visit, message: (field: string) => string): FieldProblem {
+  const field = fieldOf(visit);
+  return { field, message: message(field) };
+}
+
+/**
+ * The first problem of a parsed JSON body that no route could store: nesting deeper than
+ * MAX_JSON_DEPTH, or a NUL character in a string or key. Found here, before validation, it is a
+ * 400 naming its place; found by PostgreSQL, it would fail a whole batch without saying which
+ * item. Walks iteratively, so that depth cannot overflow this check itself.
+ */
+export function unstorableJson(body: unknown): FieldProblem | undefined {
+  const stack: Visit[] = [{ value: body, depth: 0 }];
+  while (stack.length > 0) {
+    const visit = stack.pop()!;
+    const { value, depth } = visit;
+    if (typeof value === 'string') {
+      if (value.includes(NUL))
+        return problem(visit, (field) => `${field} contains a NUL (\\u0000) character`);
+      continue;
+    }
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth >= MAX_JSON_DEPTH)
+      return problem(visit, (field) => `JSON nested deeper than ${MAX_JSON_DEPTH} levels, at ${field}`);
+    if (Array.isArray(value)) {
+      value.forEach((item, index) =>
+        stack.push({ value: item, depth: depth + 1, key: index, parent: visit }),
+      );
+      continue;
+    }
+    for (const [key, item] of Object.entries(value)) {
+      if (key.includes(NUL))
+        return problem(visit, (field) => `a key in ${field} contains a NUL (\\u0000) character`);
+      stack.push({ value: item, depth: depth + 1, key, parent: visit });
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,101 @@
+import { freePort } from '../src/database/embedded/embedded-database';
+import { createCaller, type TestCaller } from './support/api';
+import {
+  builtScript,
+  cleanEnv,
+  type RunningProcess,
+  startNode,
+  waitForStatus,
+  waitUntil,
+} from './support/processes';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+
+interface LogLine {
+  process?: string;
+  req?: { id?: string; method?: string; url?: string; headers?: Record<string, string> };
+  res?: { statusCode?: number };
+}
+
+/** The request log of a real API process: one JSON line per request, on stdout. */
+describe('request logging (the API process, LOG_LEVEL=info)', () => {
+  let db: TestDatabase;
+  let api: RunningProcess;
+  let base: string;
+  let caller: TestCaller;
+
+  const lines = (): Array<{ raw: string; line: LogLine }> =>
+    api
+      .output()
+      .split('\n')
+      .filter((raw) => raw.startsWith('{'))
+      .map((raw) => ({ raw, line: JSON.parse(raw) as LogLine }));
+  const requestLines = () => lines().filter(({ line }) => line.req !== undefined);
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    caller = await createCaller(db.url, 'logged');
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    api = startNode(
+      builtScript('backend/src/main.api.js'),
+      [],
+      cleanEnv({ DATABASE_URL: db.url, PORT: String(port), LOG_LEVEL: 'info', DASHBOARD_DIR: '' }),
+    );
+    await waitForStatus(`${base}/ready`);
+  });
+  afterAll(async () => {
+    api.child.kill('SIGTERM');
+    await api.exited;
+    await db.drop();
+  });
+
+  it('writes a line per request under its trace id, once per process key, with the key redacted', async () => {
+    const submitted = await fetch(`${base}/api/v1/jobs`, {
+      method: 'POST',
+      headers: {
+        Authorization: caller.bearer,
+        'Content-Type': 'application/json',
+        'X-Request-Id': 'log-trace-1',
+      },
+      body: JSON.stringify({ payload: { n: 1 } }),
+    });
+    expect(submitted.status).toBe(201);
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const { id } = (await submitted.json()) as { id: string };
+    const read = await fetch(`${base}/api/v1/jobs/${id}`, {
+      headers: { Authorization: caller.bearer, traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+    });
+    expect(read.status).toBe(200);
+    await waitUntil('both requests are logged', () => requestLines().length >= 2);
+
+    const [post, get] = ['log-trace-1', traceId].map((trace) =>
+      requestLines().find(({ line }) => line.req?.id === trace),
+    );
+    expect(post?.line).toMatchObject({
+      req: { method: 'POST', url: '/api/v1/jobs' },
+      res: { statusCode: 201 },
+    });
+    expect(get?.line).toMatchObject({ req: { method: 'GET' }, res: { statusCode: 200 } });
+    expect(post!.line.req!.headers!.authorization).toBe('[Redacted]');
+    expect(api.output()).not.toContain(caller.key);
+    for (const { raw } of [post!, get!]) expect(raw.match(/"process":/g)).toHaveLength(1);
+  });
+
+  it('writes no line for probes and scrapes', async () => {
+    const before = requestLines().length;
+    for (const path of ['/health', '/ready', '/metrics', '/ready?probe=1'])
+      expect((await fetch(`${base}${path}`)).status).toBe(200);
+    // A request that is logged, after them: once its line is out, theirs would be too.
+    await fetch(`${base}/api/v1/auth/me`, {
+      headers: { Authorization: caller.bearer, 'X-Request-Id': 'log-last' },
+    });
+    await waitUntil('the last request is logged', () =>
+      requestLines().some(({ line }) => line.req?.id === 'log-last'),
+    );
+    expect(
+      requestLines()
+        .slice(before)
+        .map(({ line }) => line.req?.url),
+    ).toEqual(['/api/v1/auth/me']);
+  });
+});
