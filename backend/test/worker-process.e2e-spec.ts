@@ -1,6 +1,10 @@
+import { Pool } from 'pg';
 import { freePort } from '../src/database/embedded/embedded-database';
-import { builtScript, cleanEnv, startNode, waitForStatus } from './support/processes';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { envOfWorker } from '../src/launcher/worker-supervisor';
+import { JobQueue } from '../src/queue/job-queue';
+import { jobFactory } from './support/job-factory';
+import { builtScript, cleanEnv, startNode, waitForStatus, waitUntil } from './support/processes';
+import { createTestDatabase, query, type TestDatabase } from './support/test-database';
 
 const WORKER = 'backend/src/main.worker.js';
 const API = 'backend/src/main.api.js';
@@ -69,5 +73,66 @@ describe('process entry points', () => {
     expect((await worker.exited).code).toBe(1);
     expect(worker.output()).toMatch(/DATABASE_URL: .*postgres/);
     expect(worker.output()).toMatch(/WORKER_CONCURRENCY: /);
+  });
+
+  it('serves its own /metrics on WORKER_METRICS_PORT: claim and run durations, behind METRICS_TOKEN', async () => {
+    const [tenant] = await query<{ id: string }>(
+      db.url,
+      `INSERT INTO tenants (name) VALUES ('metered') RETURNING id`,
+    );
+    const pool = new Pool({ connectionString: db.url, max: 2 });
+    const jobs = [
+      ...jobFactory.many(tenant.id, 3, { queue: 'metered' }),
+      jobFactory.build(tenant.id, { queue: 'metered', type: 'fail', maxAttempts: 1 }),
+    ];
+    const ids = (await new JobQueue(pool).insertMany(jobs)).map((job) => job.id);
+    const port = await freePort();
+    const worker = startNode(
+      builtScript(WORKER),
+      [],
+      cleanEnv({
+        DATABASE_URL: db.url,
+        WORKER_METRICS_PORT: String(port),
+        METRICS_TOKEN: 's3cret',
+        LOG_LEVEL: 'info',
+      }),
+    );
+    const url = `http://127.0.0.1:${port}/metrics`;
+    try {
+      await worker.waitFor(/Worker metrics at/);
+      await waitUntil('the four jobs ended', async () => {
+        const { rows } = await pool.query(
+          `SELECT id FROM jobs WHERE id = ANY($1) AND status IN ('completed', 'dead')`,
+          [ids],
+        );
+        return rows.length === 4;
+      });
+      expect((await fetch(url)).status).toBe(401);
+      expect((await fetch(url, { headers: { Authorization: 'Bearer wrong' } })).status).toBe(401);
+      expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
+      const scrape = await fetch(url, { headers: { Authorization: 'Bearer s3cret' } });
+      expect(scrape.status).toBe(200);
+      const text = await scrape.text();
+      expect(text).toContain(
+        'conveyor_job_run_duration_seconds_count{queue="metered",type="default",outcome="completed"} 3',
+      );
+      expect(text).toContain(
+        'conveyor_job_run_duration_seconds_count{queue="metered",type="fail",outcome="failed"} 1',
+      );
+      expect(text).toContain('conveyor_worker_claimed_jobs_total 4');
+      expect(text).toMatch(/^conveyor_worker_claim_duration_seconds_count [1-9]\d*$/m);
+      expect(text).toMatch(/^conveyor_worker_jobs\{state="running"\} 0$/m);
+      expect(text).toMatch(/^process_cpu_user_seconds_total /m);
+    } finally {
+      worker.child.kill('SIGTERM');
+      await pool.end();
+    }
+    expect(await worker.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('the launcher gives each worker its own metrics port', () => {
+    expect(envOfWorker({ WORKER_METRICS_PORT: '9464' }, 2).WORKER_METRICS_PORT).toBe('9466');
+    expect(envOfWorker({ WORKER_METRICS_PORT: '0' }, 2).WORKER_METRICS_PORT).toBe('0');
+    expect(envOfWorker({}, 1).WORKER_METRICS_PORT).toBeUndefined();
   });
 });

@@ -15,6 +15,7 @@ interface ComposeService {
   healthcheck?: { test: string[] };
   deploy?: { replicas?: number };
   build?: { dockerfile: string };
+  environment?: Record<string, string>;
 }
 
 function compose(file: string): { services: Record<string, ComposeService> } {
@@ -43,6 +44,10 @@ describe.each(['docker-compose.dev.yml', 'docker-compose.prod.yml'])('%s', (file
     expect(services.worker.depends_on?.migrate.condition).toBe('service_completed_successfully');
     expect(services.postgres.healthcheck?.test.join(' ')).toContain('pg_isready');
     expect(services.api.healthcheck?.test.join(' ')).toContain('/ready');
+  });
+
+  it('has each worker serve its own metrics port', () => {
+    expect(services.worker.environment?.WORKER_METRICS_PORT).toMatch(/^[1-9]\d*$/);
   });
 
   it('scales workers out and builds from Dockerfiles that exist', () => {
@@ -148,6 +153,17 @@ describe('Kubernetes manifests', () => {
       'prometheus.io/port': String(container('conveyor-api').ports[0].containerPort),
       'prometheus.io/path': '/metrics',
     });
+  });
+
+  it("asks Prometheus to scrape every worker pod's own metrics port", () => {
+    const config = all.find((d) => d.kind === 'ConfigMap' && d.metadata.name === 'conveyor-config')!;
+    const port = Number(config.data.WORKER_METRICS_PORT);
+    expect(port).toBeGreaterThan(0);
+    expect(deployment('conveyor-worker').spec.template.metadata.annotations).toMatchObject({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': String(port),
+    });
+    expect(container('conveyor-worker').ports).toContainEqual({ name: 'metrics', containerPort: port });
   });
 
   it('gives workers longer to drain than their configured grace period', () => {

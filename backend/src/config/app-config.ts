@@ -51,6 +51,16 @@ export class AppConfig {
   @Max(1000)
   WORKER_PREFETCH: number = 500;
 
+  /**
+   * Port of a worker's own GET /metrics (claim and run durations, jobs in hand, Node defaults);
+   * 0: none. One per worker process, so give each process on a host its own.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  WORKER_METRICS_PORT: number = 0;
+
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
 

@@ -58,7 +58,7 @@ export class WorkerSupervisor {
   private spawn(slot: Slot, index: number): void {
     // detached: Ctrl-C reaches the launcher alone, which then stops workers before the database.
     const child = fork(this.script, [], {
-      env: this.env,
+      env: envOfWorker(this.env, index),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       detached: true,
     });
@@ -74,4 +74,10 @@ export class WorkerSupervisor {
       slot.restartDelay = Math.min(slot.restartDelay * 2, RESTART_MAX_DELAY_MS);
     });
   }
+}
+
+/** Worker `index` (from 0) serves its metrics on WORKER_METRICS_PORT + index: one port each. */
+export function envOfWorker(env: NodeJS.ProcessEnv, index: number): NodeJS.ProcessEnv {
+  const base = Number(env.WORKER_METRICS_PORT ?? 0);
+  return base > 0 ? { ...env, WORKER_METRICS_PORT: String(base + index) } : env;
 }

@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import {
   applyDecorators,
   type CanActivate,
@@ -11,32 +10,20 @@ import {
 import { type Request } from 'express';
 import { Public } from '../auth/auth.decorators';
 import { AppConfig } from '../config/app-config';
+import { MetricsToken } from './metrics-token';
 
-const BEARER = /^Bearer\s+(\S+)\s*$/i;
-
-const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
-
-/**
- * With METRICS_TOKEN set, the route needs `Authorization: Bearer <METRICS_TOKEN>`; unset, it is
- * open. Digests are compared, not the strings: timingSafeEqual needs equal lengths, and comparing
- * fixed-length digests in constant time leaks neither the token's characters nor its length.
- */
+/** With METRICS_TOKEN set, the route needs `Authorization: Bearer <METRICS_TOKEN>`; unset, it is open. */
 @Injectable()
 export class MetricsTokenGuard implements CanActivate {
-  private readonly expected: Buffer | null;
+  private readonly token: MetricsToken;
 
   constructor(@Inject(AppConfig) config: AppConfig) {
-    this.expected = config.METRICS_TOKEN ? sha256(config.METRICS_TOKEN) : null;
+    this.token = new MetricsToken(config.METRICS_TOKEN);
   }
 
   canActivate(context: ExecutionContext): boolean {
-    if (!this.expected) return true;
-    const header = context.switchToHttp().getRequest<Request>().headers.authorization;
-    const token = header ? BEARER.exec(header)?.[1] : undefined;
-    if (!token)
-      throw new UnauthorizedException('Missing metrics token: send Authorization: Bearer <METRICS_TOKEN>');
-    if (!timingSafeEqual(sha256(token), this.expected))
-      throw new UnauthorizedException('Invalid metrics token');
+    const refusal = this.token.refusal(context.switchToHttp().getRequest<Request>().headers.authorization);
+    if (refusal) throw new UnauthorizedException(refusal);
     return true;
   }
 }

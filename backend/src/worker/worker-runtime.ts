@@ -1,6 +1,7 @@
 import { type JobContext, type JobFiles, type JobHandler } from '../handlers/job-handler';
 import { retryDelayMs, type BackoffOptions } from '../queue/backoff';
 import { type ClaimedJob, type JobQueue } from '../queue/job-queue';
+import { type JobsInHand, NO_OBSERVER, type RuntimeObserver } from './worker-metrics';
 import { ResultWriter } from './result-writer';
 
 export type WorkerState = 'starting' | 'running' | 'stopping' | 'stopped';
@@ -84,6 +85,7 @@ export class WorkerRuntime {
     private readonly options: WorkerRuntimeOptions,
     private readonly logger: RuntimeLogger,
     private readonly filesOf: (tenantId: string) => JobFiles,
+    private readonly observer: RuntimeObserver = NO_OBSERVER,
   ) {
     this.writer = new ResultWriter(queue, options.workerId, (error) =>
       logger.error(`writing job outcomes failed: ${error.message}`),
@@ -92,6 +94,14 @@ export class WorkerRuntime {
 
   get currentState(): WorkerState {
     return this.state;
+  }
+
+  inHand(): JobsInHand {
+    return {
+      running: this.running.size,
+      prefetched: this.prefetched.length,
+      unwritten: this.writer.unwritten,
+    };
   }
 
   /** Wakes the claim loop early: a NOTIFY arrived or the local queue ran low. */
@@ -160,6 +170,7 @@ export class WorkerRuntime {
           const claimedAt = performance.now();
           const leaseUntil = claimedAt + this.options.leaseSeconds * 1000;
           const jobs = await this.queue.claim(this.options.workerId, limit, this.options.leaseSeconds);
+          this.observer.claimed((performance.now() - claimedAt) / 1000, jobs.length);
           fetchFailures = 0;
           this.prefetched.push(...jobs.map((job) => ({ job, claimedAt, leaseUntil })));
           // Stopping meanwhile: stop() releases them all.
@@ -271,13 +282,15 @@ export class WorkerRuntime {
    */
   private async runHandler(job: ClaimedJob, signal: AbortSignal): Promise<void> {
     const handler = this.handlers[job.type];
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
     try {
       if (!handler) throw new Error(`no handler for job type "${job.type}"`);
-      const started = performance.now();
       const result = await handler.run(this.contextFor(job, signal)).finally(() => {
         if (!signal.aborted) this.recordRunTime(performance.now() - started);
       });
       if (signal.aborted) throw signal.reason;
+      this.observer.ran(job, seconds(), 'completed');
       void this.writer.push({ kind: 'complete', id: job.id, result: result ?? null });
     } catch (error) {
       if (signal.reason instanceof ShutdownAbort) {
@@ -288,6 +301,7 @@ export class WorkerRuntime {
         this.logger.log(`job ${job.id} stopped: ${signal.reason.message}`);
         return;
       }
+      this.observer.ran(job, seconds(), 'failed');
       const message = error instanceof Error ? error.message : String(error);
       void this.writer.push({
         kind: 'fail',

@@ -1,3 +1,4 @@
+import { type Server } from 'node:http';
 import { hostname } from 'node:os';
 import {
   Injectable,
@@ -11,8 +12,10 @@ import { createPgPool } from '../database/pg-pool';
 import { JOB_HANDLERS } from '../handlers/handler-registry';
 import { JobQueue } from '../queue/job-queue';
 import { QueueNotificationListener } from '../queue/queue-notification-listener';
+import { MetricsToken } from '../metrics/metrics-token';
 import { jobFileReader } from './job-file-reader';
 import { Maintenance } from './maintenance';
+import { serveWorkerMetrics, WorkerMetrics } from './worker-metrics';
 import { WorkerRuntime } from './worker-runtime';
 
 /** Wires the runtime, the NOTIFY listener and the rescuer to one pg pool for this process. */
@@ -24,6 +27,8 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
   private readonly runtime: WorkerRuntime;
   private readonly listener: QueueNotificationListener;
   private readonly maintenance: Maintenance;
+  private readonly metrics?: WorkerMetrics;
+  private metricsServer?: Server;
 
   constructor(private readonly config: AppConfig) {
     const url = config.DATABASE_URL!;
@@ -31,6 +36,7 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
     this.pool.on('error', (error) => this.logger.warn(`idle pool client error: ${error.message}`));
     const queue = new JobQueue(this.pool);
     const backoff = { baseMs: config.BACKOFF_BASE_MS, maxMs: config.BACKOFF_MAX_MS };
+    if (config.WORKER_METRICS_PORT > 0) this.metrics = new WorkerMetrics(() => this.runtime.inHand());
     this.runtime = new WorkerRuntime(
       queue,
       JOB_HANDLERS,
@@ -44,6 +50,7 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
       },
       this.logger,
       (tenantId) => jobFileReader(this.pool, tenantId),
+      this.metrics,
     );
     this.listener = new QueueNotificationListener(
       url,
@@ -63,13 +70,22 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
     );
   }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     // Not awaited: the listener retries until the database answers, and Nest must finish
     // starting meanwhile (until then its logs stay buffered and the process looks silent).
     void this.listener.start();
     this.runtime.start();
     this.maintenance.start();
     this.logger.log(`Worker ${this.workerId} running (concurrency ${this.config.WORKER_CONCURRENCY})`);
+    if (this.metrics) {
+      const port = this.config.WORKER_METRICS_PORT;
+      this.metricsServer = await serveWorkerMetrics(
+        this.metrics,
+        port,
+        new MetricsToken(this.config.METRICS_TOKEN),
+      );
+      this.logger.log(`Worker metrics at http://0.0.0.0:${port}/metrics`);
+    }
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -77,5 +93,8 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
     await this.maintenance.stop();
     await this.listener.stop();
     await this.pool.end();
+    await new Promise((resolve) =>
+      this.metricsServer ? this.metricsServer.close(resolve) : resolve(undefined),
+    );
   }
 }

@@ -1,0 +1,126 @@
+import { createServer, type Server } from 'node:http';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { type MetricsToken } from '../metrics/metrics-token';
+
+export type RunOutcome = 'completed' | 'failed';
+
+/** What the worker runtime reports as it goes; the default reports nowhere. */
+export interface RuntimeObserver {
+  /** One claim statement: its round trip and how many jobs it returned. */
+  claimed(seconds: number, jobs: number): void;
+  /** A handler that ran to an outcome (not one aborted by a stop, a cancel or a lost lease). */
+  ran(job: { queue: string; type: string }, seconds: number, outcome: RunOutcome): void;
+}
+
+export const NO_OBSERVER: RuntimeObserver = { claimed: () => undefined, ran: () => undefined };
+
+/** Jobs a worker holds right now, by where they are. */
+export interface JobsInHand {
+  running: number;
+  prefetched: number;
+  /** Handlers done, outcome not yet written. */
+  unwritten: number;
+}
+
+/** Claims from a warm index take ~1-10 ms; a run from well under 1 ms to minutes. */
+const CLAIM_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+const RUN_BUCKETS = [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300];
+
+/**
+ * A worker process's own Prometheus metrics: the claim and run durations only it sees (the API's
+ * /metrics has the cluster-wide counts and per-minute rollups). A registry of its own, so that a
+ * process that also runs the API (tests) keeps the two apart.
+ */
+export class WorkerMetrics implements RuntimeObserver {
+  readonly registry = new Registry();
+  private readonly claimSeconds: Histogram;
+  private readonly claimedJobs: Counter;
+  private readonly runSeconds: Histogram<'queue' | 'type' | 'outcome'>;
+
+  constructor(inHand: () => JobsInHand) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.claimSeconds = new Histogram({
+      name: 'conveyor_worker_claim_duration_seconds',
+      help: 'Round trip of one claim statement (SELECT … FOR UPDATE SKIP LOCKED and the lease update)',
+      buckets: CLAIM_BUCKETS,
+      registers,
+    });
+    this.claimedJobs = new Counter({
+      name: 'conveyor_worker_claimed_jobs_total',
+      help: 'Jobs this worker claimed',
+      registers,
+    });
+    this.runSeconds = new Histogram({
+      name: 'conveyor_job_run_duration_seconds',
+      help: "Handler run time of this worker's jobs that reached an outcome",
+      labelNames: ['queue', 'type', 'outcome'],
+      buckets: RUN_BUCKETS,
+      registers,
+    });
+    new Gauge({
+      name: 'conveyor_worker_jobs',
+      help: 'Jobs this worker holds: running, prefetched (claimed, waiting for a slot), unwritten (done, outcome being written)',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        for (const [state, count] of Object.entries(inHand())) this.set({ state }, count);
+      },
+    });
+  }
+
+  claimed(seconds: number, jobs: number): void {
+    this.claimSeconds.observe(seconds);
+    this.claimedJobs.inc(jobs);
+  }
+
+  ran(job: { queue: string; type: string }, seconds: number, outcome: RunOutcome): void {
+    this.runSeconds.observe({ queue: job.queue, type: job.type, outcome }, seconds);
+  }
+}
+
+/**
+ * Serves GET /metrics on `port` (every interface, for Prometheus in another container), behind
+ * METRICS_TOKEN when one is set; anything else is a 404. Resolves once it listens.
+ */
+export async function serveWorkerMetrics(
+  metrics: WorkerMetrics,
+  port: number,
+  token: MetricsToken,
+): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = req.url?.split('?')[0];
+    if (req.method !== 'GET' || path !== '/metrics') {
+      res.writeHead(404, { 'Content-Type': 'application/json' }).end(
+        JSON.stringify({
+          statusCode: 404,
+          error: 'Not Found',
+          message: 'Only GET /metrics is served here',
+        }),
+      );
+      return;
+    }
+    const refusal = token.refusal(req.headers.authorization);
+    if (refusal) {
+      res
+        .writeHead(401, { 'Content-Type': 'application/json' })
+        .end(JSON.stringify({ statusCode: 401, error: 'Unauthorized', message: refusal }));
+      return;
+    }
+    metrics.registry.metrics().then(
+      (text) =>
+        res
+          .writeHead(200, { 'Content-Type': metrics.registry.contentType, 'Cache-Control': 'no-store' })
+          .end(text),
+      () => res.writeHead(500).end(),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
+}
