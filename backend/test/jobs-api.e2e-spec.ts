@@ -282,6 +282,77 @@ describe('the jobs REST API', () => {
       }
     });
 
+    it('never answers odd bodies or queries with a 500 on any route, for a tenant or an admin', async () => {
+      const root = await createCaller(db.url, 'root-of-all', 'admin');
+      const uuid = '6f1c1b5e-8a3d-4c4e-9f6a-2b7d9e0c1a2b';
+      const deep = (levels: number) => JSON.parse('['.repeat(levels) + ']'.repeat(levels)) as unknown;
+      const odd: unknown[] = [
+        null,
+        [],
+        'text',
+        -1,
+        {},
+        { ids: null, filter: null, jobs: null, name: null, role: null },
+        { ids: null },
+        { filter: null },
+        { ids: [null], jobs: [null], filter: { type: null, tenant_id: 'x' } },
+        { ids: 'x', jobs: 'x', filter: 'x', name: 7, rate_limit_per_second: 'x', max_concurrency: -1 },
+        { jobs: [{ payload: [] }, 42], ids: [uuid, uuid] },
+        {
+          name: 'n'.repeat(10_000),
+          rate_limit_per_second: 1e300,
+          rate_limit_burst: 2 ** 53,
+          max_concurrency: 1e20,
+        },
+        { name: 'nul\u0000', role: 'root', label: { a: 1 } },
+        { a: deep(500) },
+        { __proto__: { polluted: true }, constructor: { prototype: { polluted: true } } },
+      ];
+      const posts = [
+        '/api/v1/jobs/batch',
+        '/api/v1/jobs/dlq/retry',
+        '/api/v1/jobs/dlq/discard',
+        `/api/v1/jobs/${uuid}/cancel`,
+        `/api/v1/jobs/${uuid}/retry`,
+        '/api/v1/tenants',
+        `/api/v1/tenants/${alice.tenantId}/keys`,
+        `/api/v1/keys/${uuid}/revoke`,
+      ];
+      const queries = [
+        '?limit=-1&cursor=%00',
+        '?limit=1e9&cursor=' + 'x'.repeat(5_000),
+        '?status=nope&type=' + 'y'.repeat(500),
+        '?minutes=NaN&tenant_id=nope',
+        '?cursor=eyJhdCI6Im5vcGUiLCJpZCI6Im5vcGUifQ', // base64 of {"at":"nope","id":"nope"}
+        '?limit[]=1&status[$ne]=x',
+      ];
+      const gets = ['/api/v1/jobs', '/api/v1/jobs/dlq', '/api/v1/jobs/metrics/timeseries', '/api/v1/tenants'];
+      const failures: string[] = [];
+      for (const caller of [alice, root]) {
+        for (const route of posts)
+          for (const body of odd) {
+            const response = await as(caller)
+              .post(route)
+              .set('Content-Type', 'application/json')
+              .send(JSON.stringify(body));
+            if (response.status >= 500) failures.push(`POST ${route} ${JSON.stringify(body)?.slice(0, 80)}`);
+            else if (response.status >= 400) expect(response.body).toMatchObject(ERROR_SHAPE);
+          }
+        const patch = await http()
+          .patch(`/api/v1/tenants/${alice.tenantId}`)
+          .set('Authorization', caller.bearer)
+          .send({ rate_limit_per_second: null, max_concurrency: 'x' });
+        if (patch.status >= 500) failures.push('PATCH tenant');
+        for (const route of gets)
+          for (const query of queries) {
+            const response = await as(caller).get(route + query);
+            if (response.status >= 500) failures.push(`GET ${route}${query.slice(0, 60)}`);
+          }
+      }
+      expect(failures).toEqual([]);
+      expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+    });
+
     describe('multipart, for analyze jobs', () => {
       it("accepts the seed system's form: type=analyze, payload as JSON, the log as `filename`", async () => {
         const response = await as(alice)
@@ -541,17 +612,40 @@ describe('the jobs REST API', () => {
       });
     });
 
-    it('retries by ids, ignoring another tenant’s', async () => {
-      const mine = await deadJobOf(alice);
-      const bobs = await deadJobOf(bob);
-      const response = await as(alice)
-        .post('/api/v1/jobs/dlq/retry', { ids: [mine, bobs] })
-        .expect(200);
-      expect(response.body).toEqual({ count: 1, ids: [mine] });
-      expect(await sql('SELECT status FROM jobs WHERE id = ANY($1) ORDER BY status', [[mine, bobs]])).toEqual(
-        [{ status: 'dead' }, { status: 'pending' }],
-      );
+    it('retries its own entries by ids', async () => {
+      const ids = [await deadJobOf(alice), await deadJobOf(alice)];
+      const response = await as(alice).post('/api/v1/jobs/dlq/retry', { ids }).expect(200);
+      expect(response.body).toEqual({ count: 2, ids: expect.arrayContaining(ids) });
+      expect(await sql('SELECT DISTINCT status FROM jobs WHERE id = ANY($1)', [ids])).toEqual([
+        { status: 'pending' },
+      ]);
     });
+
+    it.each(['retry', 'discard'])(
+      'answers a %s by ids that include another tenant’s entry with a 404 naming it, doing nothing',
+      async (action) => {
+        const mine = await deadJobOf(alice);
+        const bobs = await deadJobOf(bob);
+        const response = await as(alice)
+          .post(`/api/v1/jobs/dlq/${action}`, { ids: [mine, bobs] })
+          .expect(404);
+        expect(response.body).toEqual({
+          statusCode: 404,
+          error: 'Not Found',
+          message: `No such DLQ entry: ${bobs}`,
+          details: [{ field: 'ids', message: `no DLQ entry ${bobs}` }],
+        });
+        expect(await sql('SELECT status FROM jobs WHERE id = ANY($1)', [[mine, bobs]])).toEqual([
+          { status: 'dead' },
+          { status: 'dead' },
+        ]);
+        // An admin sees every tenant's DLQ: the same ids are all found.
+        const root = await createCaller(db.url, 'dlq-admin', 'admin');
+        await as(root)
+          .post(`/api/v1/jobs/dlq/${action}`, { ids: [mine, bobs] })
+          .expect(200);
+      },
+    );
 
     it('discards every entry matching a filter, and only the caller’s', async () => {
       await deadJobOf(alice, 'report');

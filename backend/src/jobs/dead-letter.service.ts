@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, NotFoundException } from '@nestjs/common';
 import { type AuthContext } from '../auth/auth-context';
 import { InvalidInputException } from '../common/api-error';
 import { JobQueue } from '../queue/job-queue';
@@ -43,7 +43,7 @@ export class DeadLetterService {
     };
   }
 
-  /** Puts dead jobs back to pending with a fresh attempt count; ids not in the caller's DLQ are ignored. */
+  /** Puts dead jobs back to pending with a fresh attempt count; an id not in the caller's DLQ is a 404. */
   retry(auth: AuthContext, selection: DeadJobSelectionDto): Promise<DeadJobActionResultDto> {
     return this.apply(auth, selection, async (tenantId, ids) =>
       (await this.queue.requeue(tenantId, ids, ['dead'])).map((row) => row.id),
@@ -66,7 +66,17 @@ export class DeadLetterService {
       throw new InvalidInputException(message, [{ field: 'ids', message }]);
     }
     if (selection.ids) {
-      const done = await action(this.scope(auth), selection.ids);
+      const tenantId = this.scope(auth);
+      const ids = [...new Set(selection.ids)];
+      const found = new Set(await this.repository.deadJobIdsAmong(tenantId, ids));
+      const missing = ids.filter((id) => !found.has(id));
+      // Another tenant's entry answers as one that does not exist: a 404, and nothing is done.
+      if (missing.length > 0)
+        throw new NotFoundException({
+          message: `No such DLQ ${missing.length === 1 ? 'entry' : 'entries'}: ${missing.join(', ')}`,
+          details: missing.map((id) => ({ field: 'ids', message: `no DLQ entry ${id}` })),
+        });
+      const done = await action(tenantId, ids);
       return { count: done.length, ids: done };
     }
     const filter = selection.filter!;

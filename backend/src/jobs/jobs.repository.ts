@@ -169,6 +169,18 @@ export class JobsRepository {
     return rows;
   }
 
+  /** Which of `ids` are DLQ entries in the scope (a tenant, or every tenant for null). */
+  async deadJobIdsAmong(tenantId: string | null, ids: string[]): Promise<string[]> {
+    const where = new Where()
+      .add((p) => `job_id = ANY(${p}::uuid[])`, ids)
+      .add((p) => `tenant_id = ${p}`, tenantId);
+    const { rows } = await this.pg.pool.query<{ job_id: string }>(
+      `SELECT job_id FROM dead_letter_jobs ${where.sql}`,
+      where.values,
+    );
+    return rows.map((row) => row.job_id);
+  }
+
   /** Ids of DLQ entries matching a filter, a batch at a time (bulk retry/discard loops over them). */
   async deadJobIds(filters: JobFilters, limit: number): Promise<string[]> {
     const where = new Where()
