@@ -734,6 +734,43 @@ describe('the jobs REST API', () => {
       });
     });
 
+    it('reports the last minute’s throughput and failure rate from the rollups', async () => {
+      const fran = await createCaller(db.url, 'fran');
+      const jobs = await queue.insertMany([
+        ...jobFactory.many(fran.tenantId, 3),
+        jobFactory.build(fran.tenantId, { type: 'fail', maxAttempts: 1 }),
+      ]);
+      const ids = jobs.map((job) => job.id);
+      await sql(`UPDATE jobs SET priority = -1000000 WHERE id = ANY($1)`, [ids]);
+      const claimed = await queue.claim('stats-worker', 100, 30);
+      const others = claimed.filter((job) => !ids.includes(job.id)).map((job) => job.id);
+      if (others.length > 0) await queue.releaseMany('stats-worker', others);
+      await queue.completeMany(
+        'stats-worker',
+        ids.slice(0, 3).map((id) => ({ id, result: null })),
+      );
+      await queue.failMany('stats-worker', [{ id: ids[3], error: 'boom', retryDelayMs: 0 }]);
+      await queue.rollCountsExclusively();
+
+      const { body } = await as(fran).get('/api/v1/jobs/metrics/summary').expect(200);
+      // The window is the current minute so far plus the previous one: 60-120 s.
+      expect(body).toMatchObject({ completed_jobs: 3, dlq_jobs: 1, failure_rate: 0.25 });
+      expect(body.throughput_per_second).toBeGreaterThanOrEqual(0.02);
+      expect(body.throughput_per_second).toBeLessThanOrEqual(0.05);
+      expect([2, 3]).toContain(body.completed_per_minute);
+      expect([1]).toContain(body.failed_per_minute);
+      const { body: series } = await as(fran).get('/api/v1/jobs/metrics/timeseries?minutes=2').expect(200);
+      const total = (key: string) =>
+        series.points.reduce((sum: number, point: Record<string, number>) => sum + point[key], 0);
+      expect([
+        total('submitted'),
+        total('started'),
+        total('completed'),
+        total('failed'),
+        total('dead'),
+      ]).toEqual([4, 4, 3, 1, 1]);
+    });
+
     it('returns a point per minute for charts, and refuses a bad window', async () => {
       const response = await as(alice).get('/api/v1/jobs/metrics/timeseries?minutes=5').expect(200);
       expect(response.body.minutes).toBe(5);
