@@ -824,8 +824,52 @@ describe('the jobs REST API', () => {
           '/api/v1/auth/me',
         ]),
       );
-      expect(body.paths['/api/v1/jobs'].post.security).toEqual([{ bearer: [] }]);
       expect(body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+      const problems: string[] = [];
+      const schemas = body.components.schemas as Record<string, unknown>;
+      const refsIn = (value: unknown): string[] =>
+        JSON.stringify(value ?? null)
+          .match(/#\/components\/schemas\/[\w-]+/g)
+          ?.map((ref) => ref.split('/').pop()!) ?? [];
+      type Operation = { summary?: string; security?: unknown; responses?: object; requestBody?: unknown };
+      for (const [path, operations] of Object.entries(
+        body.paths as Record<string, Record<string, Operation>>,
+      )) {
+        for (const [method, operation] of Object.entries(operations)) {
+          const where = `${method.toUpperCase()} ${path}`;
+          if (!operation.summary) problems.push(`${where}: no summary`);
+          const open = path === '/health' || path === '/ready';
+          if (!open && JSON.stringify(operation.security) !== JSON.stringify([{ bearer: [] }]))
+            problems.push(`${where}: not under the Bearer scheme`);
+          const success = Object.keys(operation.responses ?? {}).filter((code) => code.startsWith('2'));
+          if (success.length === 0) problems.push(`${where}: no success response`);
+          if (
+            ['post', 'patch'].includes(method) &&
+            !path.endsWith('/cancel') &&
+            !path.endsWith('/retry') &&
+            !path.endsWith('/revoke') &&
+            !operation.requestBody
+          )
+            problems.push(`${where}: no request body documented`);
+          for (const ref of refsIn(operation))
+            if (!(ref in schemas)) problems.push(`${where}: missing schema ${ref}`);
+        }
+      }
+      expect(problems).toEqual([]);
+      // The DTOs are documented field by field, not as bare objects.
+      expect(schemas.CreateJobDto).toMatchObject({
+        properties: expect.objectContaining({
+          payload: expect.anything(),
+          idempotency_key: expect.anything(),
+        }),
+      });
+      expect(schemas.JobDto).toMatchObject({
+        properties: expect.objectContaining({
+          id: expect.anything(),
+          status: expect.anything(),
+          trace_id: expect.anything(),
+        }),
+      });
     });
   });
 });

@@ -50,6 +50,7 @@ export class TenantsController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'One tenant, with its limits and max_concurrency' })
   @ApiOkResponse({ type: TenantDto })
   @ApiNotFoundResponse()
   get(@UuidParam('id') id: string): Promise<TenantDto> {
