@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
-import { loadServerConfigOrExit, onShutdownSignal } from './common/process-lifecycle';
+import { loadServerConfigOrExit, onShutdownSignal, PortInUseError } from './common/process-lifecycle';
 import { DatabaseConnector } from './database/database-connector';
 import { WorkerModule } from './worker/worker.module';
 
@@ -14,7 +14,14 @@ async function main(): Promise<void> {
     logger.log(`Worker stopping (${reason})`);
     await app.close();
   });
-  await app.init();
+  try {
+    await app.init();
+  } catch (error) {
+    if (!(error instanceof PortInUseError)) throw error;
+    logger.error(error.message);
+    await app.close();
+    process.exit(1);
+  }
   const database = app.get(DatabaseConnector);
   await database.connected();
   if (database.isConnected) logger.log(`Worker ready (concurrency ${config.WORKER_CONCURRENCY})`);

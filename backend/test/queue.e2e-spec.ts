@@ -50,6 +50,31 @@ describe('the queue statements on a real PostgreSQL', () => {
     expect(again).toEqual([]);
   });
 
+  it('returns inserted rows in input order, whatever their idempotency keys', async () => {
+    const keys = ['zulu', 'alpha', null, 'mike'];
+    const rows = await queue.insertMany(
+      keys.map((idempotencyKey) => jobFactory.build(tenant, { idempotencyKey })),
+    );
+    expect(rows.map((row) => (row as unknown as { idempotency_key: string | null }).idempotency_key)).toEqual(
+      keys,
+    );
+  });
+
+  it('never deadlocks two statements that hold the same idempotency keys in opposite orders', async () => {
+    const keys = Array.from({ length: 200 }, (_, i) => `key-${i}`);
+    for (let round = 0; round < 5; round++) {
+      await sql('TRUNCATE jobs');
+      const forward = queue.insertMany(
+        keys.map((idempotencyKey) => jobFactory.build(tenant, { idempotencyKey })),
+      );
+      const backward = queue.insertMany(
+        [...keys].reverse().map((idempotencyKey) => jobFactory.build(tenant, { idempotencyKey })),
+      );
+      const [a, b] = await Promise.all([forward, backward]);
+      expect(a.length + b.length).toBe(keys.length);
+    }
+  });
+
   describe('one-job inserts (group commit)', () => {
     const transactionsOf = async (ids: string[]) =>
       (

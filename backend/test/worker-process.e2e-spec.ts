@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import { type AddressInfo } from 'node:net';
 import { Pool } from 'pg';
 import { freePort } from '../src/database/embedded/embedded-database';
 import { envOfWorker } from '../src/launcher/worker-supervisor';
@@ -114,11 +116,9 @@ describe('process entry points', () => {
       expect(scrape.status).toBe(200);
       const text = await scrape.text();
       expect(text).toContain(
-        'conveyor_job_run_duration_seconds_count{queue="metered",type="default",outcome="completed"} 3',
+        'conveyor_worker_run_duration_seconds_count{type="default",outcome="completed"} 3',
       );
-      expect(text).toContain(
-        'conveyor_job_run_duration_seconds_count{queue="metered",type="fail",outcome="failed"} 1',
-      );
+      expect(text).toContain('conveyor_worker_run_duration_seconds_count{type="fail",outcome="failed"} 1');
       expect(text).toContain('conveyor_worker_claimed_jobs_total 4');
       expect(text).toMatch(/^conveyor_worker_claim_duration_seconds_count [1-9]\d*$/m);
       expect(text).toMatch(/^conveyor_worker_jobs\{state="running"\} 0$/m);
@@ -130,9 +130,28 @@ describe('process entry points', () => {
     expect(await worker.exited).toEqual({ code: 0, signal: null });
   });
 
-  it('the launcher gives each worker its own metrics port', () => {
-    expect(envOfWorker({ WORKER_METRICS_PORT: '9464' }, 2).WORKER_METRICS_PORT).toBe('9466');
-    expect(envOfWorker({ WORKER_METRICS_PORT: '0' }, 2).WORKER_METRICS_PORT).toBe('0');
-    expect(envOfWorker({}, 1).WORKER_METRICS_PORT).toBeUndefined();
+  it('the launcher gives each worker its own metrics port, whether the base came from .env or not', () => {
+    expect(envOfWorker({}, 2, 9464).WORKER_METRICS_PORT).toBe('9466');
+    expect(envOfWorker({ WORKER_METRICS_PORT: '9464' }, 0, 9464).WORKER_METRICS_PORT).toBe('9464');
+    expect(envOfWorker({}, 1, 0).WORKER_METRICS_PORT).toBeUndefined();
+  });
+
+  it('a worker whose metrics port is taken exits 1 naming WORKER_METRICS_PORT, before claiming anything', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const worker = startNode(
+        builtScript(WORKER),
+        [],
+        cleanEnv({ DATABASE_URL: db.url, WORKER_METRICS_PORT: String(port), LOG_LEVEL: 'info' }),
+      );
+      expect((await worker.exited).code).toBe(1);
+      expect(worker.output()).toContain(`Port ${port} is already in use`);
+      expect(worker.output()).toContain('WORKER_METRICS_PORT');
+      expect(worker.output()).not.toContain('running (concurrency');
+    } finally {
+      taken.close();
+    }
   });
 });

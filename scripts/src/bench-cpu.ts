@@ -17,6 +17,14 @@ function cpuSecondsOfPid(pid: number): number | undefined {
   }
 }
 
+function commandOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
 export interface CpuMeter {
   /** CPU seconds the processes used since the meter started; undefined where /proc cannot tell. */
   stop(): Promise<number | undefined>;
@@ -56,7 +64,8 @@ export async function startCpuMeter(list: () => Promise<number[]>): Promise<CpuM
 export async function postgresPids(client: Client): Promise<number[]> {
   const { rows } = await client.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity`);
   const pids = rows.map((row) => row.pid);
-  return pids.every((pid) => cpuSecondsOfPid(pid) !== undefined) ? pids : [];
+  // A server in a container reports pids of its own namespace: here they would name other processes.
+  return pids.every((pid) => commandOf(pid) === 'postgres') ? pids : [];
 }
 
 /** Milliseconds of CPU per operation; undefined when CPU could not be measured. */

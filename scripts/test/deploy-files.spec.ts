@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -78,6 +78,8 @@ describe('nginx in front of the dashboard', () => {
       return;
     }
     const dir = mkdtempSync(path.join(tmpdir(), 'conveyor-nginx-'));
+    // nginx's workers may run as another user (nobody, as root starts them): let them read it.
+    chmodSync(dir, 0o755);
     const api = createServer((req, res) => res.end(`api ${req.url}`));
     await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
     const [apiPort, nginxPort] = [(api.address() as AddressInfo).port, await freePort()];
@@ -117,6 +119,7 @@ describe('nginx in front of the dashboard', () => {
     } finally {
       run('-s', 'stop');
       api.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

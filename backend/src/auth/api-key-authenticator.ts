@@ -20,6 +20,8 @@ type RevokedListener = (revoked: { keyHash?: string; tenantId?: string }) => voi
 export class ApiKeyAuthenticator {
   private readonly cache = new Map<string, { auth: AuthContext; expiresAt: number }>();
   private readonly revokedListeners: RevokedListener[] = [];
+  /** Counts revocations and tenant changes seen, so that a lookup can tell one happened meanwhile. */
+  private forgotten = 0;
 
   constructor(
     private readonly repository: AuthRepository,
@@ -39,20 +41,30 @@ export class ApiKeyAuthenticator {
     const hit = this.cache.get(keyHash);
     if (hit && hit.expiresAt > Date.now() && this.bus.connected) return hit.auth;
     this.cache.delete(keyHash);
+    const forgotten = this.forgotten;
     const auth = await this.repository.findActiveKey(keyHash);
-    if (auth) {
+    // A revocation seen while the lookup was out may have come after the row it read: answer
+    // from that read this once, but do not keep it for 30 s.
+    if (auth && forgotten === this.forgotten) {
       if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
       this.cache.set(keyHash, { auth, expiresAt: Date.now() + CACHE_TTL_MS });
     }
     return auth;
   }
 
+  /** Drops a revoked key from this replica's cache and tells the listeners (sockets opened with it). */
+  forgetKey(keyHash: string): void {
+    this.forgotten++;
+    this.cache.delete(keyHash);
+    for (const listener of this.revokedListeners) listener({ keyHash });
+  }
+
   private forget(payload: string): void {
     const [kind, id] = payload.split(':', 2);
     if (kind === 'key') {
-      this.cache.delete(id);
-      for (const listener of this.revokedListeners) listener({ keyHash: id });
+      this.forgetKey(id);
     } else if (kind === 'tenant') {
+      this.forgotten++;
       for (const [hash, entry] of this.cache) if (entry.auth.tenantId === id) this.cache.delete(hash);
       for (const listener of this.revokedListeners) listener({ tenantId: id });
     }

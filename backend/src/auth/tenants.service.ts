@@ -1,5 +1,6 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { JobQueue } from '../queue/job-queue';
+import { ApiKeyAuthenticator } from './api-key-authenticator';
 import { displayPrefix, generateApiKey, hashApiKey } from './api-key-secret';
 import { type AuthContext } from './auth-context';
 import { type ApiKeyRow, AuthRepository, type TenantChanges, type TenantRow } from './auth.repository';
@@ -42,6 +43,7 @@ export class TenantsService {
   constructor(
     private readonly repository: AuthRepository,
     private readonly queue: JobQueue,
+    private readonly authenticator: ApiKeyAuthenticator,
   ) {}
 
   async whoAmI(auth: AuthContext): Promise<WhoAmIDto> {
@@ -104,7 +106,9 @@ export class TenantsService {
   async revokeKey(id: string): Promise<ApiKeyDto> {
     const revoked = await this.repository.revokeKey(id);
     if (!revoked) throw new NotFoundException(`No API key ${id}`);
-    return toApiKeyDto(revoked);
+    // This replica at once, before it answers; the others when the NOTIFY reaches them.
+    this.authenticator.forgetKey(revoked.keyHash);
+    return toApiKeyDto(revoked.key);
   }
 
   private async tenantOrFail(id: string): Promise<TenantRow> {

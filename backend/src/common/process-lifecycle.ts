@@ -55,8 +55,11 @@ export function onShutdownSignal(shutdown: (reason: string) => Promise<void>): v
 
 export class PortInUseError extends Error {
   override name = 'PortInUseError';
-  constructor(readonly port: number) {
-    super(`Port ${port} is already in use; stop whatever holds it or set PORT to a free port.`);
+  constructor(
+    readonly port: number,
+    variable = 'PORT',
+  ) {
+    super(`Port ${port} is already in use; stop whatever holds it or set ${variable} to a free port.`);
   }
 }
 

@@ -67,7 +67,8 @@ export class DeadLetterService {
     }
     if (selection.ids) {
       const tenantId = this.scope(auth);
-      const ids = [...new Set(selection.ids)];
+      // PostgreSQL answers uuids in lower case; @IsUUID also takes upper case.
+      const ids = [...new Set(selection.ids.map((id) => id.toLowerCase()))];
       const found = new Set(await this.repository.deadJobIdsAmong(tenantId, ids));
       const missing = ids.filter((id) => !found.has(id));
       // Another tenant's entry answers as one that does not exist: a 404, and nothing is done.

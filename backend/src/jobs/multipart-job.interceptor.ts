@@ -9,6 +9,7 @@ import { FileFieldsInterceptor } from '@nestjs/platform-express';
 import { type Request } from 'express';
 import { type Observable } from 'rxjs';
 import { InvalidInputException } from '../common/api-error';
+import { unstorableJson } from '../common/json-body-check';
 import { AppConfig } from '../config/app-config';
 import { type UploadedJobFile } from './jobs.service';
 
@@ -79,5 +80,8 @@ function fieldsOf(multipartBody: Record<string, unknown>): Record<string, unknow
     const value = body[field];
     if (typeof value === 'string' && /^-?\d+$/.test(value.trim())) body[field] = Number(value.trim());
   }
+  // The JSON body parser's check, for the JSON this parsed itself.
+  const problem = unstorableJson(body);
+  if (problem) throw new InvalidInputException(problem.message, [problem]);
   return body;
 }

@@ -79,7 +79,12 @@ async function start(config: AppConfig, cleanup: Array<() => Promise<void>>): Pr
   // The banner promises a ready system: /ready must already answer 200 when it is printed.
   await app.get(DatabaseConnector).connected();
 
-  const workers = new WorkerSupervisor(WORKER_SCRIPT, { ...process.env, DATABASE_URL: database.url }, say);
+  const workers = new WorkerSupervisor(
+    WORKER_SCRIPT,
+    { ...process.env, DATABASE_URL: database.url },
+    say,
+    config.WORKER_METRICS_PORT,
+  );
   cleanup.push(() => workers.stop(config.SHUTDOWN_GRACE_SECONDS * 1000 + WORKER_KILL_MARGIN_MS));
   workers.start(config.WORKER_PROCESSES);
   say(`Started ${config.WORKER_PROCESSES} worker process(es): ${workers.pids().join(', ') || 'none'}`);

@@ -24,6 +24,8 @@ export class WorkerSupervisor {
     private readonly script: string,
     private readonly env: NodeJS.ProcessEnv,
     private readonly log: (message: string) => void,
+    /** The first worker's WORKER_METRICS_PORT (0: none), from the launcher's loaded config. */
+    private readonly metricsPort = 0,
   ) {}
 
   start(count: number): void {
@@ -58,7 +60,7 @@ export class WorkerSupervisor {
   private spawn(slot: Slot, index: number): void {
     // detached: Ctrl-C reaches the launcher alone, which then stops workers before the database.
     const child = fork(this.script, [], {
-      env: envOfWorker(this.env, index),
+      env: envOfWorker(this.env, index, this.metricsPort),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       detached: true,
     });
@@ -76,8 +78,10 @@ export class WorkerSupervisor {
   }
 }
 
-/** Worker `index` (from 0) serves its metrics on WORKER_METRICS_PORT + index: one port each. */
-export function envOfWorker(env: NodeJS.ProcessEnv, index: number): NodeJS.ProcessEnv {
-  const base = Number(env.WORKER_METRICS_PORT ?? 0);
-  return base > 0 ? { ...env, WORKER_METRICS_PORT: String(base + index) } : env;
+/**
+ * Worker `index` (from 0) serves its metrics on `metricsPort` + index: one port each. Set in its
+ * environment, which wins over a .env file the worker would otherwise read the same port from.
+ */
+export function envOfWorker(env: NodeJS.ProcessEnv, index: number, metricsPort: number): NodeJS.ProcessEnv {
+  return metricsPort > 0 ? { ...env, WORKER_METRICS_PORT: String(metricsPort + index) } : env;
 }

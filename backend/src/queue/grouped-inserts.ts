@@ -15,13 +15,21 @@ interface Waiting<T> {
 const MAX_GROUP = 1_000;
 
 /**
- * A statement failed because of one row's value (SQLSTATE class 22, data exception, such as a
- * \u0000 inside a JSON string; 54000, such as a key too large for its index) or constraint
- * (class 23): retried one job a statement, it fails only the job that carries it.
+ * A statement failed because of one row (SQLSTATE class 22, data exception, such as a value
+ * PostgreSQL cannot store; 54000, such as a key too large for its index; class 23, a constraint)
+ * or was chosen as a deadlock or serialization victim (40P01, 40001): smaller groups succeed, and
+ * a single job fails alone.
  */
-function isRowError(error: unknown): boolean {
+function isGroupError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23') || code === '54000');
+  return (
+    typeof code === 'string' &&
+    (code.startsWith('22') ||
+      code.startsWith('23') ||
+      code === '54000' ||
+      code === '40P01' ||
+      code === '40001')
+  );
 }
 
 /**
@@ -34,6 +42,7 @@ function isRowError(error: unknown): boolean {
  * A caller's promise settles only after its group committed, so a job is acknowledged only once
  * it is stored. Every caller gets its own row back (matched by the id it was given here), or
  * undefined when its idempotency key was already taken, possibly by a job of the same group.
+ * A group PostgreSQL refuses because of one job is split in halves until that job fails alone.
  */
 export class GroupedInserts<T extends { id: string }> {
   private waiting: Array<Waiting<T>> = [];
@@ -85,8 +94,12 @@ export class GroupedInserts<T extends { id: string }> {
         group.map((entry) => entry.id),
       );
     } catch (error) {
-      if (group.length > 1 && isRowError(error)) {
-        await Promise.all(group.map((entry) => this.run([entry])));
+      if (group.length > 1 && isGroupError(error)) {
+        // Halves, one after the other: a bad job is found in a few statements, and the retry
+        // never takes more than one connection.
+        const half = Math.ceil(group.length / 2);
+        await this.run(group.slice(0, half));
+        await this.run(group.slice(half));
       } else {
         for (const entry of group) entry.reject(error);
       }

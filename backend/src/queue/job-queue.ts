@@ -52,6 +52,11 @@ export interface FailOutcome {
 
 /** Runs the statements of queue.sql.ts on a pg pool; the only writer of job state. */
 export class JobQueue {
+  /** One-job inserts of this process, committed in groups (see GroupedInserts). */
+  private readonly groupedInserts = new GroupedInserts<InsertedJob>((jobs, ids) =>
+    this.insertMany(jobs, ids),
+  );
+
   constructor(private readonly pool: Pool) {}
 
   private async run<T>(statement: Statement): Promise<T[]> {
@@ -72,15 +77,12 @@ export class JobQueue {
     return jobs.length === 0 ? Promise.resolve([]) : this.run<T>(jobInsertMany(jobs, ids));
   }
 
-  private readonly groupedInserts = new GroupedInserts<InsertedJob>((jobs, ids) =>
-    this.insertMany(jobs, ids),
-  );
-
   /**
    * One job, in a statement shared with the jobs other callers insert meanwhile (group commit);
    * undefined when its idempotency key was taken. Resolves once the job is committed.
    */
   async insertOne<T extends InsertedJob = InsertedJob>(job: NewJob): Promise<T | undefined> {
+    // The statement returns every column of the job: T names the ones the caller reads.
     return (await this.groupedInserts.insert(job)) as T | undefined;
   }
 

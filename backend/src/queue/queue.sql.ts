@@ -128,26 +128,37 @@ export interface NewJob {
 }
 
 /**
- * Inserts many jobs in one statement; a row whose idempotency key exists is skipped. The ids come
- * from the caller, so that a statement carrying several callers' jobs (GroupedInserts) can hand
- * each caller its own row back, and tell a skipped repeat by its id missing from the result.
+ * Inserts many jobs in one statement; a row whose idempotency key exists is skipped. Rows come
+ * back in input order. The ids come from the caller, so that a statement carrying several
+ * callers' jobs (GroupedInserts) can hand each caller its own row back, and tell a skipped repeat
+ * by its id missing from the result.
  */
 export function jobInsertMany(jobs: NewJob[], ids: string[] = jobs.map(() => randomUUID())): Statement {
   return {
     name: 'jobInsertMany',
     text: `
-      WITH inserted AS (
+      WITH input AS (
+        SELECT *
+        FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::int[], $7::timestamptz[],
+                    $8::int[], $9::text[], $10::text[]) WITH ORDINALITY
+          AS input(id, tenant_id, queue, type, payload, priority, run_at, max_attempts, idempotency_key, trace_id, ord)
+      ),
+      inserted AS (
         INSERT INTO jobs (id, tenant_id, queue, type, payload, priority, run_at, max_attempts, idempotency_key, trace_id)
         SELECT id, tenant_id, queue, type, payload, priority, coalesce(run_at, now()), max_attempts, idempotency_key, trace_id
-        FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::int[], $7::timestamptz[],
-                    $8::int[], $9::text[], $10::text[])
-          AS input(id, tenant_id, queue, type, payload, priority, run_at, max_attempts, idempotency_key, trace_id)
+        FROM input
+        -- Idempotency keys are taken in one order by every statement, so that two statements
+        -- holding the same keys cannot deadlock; a key's first job in the input still wins.
+        ORDER BY tenant_id, idempotency_key, ord
         ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         RETURNING ${JOB_COLUMNS}, pg_notify('${JOB_READY_CHANNEL}', '')
       ),
       ${jobTransitions('inserted', 'NULL::text')},
-      ${jobEvents('submitted', 'inserted')}
-      SELECT ${JOB_COLUMNS}, created_at::text AS position_at, ${EVENTS_SENT} FROM inserted`,
+      ${jobEvents('submitted', 'inserted')},
+      input_order AS (SELECT id, ord FROM input)
+      SELECT ${JOB_COLUMNS}, created_at::text AS position_at, ${EVENTS_SENT}
+      FROM inserted JOIN input_order USING (id)
+      ORDER BY ord`,
     values: [
       ids,
       jobs.map((j) => j.tenantId),

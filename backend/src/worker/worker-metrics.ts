@@ -1,26 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { PortInUseError } from '../common/process-lifecycle';
 import { type MetricsToken } from '../metrics/metrics-token';
-
-export type RunOutcome = 'completed' | 'failed';
-
-/** What the worker runtime reports as it goes; the default reports nowhere. */
-export interface RuntimeObserver {
-  /** One claim statement: its round trip and how many jobs it returned. */
-  claimed(seconds: number, jobs: number): void;
-  /** A handler that ran to an outcome (not one aborted by a stop, a cancel or a lost lease). */
-  ran(job: { queue: string; type: string }, seconds: number, outcome: RunOutcome): void;
-}
-
-export const NO_OBSERVER: RuntimeObserver = { claimed: () => undefined, ran: () => undefined };
-
-/** Jobs a worker holds right now, by where they are. */
-export interface JobsInHand {
-  running: number;
-  prefetched: number;
-  /** Handlers done, outcome not yet written. */
-  unwritten: number;
-}
+import { type JobsInHand, type RunOutcome, type RuntimeObserver } from './runtime-observer';
 
 /** Claims from a warm index take ~1-10 ms; a run from well under 1 ms to minutes. */
 const CLAIM_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -35,7 +17,7 @@ export class WorkerMetrics implements RuntimeObserver {
   readonly registry = new Registry();
   private readonly claimSeconds: Histogram;
   private readonly claimedJobs: Counter;
-  private readonly runSeconds: Histogram<'queue' | 'type' | 'outcome'>;
+  private readonly runSeconds: Histogram<'type' | 'outcome'>;
 
   constructor(inHand: () => JobsInHand) {
     const registers = [this.registry];
@@ -51,10 +33,12 @@ export class WorkerMetrics implements RuntimeObserver {
       help: 'Jobs this worker claimed',
       registers,
     });
+    // By type (a fixed set) and outcome, not by queue: queue names are the tenants' to choose,
+    // and every label set would live in this process for good.
     this.runSeconds = new Histogram({
-      name: 'conveyor_job_run_duration_seconds',
+      name: 'conveyor_worker_run_duration_seconds',
       help: "Handler run time of this worker's jobs that reached an outcome",
-      labelNames: ['queue', 'type', 'outcome'],
+      labelNames: ['type', 'outcome'],
       buckets: RUN_BUCKETS,
       registers,
     });
@@ -74,8 +58,8 @@ export class WorkerMetrics implements RuntimeObserver {
     this.claimedJobs.inc(jobs);
   }
 
-  ran(job: { queue: string; type: string }, seconds: number, outcome: RunOutcome): void {
-    this.runSeconds.observe({ queue: job.queue, type: job.type, outcome }, seconds);
+  ran(type: string, seconds: number, outcome: RunOutcome): void {
+    this.runSeconds.observe({ type, outcome }, seconds);
   }
 }
 
@@ -116,11 +100,10 @@ export async function serveWorkerMetrics(
     );
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, () => {
-      server.off('error', reject);
-      resolve();
-    });
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(port, 'WORKER_METRICS_PORT') : error),
+    );
+    server.listen(port, () => resolve());
   });
   return server;
 }

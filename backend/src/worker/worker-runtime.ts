@@ -1,7 +1,7 @@
 import { type JobContext, type JobFiles, type JobHandler } from '../handlers/job-handler';
 import { retryDelayMs, type BackoffOptions } from '../queue/backoff';
 import { type ClaimedJob, type JobQueue } from '../queue/job-queue';
-import { type JobsInHand, NO_OBSERVER, type RuntimeObserver } from './worker-metrics';
+import { type JobsInHand, NO_OBSERVER, type RuntimeObserver } from './runtime-observer';
 import { ResultWriter } from './result-writer';
 
 export type WorkerState = 'starting' | 'running' | 'stopping' | 'stopped';
@@ -283,14 +283,15 @@ export class WorkerRuntime {
   private async runHandler(job: ClaimedJob, signal: AbortSignal): Promise<void> {
     const handler = this.handlers[job.type];
     const started = performance.now();
-    const seconds = () => (performance.now() - started) / 1000;
+    let runMs = 0;
     try {
       if (!handler) throw new Error(`no handler for job type "${job.type}"`);
       const result = await handler.run(this.contextFor(job, signal)).finally(() => {
-        if (!signal.aborted) this.recordRunTime(performance.now() - started);
+        runMs = performance.now() - started;
+        if (!signal.aborted) this.recordRunTime(runMs);
       });
       if (signal.aborted) throw signal.reason;
-      this.observer.ran(job, seconds(), 'completed');
+      this.observer.ran(job.type, runMs / 1000, 'completed');
       void this.writer.push({ kind: 'complete', id: job.id, result: result ?? null });
     } catch (error) {
       if (signal.reason instanceof ShutdownAbort) {
@@ -301,7 +302,7 @@ export class WorkerRuntime {
         this.logger.log(`job ${job.id} stopped: ${signal.reason.message}`);
         return;
       }
-      this.observer.ran(job, seconds(), 'failed');
+      this.observer.ran(job.type, runMs / 1000, 'failed');
       const message = error instanceof Error ? error.message : String(error);
       void this.writer.push({
         kind: 'fail',

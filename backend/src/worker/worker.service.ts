@@ -71,21 +71,19 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    // First: a port in use stops the process before it has claimed anything (PortInUseError).
+    if (this.metrics) {
+      const port = this.config.WORKER_METRICS_PORT;
+      const token = new MetricsToken(this.config.METRICS_TOKEN);
+      this.metricsServer = await serveWorkerMetrics(this.metrics, port, token);
+      this.logger.log(`Worker metrics at http://0.0.0.0:${port}/metrics`);
+    }
     // Not awaited: the listener retries until the database answers, and Nest must finish
     // starting meanwhile (until then its logs stay buffered and the process looks silent).
     void this.listener.start();
     this.runtime.start();
     this.maintenance.start();
     this.logger.log(`Worker ${this.workerId} running (concurrency ${this.config.WORKER_CONCURRENCY})`);
-    if (this.metrics) {
-      const port = this.config.WORKER_METRICS_PORT;
-      this.metricsServer = await serveWorkerMetrics(
-        this.metrics,
-        port,
-        new MetricsToken(this.config.METRICS_TOKEN),
-      );
-      this.logger.log(`Worker metrics at http://0.0.0.0:${port}/metrics`);
-    }
   }
 
   async beforeApplicationShutdown(): Promise<void> {
