@@ -193,6 +193,37 @@ describe('live events over socket.io', () => {
     expect(globexWatcher.events.every((event) => event.tenant_id === globex.tenantId)).toBe(true);
   });
 
+  it('keeps tenants apart when one grouped insert carries both tenants’ submissions', async () => {
+    const acmeWatcher = await listener(urlA, acme);
+    const globexWatcher = await listener(urlA, globex);
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    // Concurrent one-job submissions to one API process share insert statements (group commit).
+    const callers = Array.from({ length: 40 }, (_, i) => (i % 2 ? acme : globex));
+    const ids = await Promise.all(callers.map((caller) => submit(caller, { payload: {}, run_at: later })));
+    const [{ statements }] = (
+      await pool.query<{ statements: number }>(
+        'SELECT count(DISTINCT xmin::text)::int AS statements FROM jobs WHERE id = ANY($1)',
+        [ids],
+      )
+    ).rows;
+    expect(statements).toBeLessThan(40);
+    await waitUntil(
+      'every submission was announced',
+      () => acmeWatcher.events.length >= 20 && globexWatcher.events.length >= 20,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const [watcher, caller] of [
+      [acmeWatcher, acme],
+      [globexWatcher, globex],
+    ] as const) {
+      expect(watcher.events).toHaveLength(20);
+      expect(watcher.events.every((event) => event.tenant_id === caller.tenantId)).toBe(true);
+      expect(new Set(watcher.events.map((event) => event.job_id))).toEqual(
+        new Set(ids.filter((_, i) => callers[i] === caller)),
+      );
+    }
+  });
+
   it('bounds frames per second under a burst of 20,000 events, collapsing nothing but progress', async () => {
     const watcher = await listener(urlA, globex);
     const started = Date.now();
