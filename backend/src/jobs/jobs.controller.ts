@@ -8,7 +8,7 @@ import {
   Query,
   Res,
   UploadedFiles,
-  UseInterceptors,
+  UseGuards,
 } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -35,7 +35,7 @@ import { CreateJobDto, CreateJobMultipartDto, CreateJobsBatchDto } from './dto/c
 import { JobBatchDto, JobDto, JobPageDto } from './dto/job.dto';
 import { ListJobsQuery } from './dto/list.dto';
 import { JobsService, type UploadedJobFile } from './jobs.service';
-import { MultipartJobInterceptor } from './multipart-job.interceptor';
+import { MultipartJobGuard } from './multipart-job.guard';
 
 type UploadedFields = Record<string, UploadedJobFile[] | undefined> | undefined;
 
@@ -48,7 +48,7 @@ export class JobsController {
   constructor(private readonly jobs: JobsService) {}
 
   @Post()
-  @UseInterceptors(MultipartJobInterceptor)
+  @UseGuards(MultipartJobGuard)
   @ApiOperation({
     summary: 'Submit a job',
     description:

@@ -1,5 +1,5 @@
 import {
-  type CallHandler,
+  type CanActivate,
   type ExecutionContext,
   Inject,
   Injectable,
@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { FileFieldsInterceptor } from '@nestjs/platform-express';
 import { type Request } from 'express';
-import { type Observable } from 'rxjs';
+import { EMPTY } from 'rxjs';
 import { InvalidInputException } from '../common/api-error';
 import { unstorableJson } from '../common/json-body-check';
 import { AppConfig } from '../config/app-config';
@@ -24,16 +24,20 @@ const FILE_FIELDS = [
 export type RequestWithFiles = Request & { files?: Record<string, UploadedJobFile[] | undefined> };
 
 /**
- * Reads a multipart submission after the guards (so an unauthenticated caller's upload is never
- * parsed): multer keeps the file in memory, within UPLOAD_MAX_BYTES (413 beyond), and every
- * field arrives as a string, so `payload` is parsed as JSON and integer fields as numbers before
- * the global ValidationPipe checks the body like a JSON one.
+ * Reads a multipart submission after the key and rate-limit guards (so an unauthenticated
+ * caller's upload is never parsed): multer keeps the file in memory, within UPLOAD_MAX_BYTES
+ * (413 beyond), and every field arrives as a string, so `payload` is parsed as JSON and integer
+ * fields as numbers before the global ValidationPipe checks the body like a JSON one.
  *
- * A JSON submission passes straight through: running multer's no-op for it cost ~5% of one-job
- * submissions a second (bench:submit).
+ * A guard, not an interceptor, though it lets every request through: Nest wraps each request in
+ * an AsyncResource and an rxjs pipeline per interceptor, and a JSON submission, which this only
+ * has to wave on, paid ~5% of its throughput for that (bench:submit). Multer runs through Nest's
+ * own FileFieldsInterceptor, for its error mapping and its handling of aborted uploads; the
+ * observable it returns is left unsubscribed (its only operator cleans up disk storage, and
+ * files stay in memory here).
  */
 @Injectable()
-export class MultipartJobInterceptor implements NestInterceptor {
+export class MultipartJobGuard implements CanActivate {
   private readonly files: NestInterceptor;
 
   constructor(@Inject(AppConfig) config: AppConfig) {
@@ -46,23 +50,17 @@ export class MultipartJobInterceptor implements NestInterceptor {
     this.files = new (FileFieldsInterceptor(FILE_FIELDS, { limits }))();
   }
 
-  intercept(
-    context: ExecutionContext,
-    next: CallHandler,
-  ): Observable<unknown> | Promise<Observable<unknown>> {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<RequestWithFiles>();
-    if (!request.is('multipart/form-data')) return next.handle();
-    return this.files.intercept(context, {
-      handle: () => {
-        request.body = fieldsOf(request.body as Record<string, unknown>);
-        const files = Object.values(request.files ?? {}).flatMap((list) => list ?? []);
-        if (files.length > 1) {
-          const message = 'send one file, in field file or filename';
-          throw new InvalidInputException(message, [{ field: 'file', message }]);
-        }
-        return next.handle();
-      },
-    }) as Promise<Observable<unknown>>;
+    if (!request.is('multipart/form-data')) return true;
+    await this.files.intercept(context, { handle: () => EMPTY });
+    request.body = fieldsOf(request.body as Record<string, unknown>);
+    const files = Object.values(request.files ?? {}).flatMap((list) => list ?? []);
+    if (files.length > 1) {
+      const message = 'send one file, in field file or filename';
+      throw new InvalidInputException(message, [{ field: 'file', message }]);
+    }
+    return true;
   }
 }
 
