@@ -447,6 +447,34 @@ describe('the jobs REST API', () => {
           400,
           undefined,
         ],
+        [
+          'more than 20 fields',
+          (r: request.Test) =>
+            Array.from({ length: 25 }, (_, i) => i).reduce(
+              (form, i) => form.field(`extra${i}`, 'x'),
+              r.field('type', 'analyze').field('payload', '{"patterns": ["x"]}'),
+            ),
+          400,
+          undefined,
+        ],
+        [
+          'a multipart body without its boundary',
+          (r: request.Test) =>
+            r
+              .set('Content-Type', 'multipart/form-data')
+              .send('--x\r\nContent-Disposition: form-data; name="type"\r\n\r\nanalyze\r\n--x--'),
+          400,
+          undefined,
+        ],
+        [
+          'a multipart body cut short',
+          (r: request.Test) =>
+            r
+              .set('Content-Type', 'multipart/form-data; boundary=x')
+              .send('--x\r\nContent-Disposition: form-data; name="file"; filename="a.log"\r\n\r\nhalf a fi'),
+          400,
+          undefined,
+        ],
       ])('refuses %s, storing nothing', async (_, build, status, field) => {
         const files = await sql('SELECT count(*)::int AS n FROM job_files');
         const response = await build(as(alice).post('/api/v1/jobs')).expect(status);
