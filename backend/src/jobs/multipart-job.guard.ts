@@ -31,7 +31,8 @@ export type RequestWithFiles = Request & { files?: Record<string, UploadedJobFil
  *
  * A guard, not an interceptor, though it lets every request through: Nest wraps each request in
  * an AsyncResource and an rxjs pipeline per interceptor, and a JSON submission, which this only
- * has to wave on, paid ~5% of its throughput for that (bench:submit). Multer runs through Nest's
+ * has to wave on, paid for that: 1.56 ms of API CPU each as an interceptor, 1.15 ms as a guard
+ * (same machine, one after the other). Multer runs through Nest's
  * own FileFieldsInterceptor, for its error mapping and its handling of aborted uploads; the
  * observable it returns is left unsubscribed (its only operator cleans up disk storage, and
  * files stay in memory here).
