@@ -43,6 +43,30 @@ export function assignRequestId(
   next();
 }
 
+/**
+ * Request headers a log line keeps. An allowlist rather than a redaction list, so that no
+ * credential header, however named (a proxy's, a client's own), reaches the log.
+ */
+const LOGGED_REQUEST_HEADERS = ['user-agent', 'content-type', 'content-length', 'x-forwarded-for'];
+
+interface SerializedRequest {
+  id: string;
+  method: string;
+  url: string;
+  remoteAddress?: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+function requestOfLogLine(req: SerializedRequest) {
+  const headers: Record<string, unknown> = {};
+  for (const name of LOGGED_REQUEST_HEADERS)
+    if (req.headers[name] !== undefined) headers[name] = req.headers[name];
+  return { id: req.id, method: req.method, url: req.url, remoteAddress: req.remoteAddress, headers };
+}
+
+/** The status is what a request line needs of the response; its headers are the same every time. */
+const responseOfLogLine = (res: { statusCode: number }) => ({ statusCode: res.statusCode });
+
 /** JSON lines on stdout through pino; one line per HTTP request carrying its request id. */
 @Module({})
 export class LoggingModule {
@@ -57,7 +81,7 @@ export class LoggingModule {
               level: config.LOG_LEVEL,
               base: { process: processName, pid: process.pid },
               genReqId: requestId,
-              redact: ['req.headers.authorization', 'req.headers.cookie'],
+              serializers: { req: requestOfLogLine, res: responseOfLogLine },
               autoLogging: {
                 ignore: (req: IncomingMessage) => UNLOGGED_PATHS.has(req.url?.split('?')[0] ?? ''),
               },
