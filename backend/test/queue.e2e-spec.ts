@@ -1,5 +1,6 @@
 import { Client, Pool } from 'pg';
 import { JOB_HANDLERS } from '../src/handlers/handler-registry';
+import { MAX_GROUP_PAYLOAD_CHARS } from '../src/queue/grouped-inserts';
 import { JobQueue } from '../src/queue/job-queue';
 import { QueueErrorCode } from '../src/queue/queue.errors';
 import {
@@ -98,6 +99,17 @@ describe('the queue statements on a real PostgreSQL', () => {
         `SELECT sum(jobs)::int AS n FROM job_transitions WHERE from_status IS NULL AND to_status = 'pending'`,
       );
       expect(n).toBe(50);
+    });
+
+    it('splits concurrent callers with large payloads into groups of bounded size', async () => {
+      const big = 'x'.repeat(MAX_GROUP_PAYLOAD_CHARS / 4);
+      const rows = await Promise.all(
+        Array.from({ length: 6 }, (_, n) =>
+          queue.insertOne(jobFactory.build(tenant, { payload: { n, big } })),
+        ),
+      );
+      // 4 payloads reach the cap: the first statement takes them, the other 2 go in another.
+      expect(await transactionsOf(rows.map((row) => row!.id))).toBe(2);
     });
 
     it('commits a lone caller at once, in a statement of its own', async () => {

@@ -6,13 +6,19 @@ export type InsertStatement<T> = (jobs: NewJob[], ids: string[]) => Promise<T[]>
 
 interface Waiting<T> {
   id: string;
-  job: NewJob;
+  job: NewJob & { payloadJson: string };
   resolve: (row: T | undefined) => void;
   reject: (error: unknown) => void;
 }
 
 /** The most jobs one statement carries, as the batch route allows. */
 const MAX_GROUP = 1_000;
+/**
+ * The most characters of payload JSON one statement carries (a group stops at the first job
+ * that reaches it): PostgreSQL refuses a parameter over 1 GB, which 1,000 payloads of
+ * MAX_BODY_BYTES could make.
+ */
+export const MAX_GROUP_PAYLOAD_CHARS = 8 * 1024 * 1024;
 
 /**
  * A statement failed because of one row (SQLSTATE class 22, data exception, such as a value
@@ -57,7 +63,8 @@ export class GroupedInserts<T extends { id: string }> {
 
   insert(job: NewJob): Promise<T | undefined> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ id: randomUUID(), job, resolve, reject });
+      const payloadJson = JSON.stringify(job.payload);
+      this.waiting.push({ id: randomUUID(), job: { ...job, payloadJson }, resolve, reject });
       this.schedule();
     });
   }
@@ -77,7 +84,11 @@ export class GroupedInserts<T extends { id: string }> {
 
   private send(): void {
     if (this.inFlight >= this.maxInFlight || this.waiting.length === 0) return;
-    const group = this.waiting.splice(0, MAX_GROUP);
+    let count = 0;
+    let chars = 0;
+    while (count < Math.min(MAX_GROUP, this.waiting.length) && chars < MAX_GROUP_PAYLOAD_CHARS)
+      chars += this.waiting[count++].job.payloadJson.length;
+    const group = this.waiting.splice(0, count);
     this.inFlight++;
     void this.run(group).finally(() => {
       this.inFlight--;

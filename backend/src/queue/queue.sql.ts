@@ -125,6 +125,8 @@ export interface NewJob {
   maxAttempts: number;
   idempotencyKey: string | null;
   traceId: string | null;
+  /** `payload` as JSON, when the caller already serialized it (GroupedInserts, to size groups). */
+  payloadJson?: string;
 }
 
 /**
@@ -164,7 +166,7 @@ export function jobInsertMany(jobs: NewJob[], ids: string[] = jobs.map(() => ran
       jobs.map((j) => j.tenantId),
       jobs.map((j) => j.queue),
       jobs.map((j) => j.type),
-      jobs.map((j) => JSON.stringify(j.payload)),
+      jobs.map((j) => j.payloadJson ?? JSON.stringify(j.payload)),
       jobs.map((j) => j.priority),
       jobs.map((j) => j.runAt),
       jobs.map((j) => j.maxAttempts),
