@@ -88,6 +88,22 @@ describe('request logging (the API process, LOG_LEVEL=info)', () => {
     for (const { raw } of [post!, get!]) expect(raw.match(/"process":/g)).toHaveLength(1);
   });
 
+  it('logs a body refused before routing under its trace id', async () => {
+    const refused = await fetch(`${base}/api/v1/jobs`, {
+      method: 'POST',
+      headers: {
+        Authorization: caller.bearer,
+        'Content-Type': 'application/json',
+        'X-Request-Id': 'log-bad-json',
+      },
+      body: '{"payload": {',
+    });
+    expect(refused.status).toBe(400);
+    await waitUntil('the refusal is logged', () =>
+      api.output().includes('request log-bad-json POST /api/v1/jobs refused: 400'),
+    );
+  });
+
   it('writes no line for probes and scrapes', async () => {
     const before = requestLines().length;
     for (const path of ['/health', '/ready', '/metrics', '/ready?probe=1'])

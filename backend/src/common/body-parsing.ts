@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { type INestApplication } from '@nestjs/common';
+import { type INestApplication, Logger } from '@nestjs/common';
 import { json, type NextFunction, type Request, type Response } from 'express';
 import { type ApiErrorBody } from './api-error';
 import { unstorableJson } from './json-body-check';
@@ -32,18 +32,24 @@ export function parseJsonBodies(app: INestApplication, limitBytes: number): void
   app.use((req: Request, res: Response, next: NextFunction) => {
     const problem = typeof req.body === 'object' ? unstorableJson(req.body) : undefined;
     if (!problem) return next();
-    const body: ApiErrorBody = {
-      statusCode: 400,
-      error: 'Bad Request',
-      message: problem.message,
-      details: [problem],
-    };
-    res.status(400).json(body);
+    refuse(req, res, { statusCode: 400, error: 'Bad Request', message: problem.message, details: [problem] });
   });
-  app.use((error: BodyParserError, _req: Request, res: Response, next: NextFunction) => {
+  app.use((error: BodyParserError, req: Request, res: Response, next: NextFunction) => {
     const clientError = error.expose === true && typeof error.status === 'number' && error.status < 500;
     if (!clientError) return next(error);
-    const body = refusal(error, limitBytes);
-    res.status(body.statusCode).json(body);
+    refuse(req, res, refusal(error, limitBytes));
   });
+}
+
+const logger = new Logger('BodyParsing');
+
+/**
+ * Answers a request refused before routing. The request logger runs later (as Nest middleware)
+ * and never sees it, so the refusal gets its own line, under the request's id.
+ */
+function refuse(req: Request, res: Response, body: ApiErrorBody): void {
+  logger.log(
+    `request ${req.id} ${req.method} ${req.originalUrl} refused: ${body.statusCode} ${body.message}`,
+  );
+  res.status(body.statusCode).json(body);
 }
