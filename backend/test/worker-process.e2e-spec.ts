@@ -109,7 +109,13 @@ describe('process entry points', () => {
         );
         return rows.length === 4;
       });
-      expect((await fetch(url)).status).toBe(401);
+      const unauthorized = await fetch(url);
+      expect(unauthorized.status).toBe(401);
+      expect(await unauthorized.json()).toEqual({
+        statusCode: 401,
+        error: 'Unauthorized',
+        message: expect.stringContaining('METRICS_TOKEN'),
+      });
       expect((await fetch(url, { headers: { Authorization: 'Bearer wrong' } })).status).toBe(401);
       expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
       const scrape = await fetch(url, { headers: { Authorization: 'Bearer s3cret' } });

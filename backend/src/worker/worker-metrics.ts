@@ -1,5 +1,6 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { type ApiErrorBody } from '../common/api-error';
 import { PortInUseError } from '../common/process-lifecycle';
 import { type MetricsToken } from '../metrics/metrics-token';
 import { type JobsInHand, type RunOutcome, type RuntimeObserver } from './runtime-observer';
@@ -73,24 +74,10 @@ export async function serveWorkerMetrics(
   token: MetricsToken,
 ): Promise<Server> {
   const server = createServer((req, res) => {
-    const path = req.url?.split('?')[0];
-    if (req.method !== 'GET' || path !== '/metrics') {
-      res.writeHead(404, { 'Content-Type': 'application/json' }).end(
-        JSON.stringify({
-          statusCode: 404,
-          error: 'Not Found',
-          message: 'Only GET /metrics is served here',
-        }),
-      );
-      return;
-    }
+    if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics')
+      return answerError(res, 404, 'Only GET /metrics is served here');
     const refusal = token.refusal(req.headers.authorization);
-    if (refusal) {
-      res
-        .writeHead(401, { 'Content-Type': 'application/json' })
-        .end(JSON.stringify({ statusCode: 401, error: 'Unauthorized', message: refusal }));
-      return;
-    }
+    if (refusal) return answerError(res, 401, refusal);
     metrics.registry.metrics().then(
       (text) =>
         res
@@ -106,4 +93,10 @@ export async function serveWorkerMetrics(
     server.listen(port, () => resolve());
   });
   return server;
+}
+
+/** The API's error shape, for the few answers this server gives besides the metrics. */
+function answerError(res: ServerResponse, statusCode: number, message: string): void {
+  const body: ApiErrorBody = { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
+  res.writeHead(statusCode, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
 }
