@@ -31,16 +31,27 @@ describe('the jobs REST API', () => {
   const sql = async <T = Record<string, unknown>>(text: string, values: unknown[] = []): Promise<T[]> =>
     (await pool.query(text, values)).rows as T[];
 
+  /** Claims these jobs for test-worker: first in line, and whatever else the claim took goes back. */
+  const claimOnly = async (ids: string[]): Promise<void> => {
+    await sql(`UPDATE jobs SET priority = -1000000 WHERE id = ANY($1)`, [ids]);
+    const claimed = await queue.claim('test-worker', 100, 30);
+    const others = claimed.filter((job) => !ids.includes(job.id)).map((job) => job.id);
+    if (others.length > 0) await queue.releaseMany('test-worker', others);
+  };
+
   /** A job of `caller` that ran out of attempts: dead, with a DLQ entry. */
   const deadJobOf = async (caller: TestCaller, type = 'fail'): Promise<string> => {
     const [job] = await queue.insertMany([jobFactory.build(caller.tenantId, { type, maxAttempts: 1 })]);
-    await sql(`UPDATE jobs SET priority = -1000000 WHERE id = $1`, [job.id]);
-    const claimed = await queue.claim('test-worker', 100, 30);
-    const mine = claimed.find((c) => c.id === job.id)!;
-    await queue.failMany('test-worker', [{ id: mine.id, error: 'boom', retryDelayMs: 0 }]);
-    const others = claimed.filter((c) => c.id !== job.id).map((c) => c.id);
-    if (others.length > 0) await queue.releaseMany('test-worker', others);
+    await claimOnly([job.id]);
+    await queue.failMany('test-worker', [{ id: job.id, error: 'boom', retryDelayMs: 0 }]);
     return job.id;
+  };
+
+  /** JSON arrays nested `levels` deep around a 1. */
+  const nestedArrays = (levels: number): unknown => {
+    let value: unknown = 1;
+    for (let i = 0; i < levels; i++) value = [value];
+    return value;
   };
 
   beforeAll(async () => {
@@ -196,18 +207,13 @@ describe('the jobs REST API', () => {
     });
 
     it('refuses JSON nested deeper than 64 levels with a 400 naming where, and takes 60', async () => {
-      const nested = (levels: number): unknown => {
-        let value: unknown = 1;
-        for (let i = 0; i < levels; i++) value = [value];
-        return value;
-      };
       const deep = await as(alice)
-        .post('/api/v1/jobs', { payload: { a: nested(2_000) } })
+        .post('/api/v1/jobs', { payload: { a: nestedArrays(2_000) } })
         .expect(400);
       expect(deep.body).toMatchObject({ ...ERROR_SHAPE, statusCode: 400 });
       expect(deep.body.details[0].field).toMatch(/^payload\.a\.0\.0\./);
       await as(alice)
-        .post('/api/v1/jobs', { payload: { a: nested(60) } })
+        .post('/api/v1/jobs', { payload: { a: nestedArrays(60) } })
         .expect(201);
     });
 
@@ -285,7 +291,6 @@ describe('the jobs REST API', () => {
     it('never answers odd bodies or queries with a 500 on any route, for a tenant or an admin', async () => {
       const root = await createCaller(db.url, 'root-of-all', 'admin');
       const uuid = '6f1c1b5e-8a3d-4c4e-9f6a-2b7d9e0c1a2b';
-      const deep = (levels: number) => JSON.parse('['.repeat(levels) + ']'.repeat(levels)) as unknown;
       const odd: unknown[] = [
         null,
         [],
@@ -305,7 +310,7 @@ describe('the jobs REST API', () => {
           max_concurrency: 1e20,
         },
         { name: 'nul\u0000', role: 'root', label: { a: 1 } },
-        { a: deep(500) },
+        { a: nestedArrays(500) },
       ];
       // As raw text: an object literal's __proto__ sets its prototype, which JSON.stringify drops.
       const raw = ['{"__proto__": {"polluted": true}, "constructor": {"prototype": {"polluted": true}}}'];
@@ -779,15 +784,12 @@ describe('the jobs REST API', () => {
         jobFactory.build(fran.tenantId, { type: 'fail', maxAttempts: 1 }),
       ]);
       const ids = jobs.map((job) => job.id);
-      await sql(`UPDATE jobs SET priority = -1000000 WHERE id = ANY($1)`, [ids]);
-      const claimed = await queue.claim('stats-worker', 100, 30);
-      const others = claimed.filter((job) => !ids.includes(job.id)).map((job) => job.id);
-      if (others.length > 0) await queue.releaseMany('stats-worker', others);
+      await claimOnly(ids);
       await queue.completeMany(
-        'stats-worker',
+        'test-worker',
         ids.slice(0, 3).map((id) => ({ id, result: null })),
       );
-      await queue.failMany('stats-worker', [{ id: ids[3], error: 'boom', retryDelayMs: 0 }]);
+      await queue.failMany('test-worker', [{ id: ids[3], error: 'boom', retryDelayMs: 0 }]);
       await queue.rollCountsExclusively();
 
       const { body } = await as(fran).get('/api/v1/jobs/metrics/summary').expect(200);
