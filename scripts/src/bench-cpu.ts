@@ -5,7 +5,7 @@ import { type Client } from 'pg';
 const CLOCK_TICKS_PER_SECOND = 100;
 
 /** CPU seconds (user + system) a process has used so far, or undefined where /proc cannot tell. */
-function cpuSecondsOfPid(pid: number): number | undefined {
+export function cpuSecondsOfPid(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.

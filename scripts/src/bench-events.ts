@@ -1,31 +1,21 @@
 import 'reflect-metadata';
-import { fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { Client, Pool } from 'pg';
 import { io } from 'socket.io-client';
 import { displayPrefix, generateApiKey, hashApiKey } from '../../backend/src/auth/api-key-secret';
 import { loadConfigOrExit } from '../../backend/src/common/process-lifecycle';
 import { migrateUp } from '../../backend/src/database/migrator';
-import { freePort } from '../../backend/src/database/embedded/embedded-database';
 import { EVENTS_NAMESPACE, type JobEvent } from '../../backend/src/events/event-map';
 import { openDatabaseTarget } from '../../backend/src/launcher/database-target';
 import { JobQueue } from '../../backend/src/queue/job-queue';
 import { type NewJob } from '../../backend/src/queue/queue.sql';
+import { startApi, stopApi } from './bench-api';
+import { cpuSecondsOfPid } from './bench-cpu';
 import { percentile, sleep } from './bench-stats';
 
-const API = path.resolve(__dirname, '../../backend/src/main.api.js');
 const BENCH_DB = 'conveyor_bench_events';
 const AT_REST_SAMPLES = 200;
 const LOAD_SECONDS = 10;
 const EVENTS_PER_SECOND = 1_000;
-const CLOCK_TICKS_PER_SECOND = 100;
-
-/** CPU seconds (user + system) a process has used, from /proc. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-}
 
 const delayedJob = (tenantId: string): NewJob => ({
   tenantId,
@@ -77,24 +67,9 @@ async function main(): Promise<void> {
     displayPrefix(key),
   ]);
 
-  const port = await freePort();
-  const api = fork(API, [], {
-    env: {
-      ...process.env,
-      DATABASE_URL: url.toString(),
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-      DASHBOARD_DIR: '',
-    },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  for (let ready = false; !ready; await sleep(100))
-    ready = await fetch(`http://127.0.0.1:${port}/ready`).then(
-      (r) => r.ok,
-      () => false,
-    );
+  const { child: api, base } = await startApi(url.toString());
 
-  const socket = io(`http://127.0.0.1:${port}${EVENTS_NAMESPACE}`, {
+  const socket = io(`${base}${EVENTS_NAMESPACE}`, {
     auth: { token: key },
     transports: ['websocket'],
   });
@@ -113,12 +88,12 @@ async function main(): Promise<void> {
   const phase = async (name: string, expected: number, run: () => Promise<void>): Promise<Phase> => {
     latencies = [];
     frames = 0;
-    const cpuBefore = cpuSeconds(api.pid!);
+    const cpuBefore = cpuSecondsOfPid(api.pid!)!;
     const started = Date.now();
     await run();
     while (latencies.length < expected) await sleep(10);
     const seconds = (Date.now() - started) / 1000;
-    const cpu = cpuSeconds(api.pid!) - cpuBefore;
+    const cpu = cpuSecondsOfPid(api.pid!)! - cpuBefore;
     const sorted = [...latencies].sort((a, b) => a - b);
     return {
       name,
@@ -163,8 +138,7 @@ async function main(): Promise<void> {
   console.log(JSON.stringify({ events_flush_ms: config.EVENTS_FLUSH_MS, phases: results }, null, 2));
 
   socket.disconnect();
-  api.kill('SIGTERM');
-  await new Promise((resolve) => api.once('exit', resolve));
+  await stopApi(api);
   await pool.end();
   await admin.query(`DROP DATABASE ${BENCH_DB} WITH (FORCE)`);
   await admin.end();

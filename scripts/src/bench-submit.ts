@@ -1,19 +1,16 @@
 import 'reflect-metadata';
-import { type ChildProcess, fork } from 'node:child_process';
 import http from 'node:http';
-import path from 'node:path';
 import { Client, Pool } from 'pg';
 import PgBoss from 'pg-boss';
 import { displayPrefix, generateApiKey, hashApiKey } from '../../backend/src/auth/api-key-secret';
 import { loadConfigOrExit } from '../../backend/src/common/process-lifecycle';
 import { migrateUp } from '../../backend/src/database/migrator';
-import { freePort } from '../../backend/src/database/embedded/embedded-database';
 import { openDatabaseTarget } from '../../backend/src/launcher/database-target';
+import { startApi, stopApi } from './bench-api';
 import { dropDatabase, installedVersion, recreateDatabase } from './bench-peer-harness';
 import { meterPhase, postgresPids } from './bench-cpu';
-import { percentile, sleep, wholeNumberArg } from './bench-stats';
+import { percentile, wholeNumberArg } from './bench-stats';
 
-const API = path.resolve(__dirname, '../../backend/src/main.api.js');
 const BENCH_DB = 'conveyor_bench_submit';
 const PG_BOSS_DB = 'bench_pgboss_submit';
 const CLIENTS = 20;
@@ -68,38 +65,6 @@ async function pgBossSend(serverUrl: string, postgres: () => Promise<number[]>) 
   await boss.stop({ graceful: false, wait: true });
   await dropDatabase(serverUrl, PG_BOSS_DB);
   return { version: installedVersion('pg-boss'), ...result, cpu_per_call: cpu };
-}
-
-/** One API process on its own port, on the bench database; resolves once it is ready. */
-async function startApi(databaseUrl: string): Promise<{ child: ChildProcess; base: string }> {
-  const port = await freePort();
-  const child = fork(API, [], {
-    // BENCH_CPU_PROF=<dir>: write a V8 CPU profile of the API process there, to see where a request's time goes.
-    execArgv: process.env.BENCH_CPU_PROF
-      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
-      : [],
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-      DASHBOARD_DIR: '',
-    },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  const base = `http://127.0.0.1:${port}`;
-  for (let ready = false; !ready; await sleep(100))
-    ready = await fetch(`${base}/ready`).then(
-      (r) => r.ok,
-      () => false,
-    );
-  return { child, base };
-}
-
-async function stopApi(child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 /**
