@@ -1,7 +1,7 @@
 import { type AddressInfo } from 'node:net';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { Pool } from 'pg';
-import { EVENTS_NAMESPACE, type JobEvent } from '../src/events/event-map';
+import { EVENTS_NAMESPACE, type JobEvent } from '../../contracts/src/event-map';
 import { JobQueue } from '../src/queue/job-queue';
 import { createCaller, startApi, type TestCaller } from './support/api';
 import { jobFactory } from './support/job-factory';

@@ -9,7 +9,7 @@ import {
   type JobEvent,
   type MetricsSummaryEvent,
   type ServerToClientEvents,
-} from '../src/events/event-map';
+} from '../../contracts/src/event-map';
 import { JobQueue } from '../src/queue/job-queue';
 import { createCaller, startApi, type TestCaller } from './support/api';
 import { jobFactory } from './support/job-factory';

@@ -735,6 +735,22 @@ describe('the jobs REST API', () => {
       expect(rest.body.jobs.map((job: { job_id: string }) => job.job_id)).toEqual([ids[1], ids[0]]);
     });
 
+    it('counts the caller’s entries matching a filter, for a bulk action’s confirmation', async () => {
+      const fay = await createCaller(db.url, 'fay');
+      await deadJobOf(fay);
+      await deadJobOf(fay, 'report');
+      await deadJobOf(fay, 'report');
+      await deadJobOf(bob, 'report');
+      const all = await as(fay).get('/api/v1/jobs/dlq/count').expect(200);
+      expect(all.body).toEqual({ count: 3, capped: false, cap: 100_000 });
+      const reports = await as(fay).get('/api/v1/jobs/dlq/count?type=report').expect(200);
+      expect(reports.body.count).toBe(2);
+      const none = await as(fay).get('/api/v1/jobs/dlq/count?queue=elsewhere').expect(200);
+      expect(none.body.count).toBe(0);
+      const bad = await as(fay).get('/api/v1/jobs/dlq/count?tenant_id=nope').expect(400);
+      expect(bad.body.details[0].field).toBe('tenant_id');
+    });
+
     it.each([
       ['ids null', { ids: null }],
       ['filter null', { filter: null }],
@@ -774,6 +790,32 @@ describe('the jobs REST API', () => {
         failure_rate: expect.any(Number),
         completed_per_minute: 0,
         failed_per_minute: expect.any(Number),
+      });
+    });
+
+    it('gives queue depths by queue, the most waiting first, for the caller’s jobs only', async () => {
+      const gus = await createCaller(db.url, 'gus');
+      await as(gus)
+        .post('/api/v1/jobs/batch', {
+          jobs: [
+            { payload: {}, queue: 'mail' },
+            { payload: {}, queue: 'reports' },
+            { payload: {}, queue: 'reports' },
+          ],
+        })
+        .expect(201);
+      const { body: cancelMe } = await as(gus)
+        .post('/api/v1/jobs', { payload: {}, queue: 'mail' })
+        .expect(201);
+      await as(gus).post(`/api/v1/jobs/${cancelMe.id}/cancel`).expect(200);
+      await as(bob).post('/api/v1/jobs', { payload: {}, queue: 'bobs-own' }).expect(201);
+      const response = await as(gus).get('/api/v1/jobs/metrics/queues').expect(200);
+      const zero = { running: 0, failed: 0, dead: 0, completed: 0 };
+      expect(response.body).toEqual({
+        queues: [
+          { queue: 'reports', pending: 2, cancelled: 0, ...zero },
+          { queue: 'mail', pending: 1, cancelled: 1, ...zero },
+        ],
       });
     });
 

@@ -5,11 +5,13 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 # Every workspace's package.json: npm ci checks the whole lockfile against them.
 COPY package.json package-lock.json ./
+COPY contracts/package.json contracts/
 COPY backend/package.json backend/
 COPY frontend/package.json frontend/
 COPY scripts/package.json scripts/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
+COPY contracts contracts
 COPY backend backend
 COPY migrations migrations
 COPY scripts scripts

@@ -2,11 +2,14 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 # Every workspace's package.json: npm ci checks the whole lockfile against them.
 COPY package.json package-lock.json ./
+COPY contracts/package.json contracts/
 COPY backend/package.json backend/
 COPY frontend/package.json frontend/
 COPY scripts/package.json scripts/
 # The dashboard's dependencies plus the root's: its build runs `tsc`, which only the root declares.
 RUN npm ci --no-audit --no-fund --workspace frontend --include-workspace-root
+# The event map and API types the dashboard imports (@conveyor/contracts).
+COPY contracts contracts
 COPY frontend frontend
 RUN npm run build -w frontend
 

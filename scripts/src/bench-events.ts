@@ -4,7 +4,7 @@ import { io } from 'socket.io-client';
 import { displayPrefix, generateApiKey, hashApiKey } from '../../backend/src/auth/api-key-secret';
 import { loadConfigOrExit } from '../../backend/src/common/process-lifecycle';
 import { migrateUp } from '../../backend/src/database/migrator';
-import { EVENTS_NAMESPACE, type JobEvent } from '../../backend/src/events/event-map';
+import { EVENTS_NAMESPACE, type JobEvent } from '../../contracts/src/event-map';
 import { openDatabaseTarget } from '../../backend/src/launcher/database-target';
 import { JobQueue } from '../../backend/src/queue/job-queue';
 import { type NewJob } from '../../backend/src/queue/queue.sql';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
@@ -23,8 +23,9 @@ const API_PATHS = /^\/(api|health|ready|metrics|docs|socket\.io)(\/|-json|$)/;
 /** Swagger UI loads its own inline styles and data: images; scripts stay same-origin. */
 const SWAGGER_UI_CSP = { 'img-src': ["'self'", 'data:', 'validator.swagger.io'] };
 
-function setUpDocs(app: INestApplication): void {
-  const document = SwaggerModule.createDocument(
+/** The OpenAPI document of every route; also the source of the dashboard's types (npm run api-types). */
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+  return SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('Conveyor')
@@ -33,7 +34,10 @@ function setUpDocs(app: INestApplication): void {
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key' })
       .build(),
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+}
+
+function setUpDocs(app: INestApplication): void {
+  SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
 }
 
 function serveDashboard(app: NestExpressApplication, dashboardDir: string): boolean {

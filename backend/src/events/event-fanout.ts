@@ -3,7 +3,7 @@ import { AppConfig } from '../config/app-config';
 import { NotificationBus } from '../database/notification-bus';
 import { JobStatsService } from '../jobs/job-stats.service';
 import { JOB_EVENTS_CHANNEL } from '../queue/queue.sql';
-import { type JobEvent, type ResyncEvent } from './event-map';
+import { type JobEvent, type ResyncEvent } from '../../../contracts/src/event-map';
 import { ADMIN_ROOM, EventsGateway, type EventsSocket, jobRoom, tenantRoom } from './events.gateway';
 import { jobEventsOf, parseNotification } from './job-event-mapper';
 import { RoomCoalescer } from './room-coalescer';

@@ -20,7 +20,7 @@ import {
   type ServerToClientEvents,
   type SubscribeAck,
   type SubscribeRequest,
-} from './event-map';
+} from '../../../contracts/src/event-map';
 
 export interface SocketData {
   auth: AuthContext;

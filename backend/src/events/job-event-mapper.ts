@@ -1,5 +1,5 @@
 import { type JobEventNotification } from '../queue/queue.sql';
-import { type JobEvent, type JobEventType, type JobStatus } from './event-map';
+import { type JobEvent, type JobEventType, type JobStatus } from '../../../contracts/src/event-map';
 
 /** What each queue notification kind becomes; `failed` depends on whether a retry is scheduled. */
 function typesOf(kind: JobEventNotification['kind'], status: string): JobEventType[] {

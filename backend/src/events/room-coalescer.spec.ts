@@ -1,4 +1,4 @@
-import { type JobEvent } from './event-map';
+import { type JobEvent } from '../../../contracts/src/event-map';
 import { collapseProgress, RoomCoalescer } from './room-coalescer';
 
 const event = (jobId: string, type: JobEvent['type'], progress = 0): JobEvent => ({

@@ -1,4 +1,4 @@
-import { type JobEvent } from './event-map';
+import { type JobEvent } from '../../../contracts/src/event-map';
 
 interface RoomState {
   pending: JobEvent[];

@@ -5,6 +5,8 @@ import { Auth, Authenticated } from '../auth/auth.decorators';
 import { DeadLetterService } from './dead-letter.service';
 import {
   DeadJobActionResultDto,
+  DeadJobCountDto,
+  DeadJobFilterDto,
   DeadJobPageDto,
   DeadJobSelectionDto,
   ListDeadJobsQuery,
@@ -21,6 +23,13 @@ export class DeadLetterController {
   @ApiOkResponse({ type: DeadJobPageDto })
   list(@Auth() auth: AuthContext, @Query() query: ListDeadJobsQuery): Promise<DeadJobPageDto> {
     return this.deadLetters.list(auth, query);
+  }
+
+  @Get('count')
+  @ApiOperation({ summary: 'How many dead jobs match a filter (for a bulk action’s confirmation)' })
+  @ApiOkResponse({ type: DeadJobCountDto })
+  count(@Auth() auth: AuthContext, @Query() filter: DeadJobFilterDto): Promise<DeadJobCountDto> {
+    return this.deadLetters.count(auth, filter);
   }
 
   @Post('retry')

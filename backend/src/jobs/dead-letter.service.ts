@@ -4,6 +4,8 @@ import { InvalidInputException } from '../common/api-error';
 import { JobQueue } from '../queue/job-queue';
 import {
   type DeadJobActionResultDto,
+  type DeadJobCountDto,
+  type DeadJobFilterDto,
   type DeadJobPageDto,
   type DeadJobSelectionDto,
   type ListDeadJobsQuery,
@@ -15,6 +17,8 @@ import { decodeCursor, encodeCursor } from './page-cursor';
 const DEFAULT_PAGE = 50;
 /** Bulk actions by filter go through the DLQ this many entries per statement. */
 const BULK_BATCH = 500;
+/** A count for a confirmation ("retry 1,234 jobs?") stops here rather than read the whole DLQ. */
+const COUNT_CAP = 100_000;
 
 /** The dead-letter queue: inspect, retry (redrive) and discard, one by one or in bulk. */
 @Injectable()
@@ -41,6 +45,14 @@ export class DeadLetterService {
       jobs: page.map(toDeadJobDto),
       next_cursor: rows.length > limit ? encodeCursor({ at: last.position_at, id: last.job_id }) : null,
     };
+  }
+
+  async count(auth: AuthContext, filter: DeadJobFilterDto): Promise<DeadJobCountDto> {
+    const count = await this.repository.countDead(
+      { tenantId: this.scope(auth, filter.tenant_id), type: filter.type, queue: filter.queue },
+      COUNT_CAP,
+    );
+    return { count, capped: count > COUNT_CAP, cap: COUNT_CAP };
   }
 
   /** Puts dead jobs back to pending with a fresh attempt count; an id not in the caller's DLQ is a 404. */

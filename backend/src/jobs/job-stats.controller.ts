@@ -2,7 +2,13 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type AuthContext } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
-import { MetricsSummaryDto, SummaryQuery, TimeseriesDto, TimeseriesQuery } from './dto/list.dto';
+import {
+  MetricsSummaryDto,
+  QueueDepthsDto,
+  SummaryQuery,
+  TimeseriesDto,
+  TimeseriesQuery,
+} from './dto/list.dto';
 import { JobStatsService } from './job-stats.service';
 
 @ApiTags('metrics')
@@ -18,6 +24,13 @@ export class JobStatsController {
   @ApiOkResponse({ type: MetricsSummaryDto })
   summary(@Auth() auth: AuthContext, @Query() query: SummaryQuery): Promise<MetricsSummaryDto> {
     return this.stats.summary(auth, query.tenant_id);
+  }
+
+  @Get('queues')
+  @ApiOperation({ summary: 'Jobs per status in each queue, the most waiting first' })
+  @ApiOkResponse({ type: QueueDepthsDto })
+  queues(@Auth() auth: AuthContext, @Query() query: SummaryQuery): Promise<QueueDepthsDto> {
+    return this.stats.queues(auth, query.tenant_id);
   }
 
   @Get('timeseries')

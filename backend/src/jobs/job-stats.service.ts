@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { type AuthContext } from '../auth/auth-context';
 import { JobQueue } from '../queue/job-queue';
-import { type MetricsSummaryDto, type TimeseriesDto } from './dto/list.dto';
+import { type MetricsSummaryDto, type QueueDepthsDto, type TimeseriesDto } from './dto/list.dto';
 import { JobsRepository } from './jobs.repository';
 
 const DEFAULT_MINUTES = 60;
+const MAX_QUEUES_SHOWN = 100;
 
 /** Summaries and charts from the counters and per-minute rollups; never a COUNT(*) over jobs. */
 @Injectable()
@@ -47,6 +48,24 @@ export class JobStatsService {
       completed_per_minute: Math.round((completed * 60) / window.window_seconds),
       failed_per_minute: Math.round((failed * 60) / window.window_seconds),
     };
+  }
+
+  async queues(auth: AuthContext, tenantId?: string): Promise<QueueDepthsDto> {
+    const rows = await this.queue.countsByQueue(this.scope(auth, tenantId), MAX_QUEUES_SHOWN);
+    const queues = rows.map(({ queue, counts }) => {
+      const n = (status: keyof typeof counts): number => Math.max(0, counts[status] ?? 0);
+      return {
+        queue,
+        pending: n('pending'),
+        running: n('running'),
+        failed: n('failed'),
+        dead: n('dead'),
+        completed: n('completed'),
+        cancelled: n('cancelled'),
+      };
+    });
+    queues.sort((a, b) => b.pending + b.failed - (a.pending + a.failed) || a.queue.localeCompare(b.queue));
+    return { queues };
   }
 
   async timeseries(auth: AuthContext, minutes = DEFAULT_MINUTES, tenantId?: string): Promise<TimeseriesDto> {

@@ -181,6 +181,23 @@ export class JobsRepository {
     return rows.map((row) => row.job_id);
   }
 
+  /**
+   * How many DLQ entries match a filter, counting at most `cap` + 1 of them: a confirmation needs
+   * the number, and a count is never allowed to read an unbounded DLQ.
+   */
+  async countDead(filters: JobFilters, cap: number): Promise<number> {
+    const where = new Where()
+      .add((p) => `tenant_id = ${p}`, filters.tenantId)
+      .add((p) => `type = ${p}`, filters.type)
+      .add((p) => `queue = ${p}`, filters.queue);
+    const limitSql = where.limit(cap + 1);
+    const { rows } = await this.pg.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM dead_letter_jobs ${where.sql} ${limitSql}) matching`,
+      where.values,
+    );
+    return rows[0].n;
+  }
+
   /** Ids of DLQ entries matching a filter, a batch at a time (bulk retry/discard loops over them). */
   async deadJobIds(filters: JobFilters, limit: number): Promise<string[]> {
     const where = new Where()

@@ -5,6 +5,7 @@ import { type JobSubmission, toNewJob } from './job-submission';
 import {
   jobCancel,
   jobClaim,
+  jobCountsByQueue,
   jobCountsByStatus,
   jobCountsRoll,
   jobDiscardDead,
@@ -187,6 +188,23 @@ export class JobQueue {
   async countsByStatus(tenantId: string | null): Promise<Partial<Record<JobState, number>>> {
     const rows = await this.run<{ status: JobState; jobs: string }>(jobCountsByStatus(tenantId));
     return Object.fromEntries(rows.map((row) => [row.status, Number(row.jobs)]));
+  }
+
+  /** Jobs per status in each queue (the most waiting first, at most `limit` queues). */
+  async countsByQueue(
+    tenantId: string | null,
+    limit: number,
+  ): Promise<Array<{ queue: string; counts: Partial<Record<JobState, number>> }>> {
+    const rows = await this.run<{ queue: string; status: JobState; jobs: string }>(
+      jobCountsByQueue(tenantId, limit),
+    );
+    const byQueue = new Map<string, Partial<Record<JobState, number>>>();
+    for (const row of rows) {
+      const counts = byQueue.get(row.queue) ?? {};
+      counts[row.status] = Number(row.jobs);
+      byQueue.set(row.queue, counts);
+    }
+    return [...byQueue].map(([queue, counts]) => ({ queue, counts }));
   }
 
   /**

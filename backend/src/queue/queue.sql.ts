@@ -584,6 +584,29 @@ export function jobCountsByStatus(tenantId: string | null): Statement {
 }
 
 /**
+ * Jobs per (queue, status) for one tenant (or all, with null), from currentJobCounts: the
+ * dashboard's queue depths. The most waiting queues first, at most $2 of them.
+ */
+export function jobCountsByQueue(tenantId: string | null, limit: number): Statement {
+  return {
+    name: 'jobCountsByQueue',
+    text: `
+      WITH by_queue AS (
+        SELECT queue, status, sum(jobs)::bigint AS jobs FROM (${currentJobCounts('($1::uuid IS NULL OR tenant_id = $1)')}
+        ) counts
+        GROUP BY queue, status
+      ), shown AS (
+        SELECT queue FROM by_queue GROUP BY queue
+        HAVING sum(jobs) > 0
+        ORDER BY sum(jobs) FILTER (WHERE status IN ('pending', 'failed')) DESC NULLS LAST, queue
+        LIMIT $2
+      )
+      SELECT b.queue, b.status, b.jobs FROM by_queue b JOIN shown USING (queue)`,
+    values: [tenantId, limit],
+  };
+}
+
+/**
  * Jobs per (tenant, queue, type, status) across every tenant, for the Prometheus scrape, from
  * currentJobCounts at job_counts' grain.
  */

@@ -4,7 +4,7 @@ import {
   EVENTS_NAMESPACE,
   type HandshakeAuth,
   type ServerToClientEvents,
-} from '../../../backend/src/events/event-map';
+} from '@conveyor/contracts';
 
 export type EventsSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 

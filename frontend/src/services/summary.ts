@@ -1,4 +1,4 @@
-import { type MetricsSummary } from '../../../backend/src/events/event-map';
+import { type MetricsSummary } from '@conveyor/contracts';
 
 export type { MetricsSummary };
 

@@ -14,7 +14,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { type MetricsSummary } from '../../events/event-map';
+import { type MetricsSummary } from '../../../../contracts/src/event-map';
 import { JOB_STATES, type JobState } from '../../queue/job-states';
 
 export const MAX_PAGE = 500;
@@ -119,9 +119,34 @@ export class DeadJobPageDto {
   @ApiProperty({ nullable: true, type: String }) next_cursor!: string | null;
 }
 
+export class DeadJobCountDto {
+  @ApiProperty({ description: 'DLQ entries matching the filter, counted up to `cap` + 1' }) count!: number;
+  @ApiProperty({ description: 'True when there are more than `cap`: count then says cap + 1' })
+  capped!: boolean;
+  @ApiProperty() cap!: number;
+}
+
 export class DeadJobActionResultDto {
   @ApiProperty({ description: 'How many DLQ entries were retried or discarded' }) count!: number;
   @ApiProperty({ type: [String] }) ids!: string[];
+}
+
+export class QueueDepthDto {
+  @ApiProperty() queue!: string;
+  @ApiProperty() pending!: number;
+  @ApiProperty() running!: number;
+  @ApiProperty({ description: 'Waiting for a retry' }) failed!: number;
+  @ApiProperty() dead!: number;
+  @ApiProperty() completed!: number;
+  @ApiProperty() cancelled!: number;
+}
+
+export class QueueDepthsDto {
+  @ApiProperty({
+    type: [QueueDepthDto],
+    description: 'Queues with jobs, most waiting (pending + failed) first, at most 100',
+  })
+  queues!: QueueDepthDto[];
 }
 
 export class TimeseriesQuery {
