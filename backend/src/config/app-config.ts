@@ -61,6 +61,16 @@ export class AppConfig {
   @Max(65535)
   WORKER_METRICS_PORT: number = 0;
 
+  /**
+   * A worker whose claim has waited on the database longer than this answers 503 on its /health
+   * (served on WORKER_METRICS_PORT), so an orchestrator restarts it.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  WORKER_STALL_SECONDS: number = 60;
+
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
 

@@ -64,18 +64,41 @@ export class WorkerMetrics implements RuntimeObserver {
   }
 }
 
+/** A probe's verdict: 200 with `{ status: ok }`, or 503 with the reason. */
+export interface ProbeResult {
+  ok: boolean;
+  reason?: string;
+  [detail: string]: unknown;
+}
+
+/** What the worker answers /health (liveness) and /ready (readiness) with. */
+export interface WorkerProbes {
+  health(): ProbeResult;
+  ready(): Promise<ProbeResult>;
+}
+
 /**
- * Serves GET /metrics on `port` (every interface, for Prometheus in another container), behind
- * METRICS_TOKEN when one is set; anything else is a 404. Resolves once it listens.
+ * Serves a worker's HTTP port (every interface, for Prometheus and the orchestrator in other
+ * containers): GET /health and /ready open to all, as probes carry no token and say nothing about
+ * tenants; GET /metrics behind METRICS_TOKEN when one is set; anything else is a 404. Resolves
+ * once it listens.
  */
-export async function serveWorkerMetrics(
+export async function serveWorkerHttp(
   metrics: WorkerMetrics,
+  probes: WorkerProbes,
   port: number,
   token: MetricsToken,
 ): Promise<Server> {
   const server = createServer((req, res) => {
-    if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics')
-      return answerError(res, 404, 'Only GET /metrics is served here');
+    const route = req.method === 'GET' ? req.url?.split('?')[0] : undefined;
+    if (route === '/health') return answerProbe(res, probes.health());
+    if (route === '/ready')
+      return void probes.ready().then(
+        (result) => answerProbe(res, result),
+        (error: Error) => answerProbe(res, { ok: false, reason: error.message }),
+      );
+    if (route !== '/metrics')
+      return answerError(res, 404, 'Only GET /metrics, /health and /ready are served here');
     const refusal = token.refusal(req.headers.authorization);
     if (refusal) return answerError(res, 401, refusal);
     metrics.registry.metrics().then(
@@ -93,6 +116,13 @@ export async function serveWorkerMetrics(
     server.listen(port, () => resolve());
   });
   return server;
+}
+
+function answerProbe(res: ServerResponse, { ok, ...details }: ProbeResult): void {
+  const body = JSON.stringify({ status: ok ? 'ok' : 'unavailable', ...details });
+  res
+    .writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' })
+    .end(body);
 }
 
 /** The API's error shape, for the few answers this server gives besides the metrics. */

@@ -16,6 +16,15 @@ export interface WorkerRuntimeOptions {
   backoff: BackoffOptions;
 }
 
+/** What /health reports about the claim loop (see WorkerRuntime.loopHealth). */
+export interface LoopHealth {
+  state: WorkerState;
+  /** Since the loop last went round (claimed, or went to sleep on its own timer). */
+  lastTickMsAgo: number;
+  /** How long the loop has been waiting on the database right now; 0 when it is not. */
+  waitingMs: number;
+}
+
 export interface RuntimeLogger {
   log(message: string): void;
   warn(message: string): void;
@@ -78,6 +87,9 @@ export class WorkerRuntime {
   private woken = false;
   private heartbeat?: NodeJS.Timeout;
   private loopDone?: Promise<void>;
+  private lastTickAt = performance.now();
+  /** Set while the loop awaits a claim: a claim that never returns is the one way the loop can hang. */
+  private claimingSince?: number;
 
   constructor(
     private readonly queue: JobQueue,
@@ -101,6 +113,19 @@ export class WorkerRuntime {
       running: this.running.size,
       prefetched: this.prefetched.length,
       unwritten: this.writer.unwritten,
+    };
+  }
+
+  /**
+   * The claim loop's pulse, for the worker's /health. Asleep on its own timer it is fine however
+   * long the sleep (polls and fetch backoff last up to ~10 s); stuck in a claim it is not.
+   */
+  loopHealth(): LoopHealth {
+    const now = performance.now();
+    return {
+      state: this.state,
+      lastTickMsAgo: Math.round(now - this.lastTickAt),
+      waitingMs: this.claimingSince === undefined ? 0 : Math.round(now - this.claimingSince),
     };
   }
 
@@ -154,6 +179,7 @@ export class WorkerRuntime {
     let fetchFailures = 0;
     while (this.state === 'running') {
       this.woken = false;
+      this.lastTickAt = performance.now();
       // Outcomes are written behind the handlers; a backlog of them (a slow or absent database)
       // holds back new claims, so that finished but unrecorded jobs stay bounded.
       // stop() ends the wait: the backlog is flushed once more when the worker has stopped.
@@ -169,7 +195,10 @@ export class WorkerRuntime {
         try {
           const claimedAt = performance.now();
           const leaseUntil = claimedAt + this.options.leaseSeconds * 1000;
-          const jobs = await this.queue.claim(this.options.workerId, limit, this.options.leaseSeconds);
+          this.claimingSince = claimedAt;
+          const jobs = await this.queue
+            .claim(this.options.workerId, limit, this.options.leaseSeconds)
+            .finally(() => (this.claimingSince = undefined));
           this.observer.claimed((performance.now() - claimedAt) / 1000, jobs.length);
           fetchFailures = 0;
           this.prefetched.push(...jobs.map((job) => ({ job, claimedAt, leaseUntil })));

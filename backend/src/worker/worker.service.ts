@@ -15,12 +15,15 @@ import { QueueNotificationListener } from '../queue/queue-notification-listener'
 import { MetricsToken } from '../metrics/metrics-token';
 import { jobFileReader } from './job-file-reader';
 import { Maintenance } from './maintenance';
-import { serveWorkerMetrics, WorkerMetrics } from './worker-metrics';
+import { type ProbeResult, serveWorkerHttp, WorkerMetrics, type WorkerProbes } from './worker-metrics';
 import { WorkerRuntime } from './worker-runtime';
+
+/** A readiness ping that gets no answer within this is a failed one (a probe must not hang). */
+const READY_PING_TIMEOUT_MS = 2_000;
 
 /** Wires the runtime, the NOTIFY listener and the rescuer to one pg pool for this process. */
 @Injectable()
-export class WorkerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class WorkerService implements OnApplicationBootstrap, BeforeApplicationShutdown, WorkerProbes {
   private readonly logger = new Logger('Worker');
   readonly workerId = `${hostname()}:${process.pid}`;
   private readonly pool: Pool;
@@ -75,8 +78,8 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
     if (this.metrics) {
       const port = this.config.WORKER_METRICS_PORT;
       const token = new MetricsToken(this.config.METRICS_TOKEN);
-      this.metricsServer = await serveWorkerMetrics(this.metrics, port, token);
-      this.logger.log(`Worker metrics at http://0.0.0.0:${port}/metrics`);
+      this.metricsServer = await serveWorkerHttp(this.metrics, this, port, token);
+      this.logger.log(`Worker metrics at http://0.0.0.0:${port}/metrics (and /health, /ready)`);
     }
     // Not awaited: the listener retries until the database answers, and Nest must finish
     // starting meanwhile (until then its logs stay buffered and the process looks silent).
@@ -84,6 +87,46 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
     this.runtime.start();
     this.maintenance.start();
     this.logger.log(`Worker ${this.workerId} running (concurrency ${this.config.WORKER_CONCURRENCY})`);
+  }
+
+  /**
+   * Liveness: the claim loop is running (or draining) and not stuck in a claim for longer than
+   * WORKER_STALL_SECONDS. A database that refuses connections does not fail it: the loop backs off
+   * and retries, and restarting the worker would not bring the database back.
+   */
+  health(): ProbeResult {
+    const loop = this.runtime.loopHealth();
+    const details = { state: loop.state, last_tick_ms_ago: loop.lastTickMsAgo };
+    if (loop.state === 'starting' || loop.state === 'stopped')
+      return { ok: false, reason: `worker ${loop.state}`, ...details };
+    if (loop.waitingMs > this.config.WORKER_STALL_SECONDS * 1000)
+      return {
+        ok: false,
+        reason: `claim loop stalled: a claim has waited ${loop.waitingMs} ms on the database`,
+        ...details,
+      };
+    return { ok: true, ...details };
+  }
+
+  /** Readiness: claiming (not starting or draining) and the database answers. */
+  async ready(): Promise<ProbeResult> {
+    const { state } = this.runtime.loopHealth();
+    if (state !== 'running') return { ok: false, reason: state === 'starting' ? 'starting' : 'draining' };
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`database did not answer within ${READY_PING_TIMEOUT_MS} ms`)),
+        READY_PING_TIMEOUT_MS,
+      );
+    });
+    try {
+      await Promise.race([this.pool.query('SELECT 1'), timeout]);
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, reason: `database unreachable: ${(error as Error).message}` };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async beforeApplicationShutdown(): Promise<void> {
