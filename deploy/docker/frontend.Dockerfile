@@ -1,4 +1,5 @@
-FROM node:20-bookworm-slim AS build
+# Base images are pinned to a patch release; pin digests too where your registry policy asks for it.
+FROM node:20.20.2-bookworm-slim AS build
 WORKDIR /app
 # Every workspace's package.json: npm ci checks the whole lockfile against them.
 COPY package.json package-lock.json ./
@@ -13,7 +14,9 @@ COPY contracts contracts
 COPY frontend frontend
 RUN npm run build -w frontend
 
-FROM nginx:1.27-alpine
+# nginx as uid 101, listening on 8080 (no root needed for a port above 1024).
+FROM nginxinc/nginx-unprivileged:1.27.5-alpine
 COPY deploy/docker/nginx.conf /etc/nginx/conf.d/default.conf
 COPY --from=build /app/frontend/dist /usr/share/nginx/html
-EXPOSE 80
+USER 101
+EXPOSE 8080

@@ -89,7 +89,7 @@ describe('nginx in front of the dashboard', () => {
     writeFileSync(
       path.join(dir, 'site.conf'),
       conf
-        .replace('listen 80;', `listen 127.0.0.1:${nginxPort};`)
+        .replace('listen 8080;', `listen 127.0.0.1:${nginxPort};`)
         .replace('root /usr/share/nginx/html;', `root ${dir}/html;`)
         .replaceAll('http://api:8000', `http://127.0.0.1:${apiPort}`),
     );
@@ -115,6 +115,7 @@ describe('nginx in front of the dashboard', () => {
       expect(await get('/api/v1/jobs?limit=1')).toBe('200 api /api/v1/jobs?limit=1');
       expect(await get('/docs-json')).toBe('200 api /docs-json');
       expect(await get('/metrics')).toMatch(/^404 /);
+      expect(await get('/healthz')).toBe('200 ok');
       expect(await get('/jobs/123')).toBe('200 the dashboard');
     } finally {
       run('-s', 'stop');
