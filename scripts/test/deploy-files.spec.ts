@@ -10,12 +10,18 @@ import { freePort } from '../../backend/src/database/embedded/embedded-database'
 import { REPO_ROOT, waitUntil } from '../../backend/test/support/processes';
 
 interface ComposeService {
+  image?: string;
   command?: string[];
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
-  deploy?: { replicas?: number };
+  deploy?: { replicas?: number | string; resources?: { limits?: Record<string, unknown> } };
   build?: { dockerfile: string };
   environment?: Record<string, string>;
+  ports?: string[];
+  volumes?: string[];
+  restart?: string;
+  logging?: { driver: string; options: Record<string, string> };
+  stop_grace_period?: string;
 }
 
 function compose(file: string): { services: Record<string, ComposeService> } {
@@ -23,37 +29,114 @@ function compose(file: string): { services: Record<string, ComposeService> } {
 }
 
 const read = (file: string): string => readFileSync(path.join(REPO_ROOT, file), 'utf8');
+const COMPOSE_FILES = ['docker-compose.dev.yml', 'docker-compose.prod.yml'];
+const healthUrl = (service: ComposeService): string => service.healthcheck?.test.join(' ') ?? '';
 
 // No Docker engine runs here (nor the compose plugin), so the files are checked by structure.
-describe.each(['docker-compose.dev.yml', 'docker-compose.prod.yml'])('%s', (file) => {
+describe.each(COMPOSE_FILES)('%s', (file) => {
   const { services } = compose(file);
 
-  it('runs postgres, migrate, api, worker and the dashboard', () => {
-    expect(Object.keys(services).sort()).toEqual(['api', 'dashboard', 'migrate', 'postgres', 'worker']);
-  });
-
-  it('runs the compiled entry points that the build produces', () => {
-    expect(services.migrate.command).toEqual(['node', 'dist/scripts/src/migrate.js', 'up']);
-    expect(services.api.command).toEqual(['node', 'dist/backend/src/main.api.js']);
-    expect(services.worker.command).toEqual(['node', 'dist/backend/src/main.worker.js']);
-  });
-
   it('starts api and workers only after migrations succeed, which wait for a healthy postgres', () => {
+    expect(services.migrate.command).toEqual(['node', 'dist/scripts/src/migrate.js', 'up']);
     expect(services.migrate.depends_on?.postgres.condition).toBe('service_healthy');
+    expect(services.migrate.restart).toBe('no');
     expect(services.api.depends_on?.migrate.condition).toBe('service_completed_successfully');
     expect(services.worker.depends_on?.migrate.condition).toBe('service_completed_successfully');
-    expect(services.postgres.healthcheck?.test.join(' ')).toContain('pg_isready');
-    expect(services.api.healthcheck?.test.join(' ')).toContain('/ready');
+    expect(healthUrl(services.postgres)).toContain('pg_isready');
   });
 
-  it('has each worker serve its own metrics port', () => {
-    expect(services.worker.environment?.WORKER_METRICS_PORT).toMatch(/^[1-9]\d*$/);
+  it('checks the API on /ready and every worker on its own /health, on the port it serves it on', () => {
+    expect(healthUrl(services.api)).toContain('http://127.0.0.1:8000/ready');
+    const port = services.worker.environment?.WORKER_METRICS_PORT;
+    expect(port).toMatch(/^[1-9]\d*$/);
+    expect(healthUrl(services.worker)).toContain(`http://127.0.0.1:${port}/health`);
   });
 
-  it('scales workers out and builds from Dockerfiles that exist', () => {
-    expect(services.worker.deploy?.replicas).toBeGreaterThanOrEqual(2);
+  it('scales workers by WORKER_REPLICAS and gives them longer to stop than their grace period', () => {
+    expect(services.worker.deploy?.replicas).toMatch(/^\$\{WORKER_REPLICAS:-[1-9]\d*\}$/);
+    expect(services.worker.stop_grace_period).toBe('40s');
     for (const service of Object.values(services)) {
       if (service.build) expect(() => read(service.build!.dockerfile)).not.toThrow();
+    }
+  });
+});
+
+describe('docker-compose.dev.yml', () => {
+  const { services } = compose('docker-compose.dev.yml');
+
+  it('runs the mounted source: tsc --watch compiles, node --watch restarts the API and workers', () => {
+    expect(Object.keys(services).sort()).toEqual([
+      'api',
+      'compiler',
+      'deps',
+      'frontend',
+      'migrate',
+      'postgres',
+      'worker',
+    ]);
+    expect(services.compiler.command?.join(' ')).toMatch(/^npx tsc -p tsconfig\.json --watch/);
+    expect(services.api.command).toEqual(['node', '--watch', 'dist/backend/src/main.api.js']);
+    expect(services.worker.command).toEqual(['node', '--watch', 'dist/backend/src/main.worker.js']);
+    for (const name of ['deps', 'compiler', 'migrate', 'api', 'worker', 'frontend'])
+      expect(services[name].volumes).toContain('.:/app');
+    // Dependencies in a volume, so the container never runs (or writes) the host's node_modules.
+    expect(services.api.volumes).toContain('node_modules:/app/node_modules');
+  });
+
+  it('serves the dashboard from the Vite dev server on 3000, proxying to the api service', () => {
+    expect(services.frontend.command?.join(' ')).toMatch(/^npm run dev -w frontend -- .*--port 3000/);
+    expect(services.frontend.ports).toEqual(['127.0.0.1:3000:3000']);
+    expect(services.frontend.environment?.API_PROXY_TARGET).toBe('http://api:8000');
+  });
+
+  it("publishes every port, PostgreSQL's included, on 127.0.0.1 only", () => {
+    expect(services.postgres.ports).toEqual(['127.0.0.1:5432:5432']);
+    for (const service of Object.values(services))
+      for (const port of service.ports ?? []) expect(port).toMatch(/^127\.0\.0\.1:/);
+  });
+});
+
+describe('docker-compose.prod.yml', () => {
+  const { services } = compose('docker-compose.prod.yml');
+  const longRunning = Object.entries(services).filter(([, service]) => service.restart !== 'no');
+
+  it('runs postgres, migrate, api, worker and the dashboard from the images', () => {
+    expect(Object.keys(services).sort()).toEqual(['api', 'frontend', 'migrate', 'postgres', 'worker']);
+    expect(services.api.command).toEqual(['node', 'dist/backend/src/main.api.js']);
+    expect(services.worker.command).toEqual(['node', 'dist/backend/src/main.worker.js']);
+    expect(services.frontend.build?.dockerfile).toBe('deploy/docker/frontend.Dockerfile');
+  });
+
+  it('gives every long-running service a health check, a restart policy, limits and rotated logs', () => {
+    expect(longRunning.map(([name]) => name).sort()).toEqual(['api', 'frontend', 'postgres', 'worker']);
+    for (const [name, service] of longRunning) {
+      expect([name, service.healthcheck?.test.length]).toEqual([name, expect.any(Number)]);
+      expect([name, service.restart]).toEqual([name, 'unless-stopped']);
+      expect([name, service.deploy?.resources?.limits]).toEqual([
+        name,
+        { cpus: expect.any(String), memory: expect.any(String) },
+      ]);
+      expect([name, service.logging?.options]).toEqual([name, { 'max-size': '10m', 'max-file': '3' }]);
+    }
+    expect(healthUrl(services.frontend)).toContain('http://127.0.0.1:8080/healthz');
+  });
+
+  it('requires POSTGRES_PASSWORD instead of falling back to a default', () => {
+    const text = read('docker-compose.prod.yml');
+    expect(text).not.toMatch(/POSTGRES_PASSWORD:-/);
+    expect(services.postgres.environment?.POSTGRES_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD:\?.+\}$/);
+    expect(services.postgres.ports).toBeUndefined();
+  });
+});
+
+describe('variables the Compose files read', () => {
+  it('are all listed in .env.example', () => {
+    const documented = new Set([...read('.env.example').matchAll(/^([A-Z_][A-Z0-9_]*)=/gm)].map((m) => m[1]));
+    for (const file of COMPOSE_FILES) {
+      // ${VAR}, ${VAR:-default}, ${VAR:?message} and $VAR, nested ones too; $$ is a literal dollar.
+      const names = [...read(file).matchAll(/(?<!\$)\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]);
+      expect(names.length).toBeGreaterThan(0);
+      for (const name of names) expect([file, name, documented.has(name)]).toEqual([file, name, true]);
     }
   });
 });
