@@ -8,6 +8,7 @@ describe('ConnectionIndicator', () => {
   it.each([
     ['live', 'Live'],
     ['reconnecting', 'Reconnecting…'],
+    ['offline', 'Offline'],
     ['refused', 'Key refused'],
   ] as const)('shows %s as "%s"', (state, label) => {
     render(<ConnectionIndicator state={state} />);

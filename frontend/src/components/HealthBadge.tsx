@@ -6,7 +6,7 @@ const LABELS: Record<CheckState, string> = {
   unreachable: 'Unreachable',
 };
 
-export function StatusBadge({ state, reason }: { state: CheckState; reason?: string }) {
+export function HealthBadge({ state, reason }: { state: CheckState; reason?: string }) {
   return (
     <span className={`badge badge-${state}`} role="status" title={reason}>
       {LABELS[state]}

@@ -1,5 +1,5 @@
 import { type ServiceHealth } from '../services/health';
-import { StatusBadge } from './StatusBadge';
+import { HealthBadge } from './HealthBadge';
 
 export function HealthPanel({ health }: { health: ServiceHealth | null }) {
   return (
@@ -14,13 +14,13 @@ export function HealthPanel({ health }: { health: ServiceHealth | null }) {
               API process <code>/health</code>
             </dt>
             <dd>
-              <StatusBadge state={health.liveness.state} reason={health.liveness.reason} />
+              <HealthBadge state={health.liveness.state} reason={health.liveness.reason} />
             </dd>
             <dt>
               Database <code>/ready</code>
             </dt>
             <dd>
-              <StatusBadge state={health.readiness.state} reason={health.readiness.reason} />
+              <HealthBadge state={health.readiness.state} reason={health.readiness.reason} />
             </dd>
           </dl>
           <p className="muted">Checked at {health.checkedAt.toLocaleTimeString()}</p>

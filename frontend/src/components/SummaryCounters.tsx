@@ -1,21 +1,22 @@
-import { type MetricsSummary } from '../services/summary';
+import { type MetricsSummary } from '../services/metrics';
 
 const COUNTERS: Array<[keyof MetricsSummary, string]> = [
   ['pending_jobs', 'Pending'],
   ['running_jobs', 'Running'],
-  ['completed_jobs', 'Completed'],
   ['failed_jobs', 'Retrying'],
-  ['dlq_jobs', 'Dead letters'],
+  ['dlq_jobs', 'Dead'],
   ['cancelled_jobs', 'Cancelled'],
+  ['completed_jobs', 'Completed'],
+  ['total_jobs', 'Total'],
+  ['queue_length', 'Queue length'],
   ['throughput_per_second', 'Jobs/s'],
 ];
 
-export function SummaryCounters({ summary }: { summary: MetricsSummary | null }) {
-  if (!summary) return <p>Loading counters…</p>;
+export function SummaryCounters({ summary }: { summary: MetricsSummary }) {
   return (
     <dl className="counters">
       {COUNTERS.map(([field, label]) => (
-        <div key={field} className="counter">
+        <div key={field} className={`counter counter-${field}`}>
           <dt>{label}</dt>
           <dd data-testid={field}>{summary[field].toLocaleString('en')}</dd>
         </div>

@@ -1,58 +1,154 @@
-import { useEffect, useState } from 'react';
-import { ConnectionIndicator } from '../components/ConnectionIndicator';
+import { useQuery } from '@tanstack/react-query';
+import { lazy, Suspense } from 'react';
 import { HealthPanel } from '../components/HealthPanel';
+import { JobsTable } from '../components/JobsTable';
+import { Empty, ErrorMessage, Loading } from '../components/QueryState';
 import { SummaryCounters } from '../components/SummaryCounters';
-import { connectEvents, type ConnectionState } from '../lib/socket';
-import { fetchServiceHealth, type ServiceHealth } from '../services/health';
-import { fetchSummary, type MetricsSummary } from '../services/summary';
+import { usePollInterval } from '../lib/live';
+import { useScope, useScopedPath } from '../lib/scope';
+import { fetchServiceHealth } from '../services/health';
+import { fetchJobs } from '../services/jobs';
+import { averageTimes, fetchQueueDepths, fetchSummary, fetchTimeseries } from '../services/metrics';
+import { queryKeys } from '../services/queryKeys';
 
-const REFRESH_MS = 5_000;
+// The chart library is the biggest dependency: its own chunk, loaded after the counters show.
+const ThroughputChart = lazy(() =>
+  import('../components/ThroughputChart').then((module) => ({ default: module.ThroughputChart })),
+);
 
-export function Overview({ apiKey }: { apiKey: string }) {
-  const [health, setHealth] = useState<ServiceHealth | null>(null);
-  const [summary, setSummary] = useState<MetricsSummary | null>(null);
-  const [connection, setConnection] = useState<ConnectionState>('connecting');
+const RECENT = { limit: 10 };
+/** Health is the API's own state, not job data: checked on a slow clock, socket or not. */
+const HEALTH_EVERY_MS = 10_000;
 
-  useEffect(() => {
-    let active = true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    // The next poll is scheduled once this one has answered, so a slow API never gets overlapping checks.
-    const poll = async () => {
-      const next = await fetchServiceHealth();
-      if (!active) return;
-      setHealth(next);
-      timer = setTimeout(() => void poll(), REFRESH_MS);
-    };
-    void poll();
-    return () => {
-      active = false;
-      clearTimeout(timer);
-    };
-  }, []);
+const formatMs = (ms: number | null): string =>
+  ms === null
+    ? '—'
+    : ms < 1_000
+      ? `${ms} ms`
+      : ms < 60_000
+        ? `${(ms / 1000).toFixed(1)} s`
+        : `${(ms / 60_000).toFixed(1)} min`;
 
-  useEffect(() => {
-    let active = true;
-    const refetch = () =>
-      fetchSummary(apiKey).then(
-        (next) => active && setSummary(next),
-        () => undefined,
-      );
-    const socket = connectEvents(apiKey, (state) => active && setConnection(state));
-    // The socket only pushes changes: fetch the current state on (re)connect and on resync.
-    socket.on('connect', () => void refetch());
-    socket.on('resync', () => void refetch());
-    socket.on('metrics.summary', (event) => active && setSummary(event.summary));
-    return () => {
-      active = false;
-      socket.disconnect();
-    };
-  }, [apiKey]);
+export default function Overview() {
+  const { scope, tenantId } = useScope();
+  const scoped = useScopedPath();
+  const poll = usePollInterval();
+  const summary = useQuery({
+    queryKey: queryKeys.metrics.summary(scope),
+    queryFn: () => fetchSummary(tenantId),
+    refetchInterval: poll,
+  });
+  const series = useQuery({
+    queryKey: queryKeys.metrics.timeseries(scope),
+    queryFn: () => fetchTimeseries(tenantId),
+    refetchInterval: poll,
+  });
+  const queues = useQuery({
+    queryKey: queryKeys.metrics.queues(scope),
+    queryFn: () => fetchQueueDepths(tenantId),
+    refetchInterval: poll,
+  });
+  const recent = useQuery({
+    queryKey: queryKeys.jobs.list(scope, RECENT, null),
+    queryFn: () => fetchJobs(tenantId, RECENT, null),
+    refetchInterval: poll,
+  });
+  const health = useQuery({
+    queryKey: queryKeys.health,
+    queryFn: () => fetchServiceHealth(),
+    refetchInterval: HEALTH_EVERY_MS,
+  });
+  const times = series.data ? averageTimes(series.data.points) : null;
 
   return (
-    <>
-      <ConnectionIndicator state={connection} />
-      <SummaryCounters summary={summary} />
-      <HealthPanel health={health} />
-    </>
+    <div className="overview">
+      <h1>Overview</h1>
+      <section aria-labelledby="counters-title" className="section">
+        <h2 id="counters-title" className="visually-hidden">
+          Counters
+        </h2>
+        {summary.data ? (
+          <SummaryCounters summary={summary.data} />
+        ) : summary.error ? (
+          <ErrorMessage error={summary.error} retry={() => void summary.refetch()} />
+        ) : (
+          <Loading what="counters" />
+        )}
+      </section>
+
+      <div className="grid-2">
+        <section aria-labelledby="chart-title" className="panel wide">
+          <h2 id="chart-title">Throughput and failures, last hour</h2>
+          {series.data ? (
+            <Suspense fallback={<Loading what="chart" />}>
+              <ThroughputChart points={series.data.points} />
+            </Suspense>
+          ) : series.error ? (
+            <ErrorMessage error={series.error} retry={() => void series.refetch()} />
+          ) : (
+            <Loading what="chart" />
+          )}
+          <dl className="inline-stats">
+            <dt>Average wait</dt>
+            <dd data-testid="avg-wait">{formatMs(times?.waitMs ?? null)}</dd>
+            <dt>Average run</dt>
+            <dd data-testid="avg-run">{formatMs(times?.runMs ?? null)}</dd>
+          </dl>
+        </section>
+
+        <section aria-labelledby="queues-title" className="panel">
+          <h2 id="queues-title">Queue depth</h2>
+          {queues.error ? (
+            <ErrorMessage error={queues.error} retry={() => void queues.refetch()} />
+          ) : !queues.data ? (
+            <Loading what="queues" />
+          ) : queues.data.queues.length === 0 ? (
+            <Empty>No jobs in any queue yet.</Empty>
+          ) : (
+            <table className="table compact">
+              <thead>
+                <tr>
+                  <th scope="col">Queue</th>
+                  <th scope="col">Waiting</th>
+                  <th scope="col">Running</th>
+                  <th scope="col">Dead</th>
+                </tr>
+              </thead>
+              <tbody>
+                {queues.data.queues.map((queue) => (
+                  <tr key={queue.queue}>
+                    <td>{queue.queue}</td>
+                    <td>{(queue.pending + queue.failed).toLocaleString('en')}</td>
+                    <td>{queue.running.toLocaleString('en')}</td>
+                    <td>{queue.dead.toLocaleString('en')}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </section>
+      </div>
+
+      <div className="grid-2">
+        <section aria-labelledby="recent-title" className="panel wide">
+          <h2 id="recent-title">Most recent jobs</h2>
+          {recent.error ? (
+            <ErrorMessage error={recent.error} retry={() => void recent.refetch()} />
+          ) : !recent.data ? (
+            <Loading what="jobs" />
+          ) : recent.data.jobs.length === 0 ? (
+            <Empty>No jobs yet. Submit one from Create job.</Empty>
+          ) : (
+            <JobsTable
+              jobs={recent.data.jobs}
+              linkTo={(id) => scoped(`/jobs/${id}`)}
+              showTenant={scope === 'all'}
+              caption="Most recent jobs"
+            />
+          )}
+        </section>
+        <HealthPanel health={health.data ?? null} />
+      </div>
+    </div>
   );
 }

@@ -1,0 +1,276 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
+import { useNavigate } from 'react-router';
+import { ErrorMessage, Loading } from '../components/QueryState';
+import { ApiError } from '../lib/api';
+import { parsePayload } from '../lib/jsonField';
+import { useScopedPath } from '../lib/scope';
+import { type CreateJob as CreateJobBody, fetchJobTypes, submitJob } from '../services/jobs';
+import { queryKeys } from '../services/queryKeys';
+
+type Schedule = 'now' | 'delay' | 'at';
+
+interface Draft {
+  type: string;
+  payload: string;
+  maxAttempts: string;
+  schedule: Schedule;
+  delaySeconds: string;
+  runAt: string;
+  priority: string;
+  queue: string;
+  idempotencyKey: string;
+}
+
+const EMPTY: Draft = {
+  type: '',
+  payload: '{}',
+  maxAttempts: '',
+  schedule: 'now',
+  delaySeconds: '',
+  runAt: '',
+  priority: '',
+  queue: '',
+  idempotencyKey: '',
+};
+
+/** The request body a draft makes: empty fields are left out, so the API's defaults apply. */
+export function toRequest(draft: Draft, payload: Record<string, unknown>): CreateJobBody {
+  const body: CreateJobBody = { type: draft.type, payload };
+  const int = (text: string) => (text.trim() === '' ? undefined : Number(text));
+  if (int(draft.maxAttempts) !== undefined) body.max_attempts = int(draft.maxAttempts);
+  if (int(draft.priority) !== undefined) body.priority = int(draft.priority);
+  if (draft.queue.trim()) body.queue = draft.queue.trim();
+  if (draft.idempotencyKey.trim()) body.idempotency_key = draft.idempotencyKey.trim();
+  if (draft.schedule === 'delay' && draft.delaySeconds.trim())
+    body.delay_ms = Math.round(Number(draft.delaySeconds) * 1000);
+  if (draft.schedule === 'at' && draft.runAt) body.run_at = new Date(draft.runAt).toISOString();
+  return body;
+}
+
+function Field({
+  id,
+  label,
+  error,
+  hint,
+  children,
+}: {
+  id: string;
+  label: string;
+  error?: string;
+  hint?: string;
+  children: ReactNode;
+}) {
+  return (
+    <div className={`field${error ? ' has-error' : ''}`}>
+      <label htmlFor={id}>{label}</label>
+      {children}
+      {hint && !error && <small className="muted">{hint}</small>}
+      {error && (
+        <span className="field-error" id={`${id}-error`} role="alert">
+          {error}
+        </span>
+      )}
+    </div>
+  );
+}
+
+export default function CreateJob() {
+  const navigate = useNavigate();
+  const scoped = useScopedPath();
+  const client = useQueryClient();
+  const types = useQuery({ queryKey: queryKeys.jobTypes, queryFn: fetchJobTypes, staleTime: Infinity });
+  const [draft, setDraft] = useState<Draft>(EMPTY);
+  const [payloadEdited, setPayloadEdited] = useState(false);
+  const [file, setFile] = useState<File | null>(null);
+  const set = (patch: Partial<Draft>) => setDraft((current) => ({ ...current, ...patch }));
+
+  // The first type is chosen and its example filled in, so Submit works with the defaults.
+  useEffect(() => {
+    if (!types.data?.length || draft.type) return;
+    const first = types.data.find((type) => type.type === 'email') ?? types.data[0];
+    setDraft((current) => ({
+      ...current,
+      type: first.type,
+      payload: JSON.stringify(first.example_payload, null, 2),
+    }));
+  }, [types.data, draft.type]);
+
+  const chooseType = (name: string) => {
+    const example = types.data?.find((type) => type.type === name)?.example_payload;
+    set({ type: name, ...(!payloadEdited && example ? { payload: JSON.stringify(example, null, 2) } : {}) });
+    if (name !== 'analyze') setFile(null);
+  };
+
+  const parsed = parsePayload(draft.payload);
+  const submit = useMutation({
+    mutationFn: (body: CreateJobBody) => submitJob(body, file ?? undefined),
+    onSuccess: (job) => {
+      void client.invalidateQueries({ queryKey: queryKeys.jobs.lists });
+      navigate(scoped(`/jobs/${job.id}`));
+    },
+  });
+  const fieldErrors = submit.error instanceof ApiError ? submit.error.fieldMessages() : {};
+  const errorOf = (...fields: string[]) => fields.map((field) => fieldErrors[field]).find(Boolean);
+  const shownFields = [
+    'type',
+    'payload',
+    'max_attempts',
+    'max_retries',
+    'delay_ms',
+    'run_at',
+    'priority',
+    'queue',
+    'idempotency_key',
+    'file',
+  ];
+  const otherErrors = Object.entries(fieldErrors).filter(([field]) => !shownFields.includes(field));
+
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    if (!parsed.ok) return;
+    submit.mutate(toRequest(draft, parsed.value));
+  };
+
+  if (types.error) return <ErrorMessage error={types.error} retry={() => void types.refetch()} />;
+  if (!types.data) return <Loading what="job types" />;
+  const description = types.data.find((type) => type.type === draft.type)?.description;
+
+  return (
+    <form className="create-form" onSubmit={onSubmit} noValidate aria-labelledby="create-title">
+      <h1 id="create-title">Create a job</h1>
+      <Field id="job-type" label="Type" error={errorOf('type')} hint={description}>
+        <select id="job-type" value={draft.type} onChange={(event) => chooseType(event.target.value)}>
+          {types.data.map((type) => (
+            <option key={type.type} value={type.type}>
+              {type.type}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <Field
+        id="job-payload"
+        label="Payload (JSON object)"
+        error={(!parsed.ok && parsed.error) || errorOf('payload')}
+      >
+        <textarea
+          id="job-payload"
+          rows={8}
+          spellCheck={false}
+          className="mono"
+          value={draft.payload}
+          aria-invalid={!parsed.ok}
+          onChange={(event) => {
+            setPayloadEdited(true);
+            set({ payload: event.target.value });
+          }}
+        />
+      </Field>
+      {draft.type === 'analyze' && (
+        <Field id="job-file" label="Log file (optional: analyze reads it)" error={errorOf('file')}>
+          <input id="job-file" type="file" onChange={(event) => setFile(event.target.files?.[0] ?? null)} />
+        </Field>
+      )}
+      <div className="form-grid">
+        <Field
+          id="job-attempts"
+          label="Max attempts"
+          error={errorOf('max_attempts', 'max_retries')}
+          hint="Default 4"
+        >
+          <input
+            id="job-attempts"
+            type="number"
+            min={1}
+            inputMode="numeric"
+            value={draft.maxAttempts}
+            onChange={(event) => set({ maxAttempts: event.target.value })}
+          />
+        </Field>
+        <Field
+          id="job-priority"
+          label="Priority"
+          error={errorOf('priority')}
+          hint="Lower runs first; default 0"
+        >
+          <input
+            id="job-priority"
+            type="number"
+            inputMode="numeric"
+            value={draft.priority}
+            onChange={(event) => set({ priority: event.target.value })}
+          />
+        </Field>
+        <Field id="job-queue" label="Queue" error={errorOf('queue')} hint="Default: default">
+          <input
+            id="job-queue"
+            value={draft.queue}
+            onChange={(event) => set({ queue: event.target.value })}
+          />
+        </Field>
+        <Field
+          id="job-idempotency"
+          label="Idempotency key"
+          error={errorOf('idempotency_key')}
+          hint="A repeat returns the first job"
+        >
+          <input
+            id="job-idempotency"
+            value={draft.idempotencyKey}
+            onChange={(event) => set({ idempotencyKey: event.target.value })}
+          />
+        </Field>
+      </div>
+      <fieldset className="schedule">
+        <legend>When</legend>
+        {(
+          [
+            ['now', 'As soon as possible'],
+            ['delay', 'After a delay'],
+            ['at', 'At a time'],
+          ] as const
+        ).map(([value, label]) => (
+          <label key={value} className="radio">
+            <input
+              type="radio"
+              name="schedule"
+              value={value}
+              checked={draft.schedule === value}
+              onChange={() => set({ schedule: value })}
+            />
+            {label}
+          </label>
+        ))}
+        {draft.schedule === 'delay' && (
+          <Field id="job-delay" label="Delay (seconds)" error={errorOf('delay_ms')}>
+            <input
+              id="job-delay"
+              type="number"
+              min={0}
+              value={draft.delaySeconds}
+              onChange={(event) => set({ delaySeconds: event.target.value })}
+            />
+          </Field>
+        )}
+        {draft.schedule === 'at' && (
+          <Field id="job-run-at" label="Run at (your local time)" error={errorOf('run_at')}>
+            <input
+              id="job-run-at"
+              type="datetime-local"
+              value={draft.runAt}
+              onChange={(event) => set({ runAt: event.target.value })}
+            />
+          </Field>
+        )}
+      </fieldset>
+      {submit.error && (otherErrors.length > 0 || Object.keys(fieldErrors).length === 0) && (
+        <ErrorMessage error={submit.error} />
+      )}
+      <div className="actions">
+        <button type="submit" className="primary" disabled={!parsed.ok || submit.isPending}>
+          {submit.isPending ? 'Submitting…' : 'Submit job'}
+        </button>
+      </div>
+    </form>
+  );
+}

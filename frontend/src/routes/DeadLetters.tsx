@@ -1,0 +1,329 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Fragment, useMemo, useState } from 'react';
+import { Link, useSearchParams } from 'react-router';
+import { ConfirmDialog } from '../components/ConfirmDialog';
+import { toggled } from '../components/JobsTable';
+import { JsonView } from '../components/JsonView';
+import { Empty, ErrorMessage, Loading } from '../components/QueryState';
+import { RelativeTime } from '../components/RelativeTime';
+import { usePollInterval } from '../lib/live';
+import { useScope, useScopedPath } from '../lib/scope';
+import {
+  actOnDeadJobs,
+  type DeadJobAction,
+  type DeadJobFilters,
+  type DeadJobSelection,
+  fetchDeadJobCount,
+  fetchDeadJobs,
+} from '../services/deadLetters';
+import { fetchJobTypes } from '../services/jobs';
+import { queryKeys } from '../services/queryKeys';
+
+const PAGE_SIZE = 50;
+
+interface Pending {
+  action: DeadJobAction;
+  selection: DeadJobSelection;
+  count: number;
+  capped?: boolean;
+}
+
+const VERBS: Record<DeadJobAction, string> = { retry: 'Retry', discard: 'Discard' };
+
+export default function DeadLetters() {
+  const { scope, tenantId } = useScope();
+  const scoped = useScopedPath();
+  const client = useQueryClient();
+  const poll = usePollInterval();
+  const [params, setParams] = useSearchParams();
+  const filters = useMemo<DeadJobFilters>(
+    () => ({ type: params.get('type') || undefined, queue: params.get('queue') || undefined }),
+    [params],
+  );
+  const setFilter = (name: 'type' | 'queue', value: string) => {
+    const next = new URLSearchParams(params);
+    if (value) next.set(name, value);
+    else next.delete(name);
+    setParams(next);
+  };
+  const [cursors, setCursors] = useState<string[]>([]);
+  const [pagedFor, setPagedFor] = useState(filters);
+  if (pagedFor !== filters) {
+    setPagedFor(filters);
+    setCursors([]);
+  }
+  const cursor = cursors.at(-1) ?? null;
+  const page = useQuery({
+    queryKey: queryKeys.deadLetters.list(scope, filters, cursor),
+    queryFn: () => fetchDeadJobs(tenantId, filters, cursor, PAGE_SIZE),
+    refetchInterval: poll,
+    placeholderData: (previous) => previous,
+  });
+  const total = useQuery({
+    queryKey: queryKeys.deadLetters.count(scope, filters),
+    queryFn: () => fetchDeadJobCount(tenantId, filters),
+    refetchInterval: poll,
+  });
+  const types = useQuery({ queryKey: queryKeys.jobTypes, queryFn: fetchJobTypes, staleTime: Infinity });
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const [open, setOpen] = useState<string | null>(null);
+  const [pending, setPending] = useState<Pending | null>(null);
+  const [queueDraft, setQueueDraft] = useState(filters.queue ?? '');
+  const act = useMutation({
+    mutationFn: ({ action, selection }: Pending) => actOnDeadJobs(action, selection),
+    onSuccess: () => {
+      setSelected(new Set());
+      void client.invalidateQueries({ queryKey: ['dlq'] });
+      void client.invalidateQueries({ queryKey: queryKeys.jobs.lists });
+    },
+  });
+
+  const shown = page.data?.jobs ?? [];
+  const chosen = shown.filter((job) => selected.has(job.job_id)).map((job) => job.job_id);
+  const ask = (action: DeadJobAction, selection: DeadJobSelection, count: number, capped = false) =>
+    setPending({ action, selection, count, capped });
+  const everything = { filter: { ...filters, ...(tenantId ? { tenant_id: tenantId } : {}) } };
+  const filterText = [filters.type && `type ${filters.type}`, filters.queue && `queue ${filters.queue}`]
+    .filter(Boolean)
+    .join(', ');
+
+  return (
+    <div>
+      <h1>Dead letters</h1>
+      <p className="muted">
+        Jobs whose attempts ran out. Retry puts them back in their queue with a fresh attempt count; discard
+        deletes them.
+      </p>
+      <div className="toolbar">
+        <label>
+          Type
+          <select value={filters.type ?? ''} onChange={(event) => setFilter('type', event.target.value)}>
+            <option value="">Any type</option>
+            {types.data?.map((type) => (
+              <option key={type.type} value={type.type}>
+                {type.type}
+              </option>
+            ))}
+          </select>
+        </label>
+        <form
+          onSubmit={(event) => {
+            event.preventDefault();
+            setFilter('queue', queueDraft.trim());
+          }}
+        >
+          <label>
+            Queue
+            <input
+              value={queueDraft}
+              placeholder="any queue"
+              onChange={(event) => setQueueDraft(event.target.value)}
+              onBlur={() => setFilter('queue', queueDraft.trim())}
+            />
+          </label>
+        </form>
+        <span className="muted" data-testid="dlq-count">
+          {total.data
+            ? `${total.data.capped ? `over ${total.data.cap.toLocaleString('en')}` : total.data.count.toLocaleString('en')} dead`
+            : ''}
+        </span>
+      </div>
+      <div className="toolbar">
+        <span className="muted">{chosen.length} selected</span>
+        <button
+          type="button"
+          disabled={chosen.length === 0}
+          onClick={() => ask('retry', { ids: chosen }, chosen.length)}
+        >
+          Retry selected
+        </button>
+        <button
+          type="button"
+          className="danger"
+          disabled={chosen.length === 0}
+          onClick={() => ask('discard', { ids: chosen }, chosen.length)}
+        >
+          Discard selected
+        </button>
+        <button
+          type="button"
+          disabled={!total.data?.count}
+          onClick={() => total.data && ask('retry', everything, total.data.count, total.data.capped)}
+        >
+          Retry all matching
+        </button>
+        <button
+          type="button"
+          className="danger"
+          disabled={!total.data?.count}
+          onClick={() => total.data && ask('discard', everything, total.data.count, total.data.capped)}
+        >
+          Discard all matching
+        </button>
+        {act.data && (
+          <span role="status" className="outcome">
+            {act.variables?.action === 'retry' ? 'Retried' : 'Discarded'} {act.data.count} job
+            {act.data.count === 1 ? '' : 's'}.
+          </span>
+        )}
+      </div>
+      {act.error && <ErrorMessage error={act.error} />}
+
+      {page.error ? (
+        <ErrorMessage error={page.error} retry={() => void page.refetch()} />
+      ) : !page.data ? (
+        <Loading what="dead jobs" />
+      ) : shown.length === 0 ? (
+        <Empty>The dead-letter queue is empty{filterText ? ` for ${filterText}` : ''}.</Empty>
+      ) : (
+        <div className="table-wrap">
+          <table className="table">
+            <caption className="visually-hidden">Dead jobs</caption>
+            <thead>
+              <tr>
+                <th scope="col" className="select-col">
+                  <input
+                    type="checkbox"
+                    aria-label="Select every dead job shown"
+                    checked={shown.length > 0 && shown.every((job) => selected.has(job.job_id))}
+                    onChange={() =>
+                      setSelected((current) =>
+                        toggled(
+                          current,
+                          shown.map((job) => job.job_id),
+                        ),
+                      )
+                    }
+                  />
+                </th>
+                <th scope="col">Job</th>
+                <th scope="col">Type</th>
+                <th scope="col">Queue</th>
+                <th scope="col">Attempts</th>
+                <th scope="col">Last error</th>
+                <th scope="col">Died</th>
+                <th scope="col">
+                  <span className="visually-hidden">Inspect</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {shown.map((job) => (
+                <Fragment key={job.job_id}>
+                  <tr data-job-id={job.job_id}>
+                    <td className="select-col">
+                      <input
+                        type="checkbox"
+                        aria-label={`Select dead job ${job.job_id}`}
+                        checked={selected.has(job.job_id)}
+                        onChange={() => setSelected((current) => toggled(current, [job.job_id]))}
+                      />
+                    </td>
+                    <td>
+                      <Link className="mono" to={scoped(`/jobs/${job.job_id}`)} title={job.job_id}>
+                        {job.job_id.slice(0, 8)}
+                      </Link>
+                    </td>
+                    <td>{job.type}</td>
+                    <td>{job.queue}</td>
+                    <td>
+                      {job.attempts} / {job.max_attempts}
+                    </td>
+                    <td className="row-error" title={job.last_error ?? ''}>
+                      {job.last_error ?? '—'}
+                    </td>
+                    <td>
+                      <RelativeTime iso={job.died_at} />
+                    </td>
+                    <td>
+                      <button
+                        type="button"
+                        aria-expanded={open === job.job_id}
+                        onClick={() => setOpen(open === job.job_id ? null : job.job_id)}
+                      >
+                        {open === job.job_id ? 'Hide' : 'Inspect'}
+                      </button>
+                    </td>
+                  </tr>
+                  {open === job.job_id && (
+                    <tr className="inspect-row">
+                      <td colSpan={8}>
+                        <div className="grid-2">
+                          <div>
+                            <h3>Payload</h3>
+                            <JsonView value={job.payload} label="Payload" />
+                          </div>
+                          <div>
+                            <h3>Every attempt&apos;s error</h3>
+                            <JsonView value={job.errors} label="Errors" />
+                          </div>
+                        </div>
+                        <div className="actions">
+                          <button type="button" onClick={() => ask('retry', { ids: [job.job_id] }, 1)}>
+                            Retry this job
+                          </button>
+                          <button
+                            type="button"
+                            className="danger"
+                            onClick={() => ask('discard', { ids: [job.job_id] }, 1)}
+                          >
+                            Discard this job
+                          </button>
+                        </div>
+                      </td>
+                    </tr>
+                  )}
+                </Fragment>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+
+      <nav className="pager" aria-label="Pages of dead jobs">
+        <button
+          type="button"
+          disabled={cursors.length === 0}
+          onClick={() => setCursors((list) => list.slice(0, -1))}
+        >
+          ← Newer
+        </button>
+        <span className="muted">{cursors.length === 0 ? 'Newest, live' : `Page ${cursors.length + 1}`}</span>
+        <button
+          type="button"
+          disabled={!page.data?.next_cursor}
+          onClick={() => page.data?.next_cursor && setCursors((list) => [...list, page.data.next_cursor!])}
+        >
+          Older →
+        </button>
+      </nav>
+
+      <ConfirmDialog
+        open={pending !== null}
+        title={pending ? `${VERBS[pending.action]} ${pending.count === 1 ? 'this job' : 'these jobs'}?` : ''}
+        message={
+          pending
+            ? `${VERBS[pending.action]} ${pending.capped ? 'more than ' : ''}${pending.count.toLocaleString('en')} dead job${pending.count === 1 ? '' : 's'}` +
+              ('filter' in pending.selection
+                ? ` (everything matching${filterText ? ` ${filterText}` : ''})`
+                : '') +
+              (pending.action === 'discard'
+                ? '? They are deleted for good.'
+                : '? They go back to their queues.')
+            : ''
+        }
+        confirmLabel={
+          pending
+            ? `${VERBS[pending.action]} ${pending.capped ? 'all' : pending.count.toLocaleString('en')}`
+            : ''
+        }
+        danger={pending?.action === 'discard'}
+        onCancel={() => setPending(null)}
+        onConfirm={() => {
+          if (pending) act.mutate(pending);
+          setPending(null);
+        }}
+      />
+    </div>
+  );
+}

@@ -1,0 +1,255 @@
+import { type JobStatus } from '@conveyor/contracts';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useMemo, useState } from 'react';
+import { useNavigate, useSearchParams } from 'react-router';
+import { JobsTable, toggled } from '../components/JobsTable';
+import { Empty, ErrorMessage, Loading } from '../components/QueryState';
+import { STATUS_LABELS } from '../components/StatusBadge';
+import { ApiError } from '../lib/api';
+import { usePollInterval } from '../lib/live';
+import { useScope, useScopedPath } from '../lib/scope';
+import {
+  cancelJob,
+  canCancel,
+  canRetry,
+  fetchJobs,
+  fetchJobTypes,
+  JOB_STATUSES,
+  type JobListFilters,
+  retryJob,
+} from '../services/jobs';
+import { queryKeys } from '../services/queryKeys';
+
+const PAGE_SIZE = 50;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+type BulkAction = 'cancel' | 'retry';
+
+/** Filters live in the URL (`?status=&type=&queue=`), so a filtered view can be linked to. */
+function useFilters(): [
+  JobListFilters,
+  (patch: Partial<Record<'status' | 'type' | 'queue', string>>) => void,
+] {
+  const [params, setParams] = useSearchParams();
+  const status = params.get('status');
+  const filters = useMemo<JobListFilters>(
+    () => ({
+      status: JOB_STATUSES.includes(status as JobStatus) ? (status as JobStatus) : undefined,
+      type: params.get('type') || undefined,
+      queue: params.get('queue') || undefined,
+      limit: PAGE_SIZE,
+    }),
+    [params, status],
+  );
+  const update = (patch: Partial<Record<'status' | 'type' | 'queue', string>>) => {
+    const next = new URLSearchParams(params);
+    for (const [name, value] of Object.entries(patch)) {
+      if (value) next.set(name, value);
+      else next.delete(name);
+    }
+    setParams(next);
+  };
+  return [filters, update];
+}
+
+export default function Jobs() {
+  const { scope, tenantId } = useScope();
+  const scoped = useScopedPath();
+  const navigate = useNavigate();
+  const client = useQueryClient();
+  const poll = usePollInterval();
+  const [filters, setFilters] = useFilters();
+  // Keyset paging: the cursors that led to this page; none on the first (the live one).
+  const [cursors, setCursors] = useState<string[]>([]);
+  const [pagedFor, setPagedFor] = useState(filters);
+  if (pagedFor !== filters) {
+    setPagedFor(filters);
+    setCursors([]);
+  }
+  const cursor = cursors.at(-1) ?? null;
+  const page = useQuery({
+    queryKey: queryKeys.jobs.list(scope, filters, cursor),
+    queryFn: () => fetchJobs(tenantId, filters, cursor),
+    refetchInterval: poll,
+    placeholderData: (previous) => previous,
+  });
+  const types = useQuery({ queryKey: queryKeys.jobTypes, queryFn: fetchJobTypes, staleTime: Infinity });
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const [outcome, setOutcome] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [search, setSearch] = useState('');
+  const [searchError, setSearchError] = useState<string | null>(null);
+  const [queueDraft, setQueueDraft] = useState(filters.queue ?? '');
+
+  const shown = page.data?.jobs ?? [];
+  const chosen = shown.filter((job) => selected.has(job.id));
+
+  const runBulk = async (action: BulkAction) => {
+    const eligible = chosen.filter((job) =>
+      action === 'cancel' ? canCancel(job.status) : canRetry(job.status),
+    );
+    setBusy(true);
+    const results = await Promise.allSettled(
+      eligible.map((job) => (action === 'cancel' ? cancelJob : retryJob)(job.id)),
+    );
+    setBusy(false);
+    const failures = results.flatMap((result) =>
+      result.status === 'rejected'
+        ? [result.reason instanceof ApiError ? result.reason.message : String(result.reason)]
+        : [],
+    );
+    const skipped = chosen.length - eligible.length;
+    const done = results.length - failures.length;
+    setOutcome(
+      `${action === 'cancel' ? 'Cancelled' : 'Retried'} ${done} job${done === 1 ? '' : 's'}` +
+        (skipped
+          ? `; ${skipped} skipped (not ${action === 'cancel' ? 'cancellable' : 'retryable'} in their state)`
+          : '') +
+        (failures.length ? `; ${failures.length} refused: ${failures[0]}` : '') +
+        '.',
+    );
+    setSelected(new Set());
+    void client.invalidateQueries({ queryKey: queryKeys.jobs.lists });
+  };
+
+  const find = (event: FormEvent) => {
+    event.preventDefault();
+    const id = search.trim();
+    if (!UUID.test(id)) return setSearchError('A job id is a UUID, like 0b8f…-…');
+    setSearchError(null);
+    navigate(scoped(`/jobs/${id.toLowerCase()}`));
+  };
+
+  const tabs: Array<[JobStatus | undefined, string]> = [
+    [undefined, 'All'],
+    ...JOB_STATUSES.map((status): [JobStatus, string] => [status, STATUS_LABELS[status]]),
+  ];
+
+  return (
+    <div>
+      <h1>Jobs</h1>
+      <div role="tablist" aria-label="Status" className="tabs">
+        {tabs.map(([status, label]) => (
+          <button
+            key={label}
+            type="button"
+            role="tab"
+            aria-selected={filters.status === status}
+            onClick={() => setFilters({ status })}
+          >
+            {label}
+          </button>
+        ))}
+      </div>
+
+      <div className="toolbar">
+        <label>
+          Type
+          <select value={filters.type ?? ''} onChange={(event) => setFilters({ type: event.target.value })}>
+            <option value="">Any type</option>
+            {types.data?.map((type) => (
+              <option key={type.type} value={type.type}>
+                {type.type}
+              </option>
+            ))}
+          </select>
+        </label>
+        <form
+          onSubmit={(event) => {
+            event.preventDefault();
+            setFilters({ queue: queueDraft.trim() });
+          }}
+        >
+          <label>
+            Queue
+            <input
+              value={queueDraft}
+              onChange={(event) => setQueueDraft(event.target.value)}
+              onBlur={() => setFilters({ queue: queueDraft.trim() })}
+              placeholder="any queue"
+            />
+          </label>
+        </form>
+        <form onSubmit={find} className="search">
+          <label>
+            Find by id
+            <input
+              value={search}
+              onChange={(event) => setSearch(event.target.value)}
+              placeholder="job id"
+              aria-invalid={searchError !== null}
+              aria-describedby={searchError ? 'search-error' : undefined}
+            />
+          </label>
+          <button type="submit">Open</button>
+          {searchError && (
+            <span id="search-error" className="field-error" role="alert">
+              {searchError}
+            </span>
+          )}
+        </form>
+      </div>
+
+      <div className="toolbar">
+        <span className="muted">{chosen.length} selected</span>
+        <button
+          type="button"
+          disabled={busy || !chosen.some((job) => canCancel(job.status))}
+          onClick={() => void runBulk('cancel')}
+        >
+          Cancel selected
+        </button>
+        <button
+          type="button"
+          disabled={busy || !chosen.some((job) => canRetry(job.status))}
+          onClick={() => void runBulk('retry')}
+        >
+          Retry selected
+        </button>
+        {outcome && (
+          <span role="status" className="outcome">
+            {outcome}
+          </span>
+        )}
+      </div>
+
+      {page.error ? (
+        <ErrorMessage error={page.error} retry={() => void page.refetch()} />
+      ) : !page.data ? (
+        <Loading what="jobs" />
+      ) : shown.length === 0 ? (
+        <Empty>No jobs match{filters.status ? ` "${STATUS_LABELS[filters.status]}"` : ''} here.</Empty>
+      ) : (
+        <JobsTable
+          jobs={shown}
+          linkTo={(id) => scoped(`/jobs/${id}`)}
+          showTenant={scope === 'all'}
+          caption="Jobs"
+          selection={{
+            selected,
+            toggle: (id) => setSelected((current) => toggled(current, [id])),
+            toggleAll: (ids) => setSelected((current) => toggled(current, ids)),
+          }}
+        />
+      )}
+
+      <nav className="pager" aria-label="Pages of jobs">
+        <button
+          type="button"
+          disabled={cursors.length === 0}
+          onClick={() => setCursors((list) => list.slice(0, -1))}
+        >
+          ← Newer
+        </button>
+        <span className="muted">{cursors.length === 0 ? 'Newest, live' : `Page ${cursors.length + 1}`}</span>
+        <button
+          type="button"
+          disabled={!page.data?.next_cursor}
+          onClick={() => page.data?.next_cursor && setCursors((list) => [...list, page.data.next_cursor!])}
+        >
+          Older →
+        </button>
+      </nav>
+    </div>
+  );
+}
