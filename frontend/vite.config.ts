@@ -1,7 +1,9 @@
+/// <reference types="node" />
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vitest/config';
 
-const backend = 'http://localhost:8000';
+// The API the dev server proxies to: the Compose dev stack sets API_PROXY_TARGET to its api service.
+const backend = process.env.API_PROXY_TARGET ?? 'http://localhost:8000';
 
 export default defineConfig({
   plugins: [react()],
