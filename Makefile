@@ -1,69 +1,123 @@
 .DEFAULT_GOAL := help
+SHELL := /bin/bash
+
 COMPOSE_DEV := docker compose -f docker-compose.dev.yml
 COMPOSE_PROD := docker compose -f docker-compose.prod.yml
+# Stopping or removing the prod stack needs no password, but Compose checks `:?` variables first.
+COMPOSE_PROD_TEARDOWN := POSTGRES_PASSWORD=$${POSTGRES_PASSWORD:-unused-for-teardown} $(COMPOSE_PROD)
+# The stack that logs, create-user and scale-workers act on: STACK=dev (default) or STACK=prod.
+STACK ?= dev
+COMPOSE = $(if $(filter prod,$(STACK)),$(COMPOSE_PROD),$(COMPOSE_DEV))
+OVERLAY ?= dev
+IMAGE_TAG ?= dev
+
+# Fails the recipe naming the variable a target needs.
+require = $(if $($(1)),,$(error $(1) is required: $(2)))
 
 .PHONY: help
 help: ## Print every target with its description
-	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
 
-.PHONY: install
-install: ## Install dependencies (npm install)
-	npm install
+# --- Without Docker ---
 
 .PHONY: start
-start: ## Start everything on the embedded PostgreSQL (or DATABASE_URL)
+start: ## Start everything without Docker: embedded PostgreSQL (or DATABASE_URL), API, workers, dashboard
 	npm start
 
 .PHONY: test
-test: ## Build, lint and run every test
+test: ## Build, lint and run every test (as CI does)
 	npm test
 
 .PHONY: lint
 lint: ## ESLint and Prettier
 	npm run lint
 
-.PHONY: build
-build: ## Build the backend and the dashboard
-	npm run build
-
 .PHONY: migrate
-migrate: ## Apply pending migrations
+migrate: ## Apply pending migrations to DATABASE_URL (or the embedded PostgreSQL)
 	npm run migrate
 
-.PHONY: create-user
-create-user: ## Create a tenant and API key: make create-user TENANT=tenant1 KEY=my-api-key-123 [ADMIN=1]
-	npm run create-user -- $(or $(TENANT),$(USER_ID)) $(or $(KEY),$(API_KEY)) $(if $(ADMIN),--admin)
+.PHONY: bench
+bench: ## Queue throughput benchmark (bench:queue) on DATABASE_URL or an embedded PostgreSQL
+	npm run bench:queue
 
-.PHONY: dev-up
-dev-up: ## Build and start the development stack with Docker Compose (dashboard on :3000, API on :8000)
-	$(COMPOSE_DEV) up -d --build
+.PHONY: create-user-local
+create-user-local: ## Create a tenant and key in the database npm start uses: USER_ID=… [API_KEY=…] [ADMIN=1]
+	$(call require,USER_ID,make create-user-local USER_ID=tenant1 API_KEY=my-api-key-123)
+	npm run create-user -- '$(USER_ID)' $(if $(API_KEY),'$(API_KEY)') $(if $(ADMIN),--admin)
 
-.PHONY: dev-down
-dev-down: ## Stop the development stack (its database volume stays)
-	$(COMPOSE_DEV) down
+# --- Docker ---
 
-.PHONY: prod-up
-prod-up: ## Build and start the production stack with Docker Compose (reads .env; dashboard on :80)
+.PHONY: build
+build: ## Build both images from deploy/docker (conveyor-backend and conveyor-dashboard, tag IMAGE_TAG=dev)
+	docker build -f deploy/docker/backend.Dockerfile -t conveyor-backend:$(IMAGE_TAG) .
+	docker build -f deploy/docker/frontend.Dockerfile -t conveyor-dashboard:$(IMAGE_TAG) .
+
+.PHONY: build-prod
+build-prod: ## Build the prod stack's images (tagged CONVEYOR_IMAGE / CONVEYOR_DASHBOARD_IMAGE from .env)
+	$(COMPOSE_PROD) build
+
+.PHONY: up
+up: ## Start the dev stack: source mounted, hot reload, dashboard :3000, API :8000, PostgreSQL 127.0.0.1:5432
+	$(COMPOSE_DEV) up -d
+
+.PHONY: up-prod
+up-prod: ## Build and start the prod stack (reads .env, needs POSTGRES_PASSWORD; dashboard on :80)
 	@test -f .env || { echo "No .env: copy .env.example to .env and set POSTGRES_PASSWORD first."; exit 1; }
 	$(COMPOSE_PROD) up -d --build
 
-.PHONY: prod-down
-prod-down: ## Stop the production stack (its database volume stays)
-	$(COMPOSE_PROD) down
+.PHONY: down
+down: ## Stop both Compose stacks (their volumes stay)
+	$(COMPOSE_DEV) down --remove-orphans
+	$(COMPOSE_PROD_TEARDOWN) down --remove-orphans
 
-.PHONY: compose-config
-compose-config: ## Render both Compose files (needs the docker compose plugin, no engine)
-	@if docker compose version >/dev/null 2>&1; then \
-	  $(COMPOSE_DEV) config -q && echo "docker-compose.dev.yml renders" && \
-	  $(COMPOSE_PROD) config -q && echo "docker-compose.prod.yml renders"; \
-	else echo "docker compose plugin not installed: skipping"; fi
+.PHONY: logs
+logs: ## Follow every service's logs (STACK=prod for the prod stack)
+	$(COMPOSE) logs -f --tail=200
+
+.PHONY: logs-backend
+logs-backend: ## Follow the API's logs (STACK=prod for the prod stack)
+	$(COMPOSE) logs -f --tail=200 api
+
+.PHONY: logs-worker
+logs-worker: ## Follow the workers' logs (STACK=prod for the prod stack)
+	$(COMPOSE) logs -f --tail=200 worker
+
+.PHONY: logs-frontend
+logs-frontend: ## Follow the dashboard's logs (STACK=prod for the prod stack)
+	$(COMPOSE) logs -f --tail=200 frontend
+
+.PHONY: create-user
+create-user: ## Create a tenant and key in the running stack: USER_ID=… API_KEY=… [ADMIN=1] [STACK=prod]
+	$(call require,USER_ID,make create-user USER_ID=tenant1 API_KEY=my-api-key-123)
+	$(call require,API_KEY,make create-user USER_ID=$(USER_ID) API_KEY=my-api-key-123 (12+ characters))
+	$(COMPOSE) exec -T api node dist/scripts/src/create-user.js '$(USER_ID)' '$(API_KEY)' $(if $(ADMIN),--admin)
+
+.PHONY: scale-workers
+scale-workers: ## Run COUNT worker containers in the running stack: COUNT=N [STACK=prod]
+	$(call require,COUNT,make scale-workers COUNT=4)
+	$(if $(shell [[ '$(COUNT)' =~ ^[0-9]+$$ ]] && echo number),,$(error COUNT must be a whole number, not "$(COUNT)"))
+	$(COMPOSE) up -d --no-deps --no-recreate --scale worker=$(COUNT) worker
+
+.PHONY: clean
+clean: ## Remove both stacks' containers and volumes (databases too) and the build output; FORCE=1 skips the prompt
+	@if [ "$(FORCE)" != 1 ]; then \
+	  read -r -p "Remove the Compose containers and volumes (database data included) and dist/? [y/N] " answer; \
+	  [ "$$answer" = y ] || [ "$$answer" = Y ] || { echo "clean: aborted, nothing removed"; exit 1; }; \
+	fi
+	$(COMPOSE_DEV) down --volumes --remove-orphans
+	$(COMPOSE_PROD_TEARDOWN) down --volumes --remove-orphans
+	rm -rf dist frontend/dist .jest-cache
+
+# --- Kubernetes ---
 
 .PHONY: k8s-render
-k8s-render: ## Render both Kubernetes overlays (skipped when kubectl is missing)
-	@if command -v kubectl >/dev/null; then for o in dev prod; do kubectl kustomize deploy/k8s/overlays/$$o >/dev/null && echo "overlay $$o renders" || exit 1; done; else echo "kubectl not installed: skipping"; fi
+k8s-render: ## Print an overlay's manifests: OVERLAY=dev (default) or OVERLAY=prod (needs its secret file)
+	kubectl kustomize deploy/k8s/overlays/$(OVERLAY)
 
-# The seed system's names, kept for the people who already type them.
-.PHONY: up up-prod down
-up: dev-up ## Alias of dev-up (the seed system's name)
-up-prod: prod-up ## Alias of prod-up (the seed system's name)
-down: dev-down prod-down ## Stop both Compose stacks
+.PHONY: k8s-apply
+k8s-apply: ## Apply an overlay to the current kubectl context: OVERLAY=dev|prod (no default)
+	$(if $(OVERLAY_APPLY),,$(error OVERLAY is required: make k8s-apply OVERLAY=dev (or prod)))
+	kubectl apply -k deploy/k8s/overlays/$(OVERLAY)
+
+# An explicit OVERLAY on the command line or in the environment, never the default.
+OVERLAY_APPLY := $(if $(filter command line environment,$(origin OVERLAY)),$(OVERLAY))
