@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -215,77 +215,226 @@ describe('.env.example', () => {
   });
 });
 
-describe('Kubernetes manifests', () => {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests are free-form YAML
-  const documents = (file: string): Array<Record<string, any>> =>
-    parseAllDocuments(read(path.join('deploy/k8s/base', file))).map((doc) => doc.toJS());
-  const base = parse(read('deploy/k8s/base/kustomization.yaml')) as { resources: string[] };
-  const all = base.resources.flatMap(documents);
-  const deployment = (name: string) => all.find((d) => d.kind === 'Deployment' && d.metadata.name === name)!;
-  const container = (name: string) => deployment(name).spec.template.spec.containers[0];
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests are free-form YAML
+type Manifest = Record<string, any>;
 
-  it('lists only files that exist', () => {
-    expect(all.length).toBeGreaterThan(base.resources.length);
-  });
+const hasKubectl = !spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).error;
 
-  it('probes the API on /ready and /health', () => {
-    expect(container('conveyor-api').readinessProbe.httpGet.path).toBe('/ready');
-    expect(container('conveyor-api').livenessProbe.httpGet.path).toBe('/health');
-  });
-
-  it("asks Prometheus to scrape every API pod's own /metrics", () => {
-    const { annotations } = deployment('conveyor-api').spec.template.metadata;
-    expect(annotations).toMatchObject({
-      'prometheus.io/scrape': 'true',
-      'prometheus.io/port': String(container('conveyor-api').ports[0].containerPort),
-      'prometheus.io/path': '/metrics',
+/** `kubectl kustomize` of an overlay in a scratch copy of deploy/k8s, with `files` written into it first. */
+function kustomize(overlay: string, files: Record<string, string> = {}) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'conveyor-k8s-'));
+  try {
+    cpSync(path.join(REPO_ROOT, 'deploy/k8s'), dir, {
+      recursive: true,
+      // The operator's own secret file, if this checkout has one, stays out of the copy.
+      filter: (source) => path.basename(source) !== 'database.env',
     });
-  });
-
-  it("asks Prometheus to scrape every worker pod's own metrics port", () => {
-    const config = all.find((d) => d.kind === 'ConfigMap' && d.metadata.name === 'conveyor-config')!;
-    const port = Number(config.data.WORKER_METRICS_PORT);
-    expect(port).toBeGreaterThan(0);
-    expect(deployment('conveyor-worker').spec.template.metadata.annotations).toMatchObject({
-      'prometheus.io/scrape': 'true',
-      'prometheus.io/port': String(port),
+    for (const [file, text] of Object.entries(files)) writeFileSync(path.join(dir, file), text);
+    const run = spawnSync('kubectl', ['kustomize', path.join(dir, 'overlays', overlay)], {
+      encoding: 'utf8',
     });
-    expect(container('conveyor-worker').ports).toContainEqual({ name: 'metrics', containerPort: port });
-  });
+    const objects: Manifest[] =
+      run.status === 0 ? parseAllDocuments(run.stdout).map((doc) => doc.toJS() as Manifest) : [];
+    return { status: run.status, stderr: run.stderr, objects };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
-  it('gives workers longer to drain than their configured grace period', () => {
-    const grace = Number(all.find((d) => d.kind === 'ConfigMap')!.data.SHUTDOWN_GRACE_SECONDS);
-    expect(deployment('conveyor-worker').spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(
-      grace,
+const PROD_DATABASE_URL = 'postgres://conveyor:operator-secret@db.internal:5432/conveyor?sslmode=require';
+const kindsOf = (objects: Manifest[]) => objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
+const BASE_KINDS = [
+  'ConfigMap/conveyor-config',
+  'Deployment/conveyor-api',
+  'Deployment/conveyor-dashboard',
+  'Deployment/conveyor-worker',
+  'HorizontalPodAutoscaler/conveyor-api',
+  'HorizontalPodAutoscaler/conveyor-worker',
+  'Ingress/conveyor',
+  'Job/conveyor-migrate',
+  'Namespace/conveyor',
+  'NetworkPolicy/conveyor-api-ingress',
+  'NetworkPolicy/conveyor-dashboard-ingress',
+  'NetworkPolicy/conveyor-default-deny-ingress',
+  'NetworkPolicy/conveyor-egress-without-database-access',
+  'NetworkPolicy/conveyor-worker-ingress',
+  'PodDisruptionBudget/conveyor-api',
+  'PodDisruptionBudget/conveyor-dashboard',
+  'PodDisruptionBudget/conveyor-worker',
+  'Service/api',
+  'Service/conveyor-dashboard',
+];
+
+(hasKubectl ? describe : describe.skip)('Kubernetes overlays, as kubectl kustomize renders them', () => {
+  const dev = kustomize('dev');
+  const prod = kustomize('prod', { 'overlays/prod/database.env': `DATABASE_URL=${PROD_DATABASE_URL}\n` });
+  const find = (objects: Manifest[], kind: string, name: string): Manifest =>
+    objects.find((o) => o.kind === kind && o.metadata.name === name)!;
+  const podSpecs = (objects: Manifest[]): Array<[string, Manifest]> =>
+    objects
+      .filter((o) => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind))
+      .map((o) => [`${o.kind}/${o.metadata.name}`, o.spec.template.spec]);
+
+  it('dev: the base, plus a PostgreSQL StatefulSet, its Service and policy, and generated dev secrets', () => {
+    expect(dev.stderr).toBe('');
+    const kinds = kindsOf(dev.objects).map((k) => k.replace(/^(Secret\/[a-z-]+)-[a-z0-9]{10}$/, '$1'));
+    expect(kinds).toEqual(
+      [
+        ...BASE_KINDS,
+        'NetworkPolicy/postgres-ingress',
+        'Secret/conveyor-database',
+        'Secret/postgres-credentials',
+        'Service/postgres',
+        'StatefulSet/postgres',
+      ].sort(),
     );
-    expect(container('conveyor-worker').command).toEqual(['node', 'dist/backend/src/main.worker.js']);
   });
 
-  it('runs migrations as their own Job', () => {
-    const job = all.find((d) => d.kind === 'Job')!;
-    expect(job.spec.template.spec.containers[0].command).toEqual([
-      'node',
-      'dist/scripts/src/migrate.js',
-      'up',
-    ]);
+  it('prod: the base and the operator-provided database secret, with no PostgreSQL of its own', () => {
+    expect(prod.stderr).toBe('');
+    const kinds = kindsOf(prod.objects).map((k) => k.replace(/^(Secret\/[a-z-]+)-[a-z0-9]{10}$/, '$1'));
+    expect(kinds).toEqual([...BASE_KINDS, 'Secret/conveyor-database'].sort());
+    const secret = prod.objects.find((o) => o.kind === 'Secret')!;
+    expect(Buffer.from(secret.data.DATABASE_URL, 'base64').toString()).toBe(PROD_DATABASE_URL);
+    // Every reference to the generated secret carries its hashed name, so pods roll when it changes.
+    const refs = podSpecs(prod.objects).flatMap(([, spec]) =>
+      spec.containers.flatMap((c: Manifest) => c.envFrom ?? []).filter((e: Manifest) => e.secretRef),
+    );
+    expect(refs.length).toBe(3);
+    for (const ref of refs) expect(ref.secretRef.name).toBe(secret.metadata.name);
   });
 
-  it('renders with kubectl kustomize when kubectl is installed', () => {
-    const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
-    if (kubectl.error) {
-      console.log('kubectl is not installed: skipping the kustomize render check');
-      return;
-    }
-    for (const overlay of ['dev', 'prod']) {
-      const rendered = spawnSync(
-        'kubectl',
-        ['kustomize', path.join(REPO_ROOT, 'deploy/k8s/overlays', overlay)],
-        {
-          encoding: 'utf8',
-        },
+  it('prod refuses to render until the operator creates its database.env', () => {
+    const refused = kustomize('prod');
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain('database.env');
+    expect(read('.gitignore')).toContain('deploy/k8s/overlays/prod/database.env');
+    expect(JSON.stringify(prod.objects)).not.toMatch(/change-me|conveyor-dev/i);
+  });
+
+  it.each(['dev', 'prod'])(
+    '%s: every pod runs non-root, read-only, with resources; every Deployment has probes',
+    (name) => {
+      const objects = name === 'dev' ? dev.objects : prod.objects;
+      for (const [what, spec] of podSpecs(objects)) {
+        expect([what, spec.securityContext.runAsNonRoot, spec.securityContext.runAsUser]).toEqual([
+          what,
+          true,
+          expect.any(Number),
+        ]);
+        for (const container of spec.containers) {
+          expect([what, container.securityContext]).toMatchObject([
+            what,
+            {
+              readOnlyRootFilesystem: true,
+              allowPrivilegeEscalation: false,
+              capabilities: { drop: ['ALL'] },
+            },
+          ]);
+          expect([what, Object.keys(container.resources).sort()]).toEqual([what, ['limits', 'requests']]);
+          expect([what, container.resources.limits.memory]).toEqual([what, expect.any(String)]);
+          if (!what.startsWith('Job/')) {
+            expect([what, Boolean(container.livenessProbe && container.readinessProbe)]).toEqual([
+              what,
+              true,
+            ]);
+          }
+        }
+      }
+    },
+  );
+
+  it.each(['dev', 'prod'])(
+    '%s: workers are probed on their own /health and /ready and drain before being killed',
+    (name) => {
+      const objects = name === 'dev' ? dev.objects : prod.objects;
+      const config = find(
+        objects,
+        'ConfigMap',
+        objects.find((o) => o.kind === 'ConfigMap')!.metadata.name,
+      ).data;
+      const worker = find(objects, 'Deployment', 'conveyor-worker').spec.template;
+      const container = worker.spec.containers[0];
+      const port = Number(config.WORKER_METRICS_PORT);
+      expect(container.ports).toContainEqual({ name: 'metrics', containerPort: port });
+      expect(container.livenessProbe.httpGet).toEqual({ path: '/health', port: 'metrics' });
+      expect(container.readinessProbe.httpGet).toEqual({ path: '/ready', port: 'metrics' });
+      expect(worker.spec.terminationGracePeriodSeconds).toBeGreaterThan(
+        Number(config.SHUTDOWN_GRACE_SECONDS),
       );
-      expect(rendered.stderr).toBe('');
-      expect(rendered.status).toBe(0);
-    }
+      expect(worker.metadata.annotations).toMatchObject({ 'prometheus.io/port': String(port) });
+      const api = find(objects, 'Deployment', 'conveyor-api').spec.template.spec.containers[0];
+      expect([api.readinessProbe.httpGet.path, api.livenessProbe.httpGet.path]).toEqual([
+        '/ready',
+        '/health',
+      ]);
+      expect(find(objects, 'Job', 'conveyor-migrate').spec.template.spec.containers[0].command).toEqual([
+        'node',
+        'dist/scripts/src/migrate.js',
+        'up',
+      ]);
+    },
+  );
+
+  it.each(['dev', 'prod'])(
+    '%s: scales the API and workers on CPU, and keeps one of each through disruptions',
+    (name) => {
+      const objects = name === 'dev' ? dev.objects : prod.objects;
+      for (const target of ['conveyor-api', 'conveyor-worker']) {
+        const hpa = find(objects, 'HorizontalPodAutoscaler', target);
+        expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: target });
+        expect(hpa.spec.metrics[0].resource.name).toBe('cpu');
+        expect(hpa.spec.maxReplicas).toBeGreaterThan(hpa.spec.minReplicas);
+        const pdb = find(objects, 'PodDisruptionBudget', target);
+        expect(pdb.spec.selector.matchLabels).toEqual(
+          find(objects, 'Deployment', target).spec.selector.matchLabels,
+        );
+      }
+      expect(read('deploy/k8s/base/autoscaling.yaml')).toMatch(/type: External[\s\S]*conveyor_jobs_pending/);
+    },
+  );
+
+  it('routes through an Ingress with TLS and WebSocket-length timeouts', () => {
+    const ingress = find(prod.objects, 'Ingress', 'conveyor');
+    expect(ingress.spec.tls[0].secretName).toBeTruthy();
+    expect(
+      Number(ingress.metadata.annotations['nginx.ingress.kubernetes.io/proxy-read-timeout']),
+    ).toBeGreaterThanOrEqual(3600);
+    expect(
+      Number(ingress.metadata.annotations['nginx.ingress.kubernetes.io/proxy-send-timeout']),
+    ).toBeGreaterThanOrEqual(3600);
+    const paths = ingress.spec.rules[0].http.paths.map(
+      (p: Manifest) => `${p.path} ${p.backend.service.name}`,
+    );
+    expect(paths).toEqual(expect.arrayContaining(['/socket.io api', '/api api', '/ conveyor-dashboard']));
+  });
+
+  it('lets only the API, the workers and the migrate Job reach PostgreSQL', () => {
+    const policy = find(dev.objects, 'NetworkPolicy', 'postgres-ingress');
+    expect(policy.spec.podSelector.matchLabels).toEqual(
+      find(dev.objects, 'StatefulSet', 'postgres').spec.selector.matchLabels,
+    );
+    expect(policy.spec.ingress).toHaveLength(1);
+    const allowed = policy.spec.ingress[0].from[0].podSelector.matchLabels;
+    const withAccess = podSpecs(dev.objects)
+      .filter(([what]) => {
+        const object = dev.objects.find((o) => `${o.kind}/${o.metadata.name}` === what)!;
+        const labels = object.spec.template.metadata.labels;
+        return Object.entries(allowed).every(([key, value]) => labels[key] === value);
+      })
+      .map(([what]) => what);
+    expect(withAccess.sort()).toEqual([
+      'Deployment/conveyor-api',
+      'Deployment/conveyor-worker',
+      'Job/conveyor-migrate',
+    ]);
+    // Everything else (the dashboard) may reach only the API and DNS, wherever the database is.
+    const egress = find(prod.objects, 'NetworkPolicy', 'conveyor-egress-without-database-access');
+    expect(egress.spec.podSelector.matchExpressions).toEqual([
+      { key: Object.keys(allowed)[0], operator: 'DoesNotExist' },
+    ]);
+    expect(
+      egress.spec.egress.flatMap((rule: Manifest) => rule.ports.map((p: Manifest) => p.port)).sort(),
+    ).toEqual([53, 53, 8000]);
   });
 });
