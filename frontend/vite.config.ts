@@ -8,6 +8,7 @@ const backend = process.env.API_PROXY_TARGET ?? 'http://localhost:8000';
 export default defineConfig({
   plugins: [react()],
   server: {
+    port: 3000,
     proxy: {
       '/api': backend,
       '/health': backend,
