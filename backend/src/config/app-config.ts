@@ -171,6 +171,20 @@ export class AppConfig {
   @Max(100)
   EVENTS_FRAMES_PER_FLUSH: number = 5;
 
+  /** Sockets one API key may hold open on one API replica; one more is refused at the handshake. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  EVENTS_MAX_SOCKETS_PER_KEY: number = 50;
+
+  /** Jobs one socket may follow at once (`subscribe { job_id }`); a dashboard follows one per open page. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  EVENTS_MAX_SUBSCRIPTIONS_PER_SOCKET: number = 100;
+
   /**
    * When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; empty: open to anyone who
    * can reach the port (keep it off the public internet, or set this).

@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Inject, Logger } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -12,7 +12,9 @@ import { type Namespace, type Socket } from 'socket.io';
 import { ApiKeyAuthenticator } from '../auth/api-key-authenticator';
 import { hashApiKey } from '../auth/api-key-secret';
 import { type AuthContext } from '../auth/auth-context';
+import { AppConfig } from '../config/app-config';
 import { JobsRepository } from '../jobs/jobs.repository';
+import { TenantRateLimiter } from '../rate-limit/tenant-rate-limiter';
 import {
   type ClientToServerEvents,
   EVENTS_NAMESPACE,
@@ -58,10 +60,28 @@ export class EventsGateway implements OnGatewayInit, OnGatewayConnection {
   private readonly logger = new Logger(EventsGateway.name);
   @WebSocketServer() server!: EventsNamespace;
 
+  /** Open sockets per API key on this replica, counted at the handshake (EVENTS_MAX_SOCKETS_PER_KEY). */
+  private readonly socketsByKey = new Map<string, number>();
+
   constructor(
     private readonly authenticator: ApiKeyAuthenticator,
     private readonly jobs: JobsRepository,
+    private readonly limiter: TenantRateLimiter,
+    @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
+
+  /** Counts the socket against its key, or says why it may not open. */
+  private admit(socket: EventsSocket, auth: AuthContext): Error | null {
+    const open = this.socketsByKey.get(auth.keyId) ?? 0;
+    if (open >= this.config.EVENTS_MAX_SOCKETS_PER_KEY) return new Error('too many sockets for this key');
+    this.socketsByKey.set(auth.keyId, open + 1);
+    socket.once('disconnect', () => {
+      const left = (this.socketsByKey.get(auth.keyId) ?? 1) - 1;
+      if (left > 0) this.socketsByKey.set(auth.keyId, left);
+      else this.socketsByKey.delete(auth.keyId);
+    });
+    return null;
+  }
 
   afterInit(namespace: EventsNamespace): void {
     namespace.use((socket, next) => {
@@ -71,6 +91,8 @@ export class EventsGateway implements OnGatewayInit, OnGatewayConnection {
         .authenticate(token)
         .then((auth) => {
           if (!auth) return next(new Error('unauthorized'));
+          const refused = this.admit(socket, auth);
+          if (refused) return next(refused);
           socket.data.auth = auth;
           socket.data.keyHash = hashApiKey(token);
           next();
@@ -111,9 +133,23 @@ export class EventsGateway implements OnGatewayInit, OnGatewayConnection {
     }
     if (typeof request?.job_id !== 'string' || !UUID.test(request.job_id))
       return { ok: false, error: 'job_id must be a UUID' };
-    const job = await this.jobs.find(auth.role === 'admin' ? null : auth.tenantId, request.job_id);
-    if (!job) return { ok: false, error: 'no such job' };
-    await socket.join(jobRoom(request.job_id));
+    const room = jobRoom(request.job_id);
+    if (socket.rooms.has(room)) return { ok: true };
+    const cap = this.config.EVENTS_MAX_SUBSCRIPTIONS_PER_SOCKET;
+    let following = 0;
+    for (const joined of socket.rooms) if (joined.startsWith('job:')) following++;
+    if (following >= cap)
+      return {
+        ok: false,
+        error: `too many subscriptions on this socket (at most ${cap}): unsubscribe first`,
+      };
+    // A subscribe reads the database: it costs a request token like any API call.
+    const decision = await this.limiter.consume(auth);
+    if (!decision.allowed)
+      return { ok: false, error: `rate limited: retry in ${decision.retryAfterSeconds} s` };
+    if (!(await this.jobs.exists(auth.role === 'admin' ? null : auth.tenantId, request.job_id)))
+      return { ok: false, error: 'no such job' };
+    await socket.join(room);
     return { ok: true };
   }
 

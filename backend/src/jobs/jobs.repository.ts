@@ -121,6 +121,13 @@ export class JobsRepository {
     return rows[0] ?? null;
   }
 
+  /** Whether a job exists in the scope (a tenant, or every tenant for null): one index probe, no row read. */
+  async exists(tenantId: string | null, id: string): Promise<boolean> {
+    const where = new Where().add((p) => `id = ${p}`, id).add((p) => `tenant_id = ${p}`, tenantId);
+    const { rows } = await this.pg.pool.query(`SELECT 1 FROM jobs ${where.sql}`, where.values);
+    return rows.length > 0;
+  }
+
   async findMany(tenantId: string, ids: string[]): Promise<JobRow[]> {
     const { rows } = await this.pg.pool.query<JobRow>(
       `SELECT ${DETAIL_COLUMNS} FROM jobs WHERE id = ANY($1::uuid[]) AND tenant_id = $2`,
