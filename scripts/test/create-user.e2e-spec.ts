@@ -1,5 +1,5 @@
 import { hashApiKey } from '../../backend/src/auth/api-key-secret';
-import { builtScript, cleanEnv, runNode } from '../../backend/test/support/processes';
+import { builtScript, cleanEnv, runNode, startNode } from '../../backend/test/support/processes';
 import { createTestDatabase, query, type TestDatabase } from '../../backend/test/support/test-database';
 
 const CREATE_USER = 'scripts/src/create-user.js';
@@ -8,6 +8,13 @@ describe('npm run create-user', () => {
   let db: TestDatabase;
   const createUser = (...args: string[]) =>
     runNode(builtScript(CREATE_USER), args, cleanEnv({ DATABASE_URL: db.url }));
+  /** create-user with `input` piped to its stdin. */
+  const createUserPiped = async (input: string, ...args: string[]) => {
+    const running = startNode(builtScript(CREATE_USER), args, cleanEnv({ DATABASE_URL: db.url }));
+    running.child.stdin.end(input);
+    const { code } = await running.exited;
+    return { code, output: running.output() };
+  };
   const counts = async () =>
     (
       await query<{ tenants: number; keys: number }>(
@@ -31,7 +38,8 @@ describe('npm run create-user', () => {
       'SELECT key_hash, role, prefix FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE t.name = $1',
       ['tenant1'],
     );
-    expect(rows).toEqual([{ key_hash: hashApiKey('my-api-key-123'), role: 'tenant', prefix: 'my-api-k' }]);
+    // A third of the key at most: 4 of these 14 characters.
+    expect(rows).toEqual([{ key_hash: hashApiKey('my-api-key-123'), role: 'tenant', prefix: 'my-a' }]);
     const leaked = await query(
       db.url,
       `SELECT 1 FROM api_keys WHERE key_hash LIKE '%my-api-key%' OR prefix = 'my-api-key-123'`,
@@ -45,6 +53,35 @@ describe('npm run create-user', () => {
     expect(result.output).toContain('Tenant "tenant1" already existed.');
     expect(result.output).toMatch(/API key: cvr_[\w-]{43}\n/);
     expect(await counts()).toEqual({ tenants: 1, keys: 2 });
+  });
+
+  it('reads the key from stdin with --key-stdin, keeping it off the command line', async () => {
+    const result = await createUserPiped('piped-secret-key-42\n', 'piped', '--key-stdin', '--admin');
+    expect(result.code).toBe(0);
+    expect(result.output).toContain('Tenant "piped" created.');
+    expect(result.output).toContain('Role: admin');
+    const rows = await query<{ key_hash: string }>(
+      db.url,
+      'SELECT key_hash FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE t.name = $1',
+      ['piped'],
+    );
+    expect(rows).toEqual([{ key_hash: hashApiKey('piped-secret-key-42') }]);
+  });
+
+  it.each([
+    ['an empty stdin', '', ['piped2', '--key-stdin']],
+    ['a short key on stdin', 'short\n', ['piped2', '--key-stdin']],
+    [
+      'a key both on stdin and as an argument',
+      'piped-secret-key-43\n',
+      ['piped2', 'arg-key-1234567', '--key-stdin'],
+    ],
+  ])('refuses %s and writes nothing', async (_case, input, args) => {
+    const before = await counts();
+    const result = await createUserPiped(input, ...args);
+    expect(result.code).toBe(1);
+    expect(result.output).toMatch(/Usage: npm run create-user/);
+    expect(await counts()).toEqual(before);
   });
 
   it('makes admin keys with --admin', async () => {

@@ -21,4 +21,12 @@ describe('API key secrets', () => {
     expect(displayPrefix(key).length).toBeLessThan(key.length);
     expect(displayPrefix(generateApiKey())).toHaveLength(8);
   });
+
+  it('shows at most a third of any key', () => {
+    for (let length = API_KEY_MIN_LENGTH; length <= 64; length++) {
+      const key = 'k'.repeat(length);
+      expect(displayPrefix(key).length).toBeLessThanOrEqual(Math.floor(length / 3));
+    }
+    expect(displayPrefix('my-api-key-123')).toBe('my-a');
+  });
 });

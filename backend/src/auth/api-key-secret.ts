@@ -12,7 +12,11 @@ export function hashApiKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
-/** What lists show instead of the key: enough to tell keys apart, useless to an attacker. */
+/**
+ * What lists show instead of the key: enough to tell keys apart, useless to an attacker. At most
+ * a third of the key (4 characters of a 12-character one), and 8 at most: `cvr_` and 4 random
+ * characters of a generated key.
+ */
 export function displayPrefix(key: string): string {
-  return key.slice(0, Math.min(8, key.length - 4));
+  return key.slice(0, Math.min(8, Math.floor(key.length / 3)));
 }
