@@ -30,4 +30,17 @@ describe('unstorableJson', () => {
     });
     expect(unstorableJson('\u0000')?.field).toBe('(body)');
   });
+
+  it('finds a lone UTF-16 surrogate in a value or in a key, and names where', () => {
+    expect(unstorableJson({ payload: { note: 'ok \ud83d\ude00', bad: 'x\ud800y' } })).toEqual({
+      field: 'payload.bad',
+      message: 'payload.bad contains a lone UTF-16 surrogate (\\ud800), which is not valid Unicode',
+    });
+    expect(unstorableJson({ jobs: [{ payload: ['\udfff'] }] })?.field).toBe('jobs.0.payload.0');
+    expect(unstorableJson({ jobs: [{ payload: ['\ud83d'] }] })?.field).toBe('jobs.0.payload.0');
+    expect(unstorableJson({ payload: { ['k\udc00']: 1 } })?.message).toBe(
+      'a key in payload contains a lone UTF-16 surrogate (\\udc00), which is not valid Unicode',
+    );
+    expect(unstorableJson({ emoji: '\ud83d\ude00', astral: '\u{1F600}' })).toBeUndefined();
+  });
 });

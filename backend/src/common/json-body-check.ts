@@ -9,6 +9,17 @@ export const MAX_JSON_DEPTH = 64;
 /** PostgreSQL stores neither a NUL in text nor the \u0000 escape in jsonb. */
 const NUL = '\u0000';
 
+/**
+ * A high surrogate not followed by a low one, or a low one without a high one before it: JSON's
+ * `\ud800` escape parses into such a string, which jsonb refuses (22P02/22P05) only at insert.
+ */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function loneSurrogateOf(text: string): string | undefined {
+  const found = LONE_SURROGATE.exec(text)?.[0];
+  return found === undefined ? undefined : `\\u${found.charCodeAt(0).toString(16)}`;
+}
+
 interface Visit {
   value: unknown;
   depth: number;
@@ -23,6 +34,9 @@ function fieldOf(visit: Visit): string {
   return keys.length === 0 ? '(body)' : keys.join('.');
 }
 
+const surrogateText = (escaped: string): string =>
+  `a lone UTF-16 surrogate (${escaped}), which is not valid Unicode`;
+
 function problem(visit: Visit, message: (field: string) => string): FieldProblem {
   const field = fieldOf(visit);
   return { field, message: message(field) };
@@ -30,7 +44,7 @@ function problem(visit: Visit, message: (field: string) => string): FieldProblem
 
 /**
  * The first problem of a parsed JSON body that no route could store: nesting deeper than
- * MAX_JSON_DEPTH, or a NUL character in a string or key. Found here, before validation, it is a
+ * MAX_JSON_DEPTH, or a NUL character or a lone UTF-16 surrogate in a string or key. Found here, before validation, it is a
  * 400 naming its place; found by PostgreSQL, it would fail a whole batch without saying which
  * item. Walks iteratively, so that depth cannot overflow this check itself.
  */
@@ -42,6 +56,8 @@ export function unstorableJson(body: unknown): FieldProblem | undefined {
     if (typeof value === 'string') {
       if (value.includes(NUL))
         return problem(visit, (field) => `${field} contains a NUL (\\u0000) character`);
+      const surrogate = loneSurrogateOf(value);
+      if (surrogate) return problem(visit, (field) => `${field} contains ${surrogateText(surrogate)}`);
       continue;
     }
     if (typeof value !== 'object' || value === null) continue;
@@ -56,6 +72,9 @@ export function unstorableJson(body: unknown): FieldProblem | undefined {
     for (const [key, item] of Object.entries(value)) {
       if (key.includes(NUL))
         return problem(visit, (field) => `a key in ${field} contains a NUL (\\u0000) character`);
+      const surrogate = loneSurrogateOf(key);
+      if (surrogate)
+        return problem(visit, (field) => `a key in ${field} contains ${surrogateText(surrogate)}`);
       stack.push({ value: item, depth: depth + 1, key, parent: visit });
     }
   }
