@@ -650,7 +650,7 @@ export interface components {
             queues: components["schemas"]["QueueDepthDto"][];
         };
         ReadinessDto: {
-            /** @example database unreachable: connect ECONNREFUSED 127.0.0.1:5432 */
+            /** @example database unavailable */
             reason?: string;
             /** @enum {string} */
             status: "ready" | "unavailable";

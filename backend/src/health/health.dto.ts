@@ -9,6 +9,6 @@ export class ReadinessDto {
   @ApiProperty({ enum: ['ready', 'unavailable'] })
   status!: 'ready' | 'unavailable';
 
-  @ApiPropertyOptional({ example: 'database unreachable: connect ECONNREFUSED 127.0.0.1:5432' })
+  @ApiPropertyOptional({ example: 'database unavailable' })
   reason?: string;
 }
