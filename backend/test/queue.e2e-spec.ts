@@ -198,6 +198,27 @@ describe('the queue statements on a real PostgreSQL', () => {
     expect(await queue.completeMany('w1', [{ id: a.id, result: 2 }])).toEqual([]);
   });
 
+  it('keeps only the newest 20 errors of a job however often it fails', async () => {
+    const [{ id: keeper }] = await sql<{ id: string }>(
+      `INSERT INTO tenants (name) VALUES ('error-keeper') RETURNING id`,
+    );
+    const [{ id }] = await queue.insertMany([jobFactory.build(keeper, { maxAttempts: 100 })]);
+    for (let attempt = 1; attempt <= 25; attempt++) {
+      // Straight to running under w1: a claim here could take another test's ready job.
+      await sql(
+        `UPDATE jobs SET status = 'running', lease_owner = 'w1', lease_expires_at = now() + interval '1 minute', started_at = now(), attempts = $2 WHERE id = $1`,
+        [id, attempt],
+      );
+      await queue.failMany('w1', [{ id, error: `boom ${attempt}`, retryDelayMs: 60_000 }]);
+    }
+    const [job] = await sql<{ errors: Array<{ attempt: number; error: string }>; last_error: string }>(
+      `SELECT errors, last_error FROM jobs WHERE id = $1`,
+      [id],
+    );
+    expect(job.last_error).toBe('boom 25');
+    expect(job.errors.map((e) => e.attempt)).toEqual(Array.from({ length: 20 }, (_, i) => i + 6));
+  });
+
   it('schedules a retry after a failure and moves the last failure to the DLQ with every error', async () => {
     const [{ id }] = await queue.insertMany([jobFactory.build(tenant, { maxAttempts: 2 })]);
     await queue.claim('w1', 1, LEASE_SECONDS);

@@ -320,6 +320,13 @@ export function jobCompleteMany(
   };
 }
 
+/** A job keeps the errors of its newest attempts only: manual retries must not grow a row without bound. */
+export const MAX_ERRORS_KEPT = 20;
+const KEEP_NEWEST_ERRORS = (errors: string) => `
+        CASE WHEN jsonb_array_length(${errors}) <= ${MAX_ERRORS_KEPT} THEN ${errors}
+             ELSE (SELECT jsonb_agg(e ORDER BY n) FROM jsonb_array_elements(${errors}) WITH ORDINALITY AS kept(e, n)
+                   WHERE n > jsonb_array_length(${errors}) - ${MAX_ERRORS_KEPT}) END`;
+
 /**
  * The transition of a failed attempt, shared by jobFailMany and jobRescueExpired: `failed` with
  * the retry at now() + delay while attempts remain, else `dead` and a dead_letter_jobs row in
@@ -334,7 +341,7 @@ const FAIL_TRANSITION = `
                       ELSE now() + make_interval(secs => input.delay_ms / 1000.0) END,
         finished_at = CASE WHEN j.attempts >= j.max_attempts THEN now() END,
         last_error = input.error,
-        errors = j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempts, 'error', input.error, 'at', now())),
+        errors = ${KEEP_NEWEST_ERRORS(`j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempts, 'error', input.error, 'at', now()))`)},
         lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
     FROM input
     WHERE j.id = input.id AND j.status = 'running' AND ($1::text IS NULL OR j.lease_owner = $1)
