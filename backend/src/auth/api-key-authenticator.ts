@@ -8,7 +8,7 @@ import { AUTH_CHANGED_CHANNEL, AuthRepository } from './auth.repository';
 const CACHE_TTL_MS = 30_000;
 const CACHE_MAX_ENTRIES = 10_000;
 
-type RevokedListener = (revoked: { keyHash?: string; tenantId?: string }) => void;
+type RevokedListener = (revoked: { keyId?: string; tenantId?: string }) => void;
 
 /**
  * Resolves a Bearer key to its tenant and role by sha256 hash, caching hits briefly. Every
@@ -53,10 +53,11 @@ export class ApiKeyAuthenticator {
   }
 
   /** Drops a revoked key from this replica's cache and tells the listeners (sockets opened with it). */
-  forgetKey(keyHash: string): void {
+  forgetKey(keyId: string): void {
     this.forgotten++;
-    this.cache.delete(keyHash);
-    for (const listener of this.revokedListeners) listener({ keyHash });
+    // By id, as the NOTIFY names it: a scan, but revocations are rare and the cache is bounded.
+    for (const [hash, entry] of this.cache) if (entry.auth.keyId === keyId) this.cache.delete(hash);
+    for (const listener of this.revokedListeners) listener({ keyId });
   }
 
   private forget(payload: string): void {

@@ -151,19 +151,22 @@ export class AuthRepository {
     ).rows;
   }
 
-  /** Revokes a key and, in the same transaction, tells every API replica to forget it. null: no such key. */
-  /** Revokes a key and tells every replica (NOTIFY `key:<hash>`); null when there is no such key. */
-  async revokeKey(id: string): Promise<{ key: ApiKeyRow; keyHash: string } | null> {
-    const { rows } = await this.pg.pool.query<ApiKeyRow & { key_hash: string; notified: unknown }>(
+  /**
+   * Revokes a key and, in the same statement, tells every replica to forget it: NOTIFY `key:<id>`.
+   * The id, not the hash: any database session may LISTEN, and a hash is what the API looks keys
+   * up by. null when there is no such key.
+   */
+  async revokeKey(id: string): Promise<ApiKeyRow | null> {
+    const { rows } = await this.pg.pool.query<ApiKeyRow & { notified: unknown }>(
       `WITH revoked AS (
          UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1
-         RETURNING ${KEY_COLUMNS}, key_hash
+         RETURNING ${KEY_COLUMNS}
        )
-       SELECT ${KEY_COLUMNS}, key_hash, pg_notify($2, 'key:' || key_hash) AS notified FROM revoked`,
+       SELECT ${KEY_COLUMNS}, pg_notify($2, 'key:' || id) AS notified FROM revoked`,
       [id, AUTH_CHANGED_CHANNEL],
     );
     if (rows.length === 0) return null;
-    const { notified: _notified, key_hash: keyHash, ...key } = rows[0];
-    return { key, keyHash };
+    const { notified: _notified, ...key } = rows[0];
+    return key;
   }
 }

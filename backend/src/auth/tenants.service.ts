@@ -107,8 +107,8 @@ export class TenantsService {
     const revoked = await this.repository.revokeKey(id);
     if (!revoked) throw new NotFoundException(`No API key ${id}`);
     // This replica at once, before it answers; the others when the NOTIFY reaches them.
-    this.authenticator.forgetKey(revoked.keyHash);
-    return toApiKeyDto(revoked.key);
+    this.authenticator.forgetKey(revoked.id);
+    return toApiKeyDto(revoked);
   }
 
   private async tenantOrFail(id: string): Promise<TenantRow> {

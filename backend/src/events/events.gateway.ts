@@ -102,10 +102,10 @@ export class EventsGateway implements OnGatewayInit, OnGatewayConnection {
           next(new Error('unavailable'));
         });
     });
-    this.authenticator.onRevoked(({ keyHash }) => {
-      if (!keyHash) return;
+    this.authenticator.onRevoked(({ keyId }) => {
+      if (!keyId) return;
       for (const socket of namespace.sockets.values())
-        if (socket.data.keyHash === keyHash) socket.disconnect(true);
+        if (socket.data.auth.keyId === keyId) socket.disconnect(true);
     });
   }
 
