@@ -2,6 +2,8 @@ import { InitialSchema1764000000000 } from './1764000000000-InitialSchema';
 import { JobCountersAndCaps1764100000000 } from './1764100000000-JobCountersAndCaps';
 import { RateLimitBuckets1764200000000 } from './1764200000000-RateLimitBuckets';
 import { JobFiles1764300000000 } from './1764300000000-JobFiles';
+import { WorkersRegistry1764400000000 } from './1764400000000-WorkersRegistry';
+import { JobTraceParent1764500000000 } from './1764500000000-JobTraceParent';
 
 /** Every migration, oldest first. Listed explicitly so ts-jest and compiled code load the same set. */
 export const MIGRATIONS = [
@@ -9,4 +11,6 @@ export const MIGRATIONS = [
   JobCountersAndCaps1764100000000,
   RateLimitBuckets1764200000000,
   JobFiles1764300000000,
+  WorkersRegistry1764400000000,
+  JobTraceParent1764500000000,
 ];

@@ -12,6 +12,7 @@ const TABLES = [
   'jobs',
   'rate_limit_buckets',
   'tenants',
+  'workers',
 ];
 
 async function tables(url: string): Promise<string[]> {

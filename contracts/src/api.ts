@@ -317,6 +317,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Live worker processes: the count for any key, every registry row for admin keys */
+        get: operations["WorkersController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -698,6 +715,49 @@ export interface components {
             /** Format: uuid */
             tenant_id: string;
             tenant_name: string;
+        };
+        WorkerDto: {
+            /**
+             * @description Jobs it runs at once
+             * @example 5
+             */
+            concurrency: number;
+            /** @example worker-7d9f-abcde */
+            host: string;
+            /**
+             * @description host:pid, the lease owner of its jobs
+             * @example worker-7d9f-abcde:1
+             */
+            id: string;
+            /**
+             * @description Jobs it held at its last heartbeat: running, prefetched, unwritten
+             * @example 3
+             */
+            jobs_in_hand: number;
+            /** Format: date-time */
+            last_seen_at: string;
+            /** @description Seen within WORKERS_STALE_SECONDS; a row that is not is pruned soon */
+            live: boolean;
+            /** @example 1 */
+            pid: number;
+            /** Format: date-time */
+            started_at: string;
+            /** @example 0.1.0 */
+            version: string;
+        };
+        WorkersDto: {
+            /**
+             * @description Their summed concurrency
+             * @example 20
+             */
+            live_slots: number;
+            /**
+             * @description Worker processes seen within WORKERS_STALE_SECONDS
+             * @example 4
+             */
+            live_workers: number;
+            /** @description Every row of the registry, live or not yet pruned: admin keys only */
+            workers?: components["schemas"]["WorkerDto"][];
         };
     };
     responses: never;
@@ -1557,6 +1617,32 @@ export interface operations {
                 content?: never;
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    WorkersController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkersDto"];
+                };
+            };
+            /** @description Missing, unknown or revoked API key */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -9,6 +9,7 @@ import { JobsModule } from '../jobs/jobs.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { LoggingModule } from '../logging/logging.module';
+import { WorkersModule } from '../workers/workers.module';
 
 @Module({})
 export class ApiModule {
@@ -25,6 +26,7 @@ export class ApiModule {
         JobsModule,
         EventsModule,
         MetricsModule,
+        WorkersModule,
       ],
     };
   }

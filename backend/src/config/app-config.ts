@@ -196,6 +196,34 @@ export class AppConfig {
   /** The built dashboard served at `/` by the API process; empty disables it. */
   @IsString()
   DASHBOARD_DIR: string = './frontend/dist';
+
+  // Observability: the workers registry, job lifecycle logs, tracing.
+
+  /** How often a worker refreshes its row in the workers registry (GET /api/v1/workers). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(300)
+  WORKERS_HEARTBEAT_SECONDS: number = 5;
+  /** A worker not seen for this long is not live (conveyor_workers) and its row is pruned. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(2)
+  @Max(3600)
+  WORKERS_STALE_SECONDS: number = 30;
+  /**
+   * Level of the per-transition job log lines (received, started, failed, retry scheduled,
+   * completed, dead, cancelled); `off` drops them. See docs/observability.md for their cost.
+   */
+  @IsIn(['info', 'debug', 'off'])
+  JOB_LOG_LEVEL: 'info' | 'debug' | 'off' = 'info';
+  /**
+   * OpenTelemetry traces go to this OTLP/HTTP endpoint (e.g. http://otel-collector:4318);
+   * empty: tracing off. OTEL_SERVICE_NAME and the SDK's other OTEL_* variables apply too.
+   */
+  @IsString()
+  @Matches(/^(https?:\/\/\S+)?$/, { message: 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s):// URL' })
+  OTEL_EXPORTER_OTLP_ENDPOINT: string = '';
 }
 
 /** Older names still accepted, mapped to the current one when the current one is unset. */

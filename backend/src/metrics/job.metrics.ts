@@ -9,6 +9,9 @@ export const JOB_METRICS = Object.freeze({
   waitSeconds: 'conveyor_job_wait_seconds_last_minute',
   runSeconds: 'conveyor_job_run_seconds_last_minute',
   databaseUp: 'conveyor_metrics_database_up',
+  workers: 'conveyor_workers',
+  workerSlots: 'conveyor_worker_slots',
+  oldestReady: 'conveyor_oldest_ready_job_age_seconds',
 });
 
 /** The per-minute columns of job_metrics, as the `event` label of conveyor_job_events_last_minute. */
@@ -33,6 +36,10 @@ export interface JobGroupValues {
 export interface JobMetricsSnapshot {
   groups: JobGroupValues[];
   queueDepth: Map<string, number>;
+  /** Live worker processes in the registry and their summed concurrency. */
+  fleet?: { workers: number; slots: number };
+  /** How long the job that has waited longest since it became due has waited; null: none is due. */
+  oldestReadySeconds?: number | null;
 }
 
 /**
@@ -185,6 +192,33 @@ export function jobGauges(): void {
     },
     (gauge, snapshot) => {
       for (const { labels, runSeconds } of snapshot.groups) gauge.set(labels, runSeconds);
+    },
+  );
+  snapshotGauge(
+    {
+      name: JOB_METRICS.workers,
+      help: 'Worker processes in the workers registry seen within WORKERS_STALE_SECONDS (GET /api/v1/workers)',
+    },
+    (gauge, snapshot) => {
+      if (snapshot.fleet) gauge.set(snapshot.fleet.workers);
+    },
+  );
+  snapshotGauge(
+    {
+      name: JOB_METRICS.workerSlots,
+      help: 'Summed concurrency of the live worker processes: jobs the fleet can run at once',
+    },
+    (gauge, snapshot) => {
+      if (snapshot.fleet) gauge.set(snapshot.fleet.slots);
+    },
+  );
+  snapshotGauge(
+    {
+      name: JOB_METRICS.oldestReady,
+      help: 'Seconds since the longest-waiting ready job (pending, or failed with its retry due) became due; 0 when none is due',
+    },
+    (gauge, snapshot) => {
+      if (snapshot.oldestReadySeconds !== undefined) gauge.set(snapshot.oldestReadySeconds ?? 0);
     },
   );
   gauge({

@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
 import { PgPool } from '../database/pg-pool';
 import { type TimeseriesRow } from '../jobs/jobs.repository';
-import { jobCountsByGroup, jobMetricsLastMinute } from '../queue/queue.sql';
+import { jobCountsByGroup, jobMetricsLastMinute, type Statement } from '../queue/queue.sql';
+import { workerFleet } from '../workers/workers.sql';
 
 /**
  * Both reads take a few milliseconds on small tables; a scrape that waits longer than this is
@@ -30,12 +32,48 @@ export interface JobMinuteRow extends Omit<TimeseriesRow, 'minute'> {
 export interface JobMetricsRows {
   counts: JobCountRow[];
   lastMinute: JobMinuteRow[];
+  fleet: { workers: number; slots: number };
+  oldestReadySeconds: number | null;
+}
+
+/**
+ * Age of the oldest due job across every tenant, without scanning the backlog: jobs_claim_idx
+ * is ordered (priority, run_at), so the first entry of each priority holds that priority's
+ * oldest run_at. A recursive skip scan visits one entry per distinct priority (a handful), not
+ * one per waiting job. A priority whose oldest job is not yet due has no due job at all.
+ */
+export function jobOldestReadyAge(): Statement {
+  return {
+    name: 'jobOldestReadyAge',
+    text: `
+      WITH RECURSIVE priorities AS (
+        (SELECT priority FROM jobs WHERE status IN ('pending', 'failed') ORDER BY priority, run_at, id LIMIT 1)
+        UNION ALL
+        SELECT (SELECT j.priority FROM jobs j
+                WHERE j.status IN ('pending', 'failed') AND j.priority > p.priority
+                ORDER BY j.priority, j.run_at, j.id LIMIT 1)
+        FROM priorities p
+        WHERE p.priority IS NOT NULL
+      )
+      SELECT extract(epoch FROM now() - min(first.run_at))::float8 AS seconds
+      FROM priorities p
+      CROSS JOIN LATERAL (
+        SELECT run_at FROM jobs
+        WHERE status IN ('pending', 'failed') AND priority = p.priority
+        ORDER BY priority, run_at, id LIMIT 1
+      ) first
+      WHERE p.priority IS NOT NULL AND first.run_at <= now()`,
+    values: [],
+  };
 }
 
 /** What a Prometheus scrape reads from the database: the counters and the per-minute rollups. */
 @Injectable()
 export class MetricsRepository {
-  constructor(private readonly pg: PgPool) {}
+  constructor(
+    private readonly pg: PgPool,
+    @Inject(AppConfig) private readonly config: AppConfig,
+  ) {}
 
   async jobMetrics(): Promise<JobMetricsRows> {
     const client = await this.pg.pool.connect();
@@ -44,8 +82,12 @@ export class MetricsRepository {
       await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${STATEMENT_TIMEOUT_MS}`);
       const counts = (await client.query<JobCountRow>(jobCountsByGroup())).rows;
       const lastMinute = (await client.query<JobMinuteRow>(jobMetricsLastMinute())).rows;
+      const [fleet] = (
+        await client.query<{ workers: number; slots: number }>(workerFleet(this.config.WORKERS_STALE_SECONDS))
+      ).rows;
+      const [oldest] = (await client.query<{ seconds: number | null }>(jobOldestReadyAge())).rows;
       await client.query('COMMIT');
-      return { counts, lastMinute };
+      return { counts, lastMinute, fleet, oldestReadySeconds: oldest.seconds };
     } catch (error) {
       failure = error as Error;
       await client.query('ROLLBACK').catch(() => undefined);

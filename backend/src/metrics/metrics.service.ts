@@ -51,10 +51,10 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
 
   private async readJobSnapshot(): Promise<JobMetricsSnapshot | null> {
     try {
-      const { counts, lastMinute } = await this.repository.jobMetrics();
+      const { counts, lastMinute, fleet, oldestReadySeconds } = await this.repository.jobMetrics();
       if (this.databaseDown) this.logger.log('metrics: the database answers again');
       this.databaseDown = false;
-      return toJobMetricsSnapshot(counts, lastMinute);
+      return { ...toJobMetricsSnapshot(counts, lastMinute), fleet, oldestReadySeconds };
     } catch (error) {
       // Never a 500: the scrape still brings the process's own metrics, and database_up 0.
       if (!this.databaseDown)

@@ -1,5 +1,6 @@
 import { retryDelayMs, type BackoffOptions } from '../queue/backoff';
 import { type JobQueue } from '../queue/job-queue';
+import { WORKERS_PRUNE_LOCK_KEY, workerPruneStale } from '../workers/workers.sql';
 import { type RuntimeLogger } from './worker-runtime';
 
 const RESCUE_BATCH = 500;
@@ -37,19 +38,33 @@ export interface MaintenanceOptions {
   rollIntervalMs: number;
   retentionDays: number;
   backoff: BackoffOptions;
+  /** Workers registry rows not refreshed for this long are pruned (by the lock holder). */
+  workersStaleSeconds: number;
+  workersPruneIntervalMs: number;
+}
+
+/** What maintenance reports (WorkerMetrics counts rescues); the default reports nowhere. */
+export interface MaintenanceObserver {
+  rescued(retried: number, dead: number): void;
 }
 
 /**
  * Maintenance, apart from the claim loop (as River's maintenance services are): the rescuer
  * returns jobs whose lease expired (their worker was killed or hung) to the queue or the DLQ;
  * the roller folds job transitions into the counters and per-minute metrics; the pruner deletes
- * finished jobs past retention. Every worker runs all three; an advisory lock
+ * finished jobs past retention; the registry pruner deletes the rows of workers that stopped
+ * heartbeating. Every worker runs all four; an advisory lock
  * per task lets only one process work on it at a time cluster-wide.
  */
 export class Maintenance {
   private readonly tasks: PeriodicTask[];
 
-  constructor(queue: JobQueue, options: MaintenanceOptions, logger: RuntimeLogger) {
+  constructor(
+    queue: JobQueue,
+    options: MaintenanceOptions,
+    logger: RuntimeLogger,
+    observer: MaintenanceObserver = { rescued: () => undefined },
+  ) {
     this.tasks = [
       new PeriodicTask(
         'rescuer',
@@ -62,6 +77,7 @@ export class Maintenance {
           if (rescued === null) return; // another process holds the rescuer's lock
           if (rescued.length > 0) {
             const dead = rescued.filter((job) => job.status === 'dead').length;
+            observer.rescued(rescued.length - dead, dead);
             logger.warn(`rescued ${rescued.length} job(s) with expired leases (${dead} to the DLQ)`);
           }
           const recounted = await queue.recountTenantSlots(null);
@@ -85,6 +101,21 @@ export class Maintenance {
           let deleted: number | null;
           do deleted = await queue.pruneFinishedExclusively(options.retentionDays, PRUNE_BATCH);
           while (deleted === PRUNE_BATCH);
+        },
+        logger,
+      ),
+      new PeriodicTask(
+        'workers registry pruner',
+        options.workersPruneIntervalMs,
+        async () => {
+          const pruned = await queue.runExclusively<{ id: string }>(
+            WORKERS_PRUNE_LOCK_KEY,
+            workerPruneStale(options.workersStaleSeconds),
+          );
+          if (pruned && pruned.length > 0)
+            logger.warn(
+              `pruned ${pruned.length} stale worker(s) from the registry: ${pruned.map((w) => w.id).join(', ')}`,
+            );
         },
         logger,
       ),

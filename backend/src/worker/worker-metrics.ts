@@ -3,6 +3,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { type ApiErrorBody } from '../common/api-error';
 import { PortInUseError } from '../common/process-lifecycle';
 import { type MetricsToken } from '../metrics/metrics-token';
+import { type MaintenanceObserver } from './maintenance';
 import { type JobsInHand, type RunOutcome, type RuntimeObserver } from './runtime-observer';
 
 /** Claims from a warm index take ~1-10 ms; a run from well under 1 ms to minutes. */
@@ -14,11 +15,12 @@ const RUN_BUCKETS = [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 6
  * /metrics has the cluster-wide counts and per-minute rollups). A registry of its own, so that a
  * process that also runs the API (tests) keeps the two apart.
  */
-export class WorkerMetrics implements RuntimeObserver {
+export class WorkerMetrics implements RuntimeObserver, MaintenanceObserver {
   readonly registry = new Registry();
   private readonly claimSeconds: Histogram;
   private readonly claimedJobs: Counter;
   private readonly runSeconds: Histogram<'type' | 'outcome'>;
+  private readonly rescuedJobs: Counter<'outcome'>;
 
   constructor(inHand: () => JobsInHand) {
     const registers = [this.registry];
@@ -43,6 +45,14 @@ export class WorkerMetrics implements RuntimeObserver {
       buckets: RUN_BUCKETS,
       registers,
     });
+    // Counted by whichever worker held the rescuer's lock: sum it over the fleet.
+    this.rescuedJobs = new Counter({
+      name: 'conveyor_worker_rescued_jobs_total',
+      help: 'Running jobs whose lease expired (their worker died or hung), returned by this worker as the rescuer: retried, or dead when out of attempts',
+      labelNames: ['outcome'],
+      registers,
+    });
+    for (const outcome of ['retried', 'dead']) this.rescuedJobs.inc({ outcome }, 0);
     new Gauge({
       name: 'conveyor_worker_jobs',
       help: 'Jobs this worker holds: running, prefetched (claimed, waiting for a slot), unwritten (done, outcome being written)',
@@ -61,6 +71,11 @@ export class WorkerMetrics implements RuntimeObserver {
 
   ran(type: string, seconds: number, outcome: RunOutcome): void {
     this.runSeconds.observe({ type, outcome }, seconds);
+  }
+
+  rescued(retried: number, dead: number): void {
+    this.rescuedJobs.inc({ outcome: 'retried' }, retried);
+    this.rescuedJobs.inc({ outcome: 'dead' }, dead);
   }
 }
 

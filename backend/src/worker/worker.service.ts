@@ -14,8 +14,10 @@ import { JobQueue } from '../queue/job-queue';
 import { QueueNotificationListener } from '../queue/queue-notification-listener';
 import { MetricsToken } from '../metrics/metrics-token';
 import { jobFileReader } from './job-file-reader';
+import { APP_VERSION } from '../workers/app-version';
 import { Maintenance } from './maintenance';
 import { type ProbeResult, serveWorkerHttp, WorkerMetrics, type WorkerProbes } from './worker-metrics';
+import { WorkerRegistry } from './worker-registry';
 import { WorkerRuntime } from './worker-runtime';
 
 /** A readiness ping that gets no answer within this is a failed one (a probe must not hang). */
@@ -30,6 +32,7 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
   private readonly runtime: WorkerRuntime;
   private readonly listener: QueueNotificationListener;
   private readonly maintenance: Maintenance;
+  private readonly registry: WorkerRegistry;
   private readonly metrics?: WorkerMetrics;
   private metricsServer?: Server;
 
@@ -68,7 +71,26 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
         rollIntervalMs: config.METRICS_ROLL_INTERVAL_MS,
         retentionDays: config.RETENTION_DAYS,
         backoff,
+        workersStaleSeconds: config.WORKERS_STALE_SECONDS,
+        workersPruneIntervalMs: config.WORKERS_HEARTBEAT_SECONDS * 1000,
       },
+      this.logger,
+      this.metrics,
+    );
+    this.registry = new WorkerRegistry(
+      this.pool,
+      {
+        id: this.workerId,
+        host: hostname(),
+        pid: process.pid,
+        version: APP_VERSION,
+        concurrency: config.WORKER_CONCURRENCY,
+      },
+      () => {
+        const { running, prefetched, unwritten } = this.runtime.inHand();
+        return running + prefetched + unwritten;
+      },
+      { heartbeatSeconds: config.WORKERS_HEARTBEAT_SECONDS, staleSeconds: config.WORKERS_STALE_SECONDS },
       this.logger,
     );
   }
@@ -86,6 +108,7 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
     void this.listener.start();
     this.runtime.start();
     this.maintenance.start();
+    this.registry.start();
     this.logger.log(`Worker ${this.workerId} running (concurrency ${this.config.WORKER_CONCURRENCY})`);
   }
 
@@ -132,6 +155,7 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
   async beforeApplicationShutdown(): Promise<void> {
     await this.runtime.stop(this.config.SHUTDOWN_GRACE_SECONDS * 1000);
     await this.maintenance.stop();
+    await this.registry.stop();
     await this.listener.stop();
     await this.pool.end();
     await new Promise((resolve) =>
