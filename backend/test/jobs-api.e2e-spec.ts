@@ -56,7 +56,11 @@ describe('the jobs REST API', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    app = await startApi(db.url, { MAX_BODY_BYTES: '65536', UPLOAD_MAX_BYTES: '4096' });
+    app = await startApi(db.url, {
+      MAX_BODY_BYTES: '65536',
+      UPLOAD_MAX_BYTES: '4096',
+      DLQ_BULK_MAX_PER_CALL: '2',
+    });
     pool = new Pool({ connectionString: db.url, max: 4 });
     queue = new JobQueue(pool);
     alice = await createCaller(db.url, 'alice');
@@ -658,7 +662,7 @@ describe('the jobs REST API', () => {
       const response = await as(alice)
         .post('/api/v1/jobs/dlq/retry', { ids: [ids[0], ids[1].toUpperCase()] })
         .expect(200);
-      expect(response.body).toEqual({ count: 2, ids: expect.arrayContaining(ids) });
+      expect(response.body).toEqual({ count: 2, ids: expect.arrayContaining(ids), remaining: 0 });
       expect(await sql('SELECT DISTINCT status FROM jobs WHERE id = ANY($1)', [ids])).toEqual([
         { status: 'pending' },
       ]);
@@ -729,10 +733,30 @@ describe('the jobs REST API', () => {
       const redriven = await as(erin)
         .post('/api/v1/jobs/dlq/retry', { filter: { type: 'report' } })
         .expect(200);
-      expect(redriven.body).toEqual({ count: 1, ids: [ids[2]] });
+      expect(redriven.body).toEqual({ count: 1, ids: [ids[2]], remaining: 0 });
       expect(await sql(`SELECT status FROM jobs WHERE id = $1`, [ids[2]])).toEqual([{ status: 'pending' }]);
       const rest = await as(erin).get('/api/v1/jobs/dlq').expect(200);
       expect(rest.body.jobs.map((job: { job_id: string }) => job.job_id)).toEqual([ids[1], ids[0]]);
+    });
+
+    it('acts by filter on a snapshot, at most DLQ_BULK_MAX_PER_CALL entries a call, and says how many remain', async () => {
+      const hal = await createCaller(db.url, 'hal');
+      const ids = [await deadJobOf(hal), await deadJobOf(hal), await deadJobOf(hal), await deadJobOf(hal)];
+      // An entry that died after the request began (here: its died_at set ahead) is not in the snapshot.
+      await sql(`UPDATE dead_letter_jobs SET died_at = now() + interval '1 hour' WHERE job_id = $1`, [
+        ids[3],
+      ]);
+      const first = await as(hal).post('/api/v1/jobs/dlq/discard', { filter: {} }).expect(200);
+      expect({ ...first.body, ids: first.body.ids.sort() }).toEqual({
+        count: 2,
+        ids: [ids[0], ids[1]].sort(),
+        remaining: 1,
+      });
+      const second = await as(hal).post('/api/v1/jobs/dlq/discard', { filter: {} }).expect(200);
+      expect(second.body).toEqual({ count: 1, ids: [ids[2]], remaining: 0 });
+      expect(await sql('SELECT job_id FROM dead_letter_jobs WHERE job_id = ANY($1)', [ids])).toEqual([
+        { job_id: ids[3] },
+      ]);
     });
 
     it('counts the caller’s entries matching a filter, for a bulk action’s confirmation', async () => {

@@ -508,6 +508,8 @@ export interface components {
             /** @description How many DLQ entries were retried or discarded */
             count: number;
             ids: string[];
+            /** @description By filter: matching entries that died before the request and are still there (a call acts on at most 5,000; send it again for the rest). By ids: 0 */
+            remaining: number;
         };
         DeadJobCountDto: {
             cap: number;

@@ -185,6 +185,13 @@ export class AppConfig {
   @Max(10_000)
   EVENTS_MAX_SUBSCRIPTIONS_PER_SOCKET: number = 100;
 
+  /** DLQ retry/discard by filter acts on at most this many entries per request, then says how many remain. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  DLQ_BULK_MAX_PER_CALL: number = 5_000;
+
   /**
    * When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; empty: open to anyone who
    * can reach the port (keep it off the public internet, or set this).

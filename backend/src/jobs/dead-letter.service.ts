@@ -1,6 +1,7 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { type AuthContext } from '../auth/auth-context';
 import { InvalidInputException } from '../common/api-error';
+import { AppConfig } from '../config/app-config';
 import { JobQueue } from '../queue/job-queue';
 import {
   type DeadJobActionResultDto,
@@ -11,8 +12,8 @@ import {
   type ListDeadJobsQuery,
 } from './dto/list.dto';
 import { toDeadJobDto } from './job-mapping';
-import { type JobFilters, JobsRepository } from './jobs.repository';
-import { decodeCursor, encodeCursor } from './page-cursor';
+import { JobsRepository } from './jobs.repository';
+import { decodeCursor, encodeCursor, type PagePosition } from './page-cursor';
 
 const DEFAULT_PAGE = 50;
 /** Bulk actions by filter go through the DLQ this many entries per statement. */
@@ -26,6 +27,9 @@ export class DeadLetterService {
   constructor(
     private readonly queue: JobQueue,
     private readonly repository: JobsRepository,
+    // A bulk action by filter acts on at most DLQ_BULK_MAX_PER_CALL entries per request and says
+    // how many remain: one request never holds the database for an unbounded DLQ.
+    @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
 
   private scope(auth: AuthContext, tenantId?: string): string | null {
@@ -90,22 +94,36 @@ export class DeadLetterService {
           details: missing.map((id) => ({ field: 'ids', message: `no DLQ entry ${id}` })),
         });
       const done = await action(tenantId, ids);
-      return { count: done.length, ids: done };
+      return { count: done.length, ids: done, remaining: 0 };
     }
     const filter = selection.filter!;
-    const filters: JobFilters = {
+    // A snapshot: entries that died before the request. A redriven job that dies again while this
+    // runs has a later died_at and waits for the next call, so a redrive can never chase itself.
+    const filters = {
       tenantId: this.scope(auth, filter.tenant_id),
       type: filter.type,
       queue: filter.queue,
+      diedBy: await this.repository.databaseNow(),
     };
     const done: string[] = [];
-    for (;;) {
-      const ids = await this.repository.deadJobIds(filters, BULK_BATCH);
-      if (ids.length === 0) break;
-      const batch = await action(filters.tenantId, ids);
-      done.push(...batch);
-      if (batch.length === 0) break; // entries we cannot act on: do not loop on them
+    let position: PagePosition | undefined;
+    while (done.length < this.config.DLQ_BULK_MAX_PER_CALL) {
+      const rows = await this.repository.deadJobIds(
+        filters,
+        Math.min(BULK_BATCH, this.config.DLQ_BULK_MAX_PER_CALL - done.length),
+        position,
+      );
+      if (rows.length === 0) break;
+      done.push(
+        ...(await action(
+          filters.tenantId,
+          rows.map((row) => row.job_id),
+        )),
+      );
+      const last = rows[rows.length - 1];
+      position = { at: last.position_at, id: last.job_id };
     }
-    return { count: done.length, ids: done };
+    const remaining = await this.repository.countDead(filters, COUNT_CAP);
+    return { count: done.length, ids: done, remaining: Math.min(remaining, COUNT_CAP) };
   }
 }

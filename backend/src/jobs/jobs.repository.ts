@@ -89,11 +89,12 @@ class Where {
     return this;
   }
 
-  addPosition(columns: string, position: PagePosition | undefined): this {
+  /** Rows past a keyset position: `<` for newest-first pages, `>` for oldest-first walks. */
+  addPosition(columns: string, position: PagePosition | undefined, direction: '<' | '>' = '<'): this {
     if (!position) return this;
     this.values.push(position.at, position.id);
     const n = this.values.length;
-    this.clauses.push(`(${columns}) < ($${n - 1}::timestamptz, $${n}::uuid)`);
+    this.clauses.push(`(${columns}) ${direction} ($${n - 1}::timestamptz, $${n}::uuid)`);
     return this;
   }
 
@@ -192,11 +193,12 @@ export class JobsRepository {
    * How many DLQ entries match a filter, counting at most `cap` + 1 of them: a confirmation needs
    * the number, and a count is never allowed to read an unbounded DLQ.
    */
-  async countDead(filters: JobFilters, cap: number): Promise<number> {
+  async countDead(filters: JobFilters & { diedBy?: string }, cap: number): Promise<number> {
     const where = new Where()
       .add((p) => `tenant_id = ${p}`, filters.tenantId)
       .add((p) => `type = ${p}`, filters.type)
-      .add((p) => `queue = ${p}`, filters.queue);
+      .add((p) => `queue = ${p}`, filters.queue)
+      .add((p) => `died_at <= ${p}::timestamptz`, filters.diedBy);
     const limitSql = where.limit(cap + 1);
     const { rows } = await this.pg.pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM (SELECT 1 FROM dead_letter_jobs ${where.sql} ${limitSql}) matching`,
@@ -205,18 +207,35 @@ export class JobsRepository {
     return rows[0].n;
   }
 
-  /** Ids of DLQ entries matching a filter, a batch at a time (bulk retry/discard loops over them). */
-  async deadJobIds(filters: JobFilters, limit: number): Promise<string[]> {
+  /** The database's clock: a bulk action's snapshot is taken on the clock died_at was written with. */
+  async databaseNow(): Promise<string> {
+    const { rows } = await this.pg.pool.query<{ now: string }>('SELECT now()::text AS now');
+    return rows[0].now;
+  }
+
+  /**
+   * Ids of DLQ entries matching a filter that died at or before `diedBy`, oldest first, after
+   * `after` (keyset): a bulk action walks them a batch at a time and never sees an entry twice,
+   * nor one that died (again) after it began.
+   */
+  async deadJobIds(
+    filters: JobFilters & { diedBy: string },
+    limit: number,
+    after?: PagePosition,
+  ): Promise<Array<{ job_id: string; position_at: string }>> {
     const where = new Where()
       .add((p) => `tenant_id = ${p}`, filters.tenantId)
       .add((p) => `type = ${p}`, filters.type)
-      .add((p) => `queue = ${p}`, filters.queue);
+      .add((p) => `queue = ${p}`, filters.queue)
+      .add((p) => `died_at <= ${p}::timestamptz`, filters.diedBy);
+    where.addPosition('died_at, job_id', after, '>');
     const limitSql = where.limit(limit);
-    const { rows } = await this.pg.pool.query<{ job_id: string }>(
-      `SELECT job_id FROM dead_letter_jobs ${where.sql} ORDER BY died_at, job_id ${limitSql}`,
+    const { rows } = await this.pg.pool.query<{ job_id: string; position_at: string }>(
+      `SELECT job_id, died_at::text AS position_at FROM dead_letter_jobs ${where.sql}
+       ORDER BY died_at, job_id ${limitSql}`,
       where.values,
     );
-    return rows.map((row) => row.job_id);
+    return rows;
   }
 
   /**

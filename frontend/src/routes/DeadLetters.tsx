@@ -164,6 +164,8 @@ export default function DeadLetters() {
           <span role="status" className="outcome">
             {act.variables?.action === 'retry' ? 'Retried' : 'Discarded'} {act.data.count} job
             {act.data.count === 1 ? '' : 's'}.
+            {act.data.remaining > 0 &&
+              ` ${act.data.remaining.toLocaleString('en')} more match: one request acts on a bounded number, run it again.`}
           </span>
         )}
       </div>
@@ -305,7 +307,7 @@ export default function DeadLetters() {
           pending
             ? `${VERBS[pending.action]} ${pending.capped ? 'more than ' : ''}${pending.count.toLocaleString('en')} dead job${pending.count === 1 ? '' : 's'}` +
               ('filter' in pending.selection
-                ? ` (everything matching${filterText ? ` ${filterText}` : ''})`
+                ? ` (everything matching${filterText ? ` ${filterText}` : ''} that died before now; jobs dying meanwhile are left for a later run)`
                 : '') +
               (pending.action === 'discard'
                 ? '? They are deleted for good.'

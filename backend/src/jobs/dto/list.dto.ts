@@ -129,6 +129,11 @@ export class DeadJobCountDto {
 export class DeadJobActionResultDto {
   @ApiProperty({ description: 'How many DLQ entries were retried or discarded' }) count!: number;
   @ApiProperty({ type: [String] }) ids!: string[];
+  @ApiProperty({
+    description:
+      'By filter: matching entries that died before the request and are still there (a call acts on at most 5,000; send it again for the rest). By ids: 0',
+  })
+  remaining!: number;
 }
 
 export class QueueDepthDto {
