@@ -24,6 +24,17 @@ function isDatabaseUnavailable(error: unknown): boolean {
 }
 
 /**
+ * 57014 query_canceled: statement_timeout (API_STATEMENT_TIMEOUT_MS) cut the statement, or an
+ * operator cancelled it. The database is busy or something holds a lock: retry, not a fault.
+ */
+function isStatementCancelled(error: unknown): boolean {
+  return error instanceof Error && (error as { code?: string }).code === '57014';
+}
+
+/** Seconds a client is told to wait after a 503. */
+const RETRY_AFTER_SECONDS = '5';
+
+/**
  * PostgreSQL data exceptions caused by a value as sent (not by our SQL): untranslatable
  * characters, out-of-range numbers and dates, unparseable text, and a value too large for an
  * index entry (54000). Other class-22 codes, such as division by zero, stay server faults.
@@ -54,7 +65,8 @@ function bodyOf(status: number, response: unknown): ApiErrorBody {
 
 /**
  * Maps every error to the one shape `{ statusCode, error, message, details? }`. A refused job
- * (QueueError) is a 400 naming its field; a database outage is a 503; anything else unexpected
+ * (QueueError) is a 400 naming its field; a database outage or a statement cut by its deadline
+ * is a 503 with Retry-After; anything else unexpected
  * is logged with the request id and answered with a bare 500, never with its internals.
  */
 @Catch()
@@ -79,6 +91,14 @@ export class ApiExceptionFilter implements ExceptionFilter {
         error: 'Bad Request',
         message: `A value cannot be stored: ${(exception as Error).message}`,
       };
+    } else if (isStatementCancelled(exception)) {
+      this.logger.warn(`request ${request.id}: statement cancelled: ${(exception as Error).message}`);
+      body = {
+        statusCode: HttpStatus.SERVICE_UNAVAILABLE,
+        error: 'Service Unavailable',
+        message: 'The database took too long to answer; try again shortly',
+      };
+      response.setHeader('Retry-After', RETRY_AFTER_SECONDS);
     } else if (isDatabaseUnavailable(exception)) {
       this.logger.warn(`request ${request.id}: database unavailable: ${(exception as Error).message}`);
       body = {
@@ -86,7 +106,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
         error: 'Service Unavailable',
         message: 'The database is unavailable; try again shortly',
       };
-      response.setHeader('Retry-After', '5');
+      response.setHeader('Retry-After', RETRY_AFTER_SECONDS);
     } else {
       this.logger.error(`request ${request.id} failed: ${(exception as Error)?.stack ?? String(exception)}`);
       body = { statusCode: 500, error: 'Internal Server Error', message: 'Internal server error' };

@@ -231,6 +231,35 @@ export class AppConfig {
   @IsString()
   @Matches(/^(https?:\/\/\S+)?$/, { message: 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s):// URL' })
   OTEL_EXPORTER_OTLP_ENDPOINT: string = '';
+  // --- Unauthenticated callers and API statements (see SECURITY.md) ---
+
+  /**
+   * Failed authentications (unknown or revoked keys) one client address may make per
+   * AUTH_FAILURE_WINDOW_SECONDS; beyond it the address gets 429 until the window ends (keys this
+   * replica already knows still work). Counted per API replica, in memory.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  AUTH_FAILURE_LIMIT: number = 20;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  AUTH_FAILURE_WINDOW_SECONDS: number = 60;
+
+  /**
+   * statement_timeout of the API process's database sessions: a statement running longer is
+   * cancelled and its request answered 503 with Retry-After; 0 turns it off. The worker's
+   * sessions are not affected.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  API_STATEMENT_TIMEOUT_MS: number = 5_000;
 }
 
 /** Older names still accepted, mapped to the current one when the current one is unset. */

@@ -15,23 +15,41 @@ export const QUEUE_SESSION_OPTIONS = '-c jit=off -c plan_cache_mode=force_generi
  * stop start-up. Only the worker forces generic plans: the API also runs ad-hoc reads whose
  * plans depend on which filters are given.
  */
-export function createPgPool(url: string, applicationName: string, max: number, genericPlans: boolean): Pool {
+export function createPgPool(
+  url: string,
+  applicationName: string,
+  max: number,
+  genericPlans: boolean,
+  statementTimeoutMs = 0,
+): Pool {
   return new Pool({
     connectionString: url,
     max,
     application_name: applicationName,
     options: genericPlans ? QUEUE_SESSION_OPTIONS : '-c jit=off',
     connectionTimeoutMillis: 5_000,
+    // Sent as a session parameter at connect: the server cancels a longer statement (57014).
+    ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}),
   });
 }
 
-/** The API process's pg pool, for the queue statements and the read repositories. */
+/**
+ * The API process's pg pool, for the queue statements and the read repositories. Its statements
+ * have a deadline (API_STATEMENT_TIMEOUT_MS): a request never holds a connection, and the rows
+ * it locks, longer than that; the exception filter answers a cancelled one with a 503.
+ */
 @Injectable()
 export class PgPool implements OnApplicationShutdown {
   readonly pool: Pool;
 
   constructor(@Inject(AppConfig) config: AppConfig) {
-    this.pool = createPgPool(config.DATABASE_URL!, 'conveyor-api', 20, false);
+    this.pool = createPgPool(
+      config.DATABASE_URL!,
+      'conveyor-api',
+      20,
+      false,
+      config.API_STATEMENT_TIMEOUT_MS,
+    );
     // An idle client's error (the server restarted) must not crash the process; the pool replaces it.
     this.pool.on('error', () => undefined);
   }
