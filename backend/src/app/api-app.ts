@@ -7,7 +7,10 @@ import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swag
 import { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
+import { ApiKeyAuthenticator } from '../auth/api-key-authenticator';
 import { ApiKeyGuard } from '../auth/api-key.guard';
+import { AuthFailureLimiter } from '../auth/auth-failure-limiter';
+import { bearerPrecheck } from '../auth/bearer-precheck';
 import { ApiExceptionFilter } from '../common/api-exception.filter';
 import { parseJsonBodies } from '../common/body-parsing';
 import { assignRequestId } from '../logging/logging.module';
@@ -88,6 +91,8 @@ export async function createApiApp(config: AppConfig): Promise<ApiApp> {
     });
   // Before the body is read, so that a body refused there still carries X-Request-Id.
   app.use(assignRequestId);
+  // Before the body is read: a request without a usable key costs no parsing.
+  app.use(bearerPrecheck(app.get(ApiKeyAuthenticator), app.get(AuthFailureLimiter)));
   parseJsonBodies(app, config.MAX_BODY_BYTES);
   app.useGlobalPipes(apiValidationPipe());
   app.useGlobalFilters(new ApiExceptionFilter());

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { QueueModule } from '../queue/queue.module';
 import { ApiKeyAuthenticator } from './api-key-authenticator';
 import { ApiKeyGuard } from './api-key.guard';
+import { AuthFailureLimiter } from './auth-failure-limiter';
 import { AuthRepository } from './auth.repository';
 import { ApiKeysController, TenantsController, WhoAmIController } from './tenants.controller';
 import { TenantsService } from './tenants.service';
@@ -10,7 +11,7 @@ import { TenantsService } from './tenants.service';
 @Module({
   imports: [QueueModule],
   controllers: [WhoAmIController, TenantsController, ApiKeysController],
-  providers: [AuthRepository, ApiKeyAuthenticator, ApiKeyGuard, TenantsService],
-  exports: [ApiKeyAuthenticator, ApiKeyGuard],
+  providers: [AuthRepository, ApiKeyAuthenticator, AuthFailureLimiter, ApiKeyGuard, TenantsService],
+  exports: [ApiKeyAuthenticator, AuthFailureLimiter, ApiKeyGuard],
 })
 export class AuthModule {}

@@ -43,29 +43,44 @@ const KEY_COLUMNS = 'id, tenant_id, prefix, name, role, created_at, last_used_at
 export class AuthRepository {
   constructor(private readonly pg: PgPool) {}
 
-  async findActiveKey(keyHash: string): Promise<AuthContext | null> {
+  /** The active key with this hash and when it was last used; a read only (see touchKey). */
+  async findActiveKey(keyHash: string): Promise<{ auth: AuthContext; lastUsedAt: Date | null } | null> {
     const { rows } = await this.pg.pool.query<{
       id: string;
       tenant_id: string;
       role: ApiKeyRole;
+      last_used_at: Date | null;
       rate_limit_per_second: number | null;
       rate_limit_burst: number | null;
     }>(
-      `UPDATE api_keys k SET last_used_at = now()
-       FROM tenants t
-       WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND t.id = k.tenant_id
-       RETURNING k.id, k.tenant_id, k.role, t.rate_limit_per_second, t.rate_limit_burst`,
+      `SELECT k.id, k.tenant_id, k.role, k.last_used_at, t.rate_limit_per_second, t.rate_limit_burst
+       FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+       WHERE k.key_hash = $1 AND k.revoked_at IS NULL`,
       [keyHash],
     );
     const [row] = rows;
-    return row
-      ? {
-          keyId: row.id,
-          tenantId: row.tenant_id,
-          role: row.role,
-          rateLimit: { perSecond: row.rate_limit_per_second, burst: row.rate_limit_burst },
-        }
-      : null;
+    if (!row) return null;
+    return {
+      auth: {
+        keyId: row.id,
+        tenantId: row.tenant_id,
+        role: row.role,
+        rateLimit: { perSecond: row.rate_limit_per_second, burst: row.rate_limit_burst },
+      },
+      lastUsedAt: row.last_used_at,
+    };
+  }
+
+  /**
+   * Sets last_used_at unless another replica did within the last minute: then the row is not
+   * rewritten at all, so replicas together write a busy key's row about once a minute.
+   */
+  async touchKey(id: string): Promise<void> {
+    await this.pg.pool.query(
+      `UPDATE api_keys SET last_used_at = now()
+       WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
+      [id],
+    );
   }
 
   /** null: the name is taken. */
