@@ -1,3 +1,5 @@
+// First: the tracing SDK must be running before http, pg and Nest are loaded.
+import './tracing/register-api';
 import 'reflect-metadata';
 import { createApiApp } from './app/api-app';
 import {
@@ -6,11 +8,15 @@ import {
   onShutdownSignal,
   PortInUseError,
 } from './common/process-lifecycle';
+import { stopTracing } from './tracing/tracing';
 
 async function main(): Promise<void> {
   const config = loadServerConfigOrExit();
   const { app } = await createApiApp(config);
-  onShutdownSignal(() => app.close());
+  onShutdownSignal(async () => {
+    await app.close();
+    await stopTracing(); // flushes the spans still buffered
+  });
   try {
     await listenOn(app, config.PORT);
   } catch (error) {

@@ -1,6 +1,9 @@
+// First: the tracing SDK must be running before http, pg and Nest are loaded.
+import './tracing/register-worker';
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
+import { stopTracing } from './tracing/tracing';
 import { loadServerConfigOrExit, onShutdownSignal, PortInUseError } from './common/process-lifecycle';
 import { DatabaseConnector } from './database/database-connector';
 import { WorkerModule } from './worker/worker.module';
@@ -13,6 +16,7 @@ async function main(): Promise<void> {
   onShutdownSignal(async (reason) => {
     logger.log(`Worker stopping (${reason})`);
     await app.close();
+    await stopTracing(); // flushes the spans still buffered
   });
   try {
     await app.init();

@@ -1,5 +1,7 @@
 import 'reflect-metadata';
 import { fork } from 'node:child_process';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Pool } from 'pg';
 import { loadConfigOrExit } from '../../backend/src/common/process-lifecycle';
@@ -28,6 +30,8 @@ const noop = (tenantId: string): NewJob => ({
 });
 
 export interface QueueBenchResult {
+  /** JOB_LOG_LEVEL the worker ran with, and the job lifecycle lines it wrote (to a file). */
+  lifecycle_logs: { level: string; lines: number };
   drain: { jobs: number; concurrency: number; seconds: number; jobs_per_second: number };
   pickup_ms: { samples: number; p50: number; p95: number; p99: number };
 }
@@ -37,7 +41,11 @@ export interface QueueBenchResult {
  * idle worker (insert commit → claim, both on the database clock), in a scratch database
  * `conveyor_bench` made (and dropped) on the server of `serverUrl`.
  */
-export async function benchQueue(serverUrl: string, jobs = DRAIN_JOBS): Promise<QueueBenchResult> {
+export async function benchQueue(
+  serverUrl: string,
+  jobs = DRAIN_JOBS,
+  jobLogLevel = 'info',
+): Promise<QueueBenchResult> {
   const admin = new Client({ connectionString: serverUrl });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`);
@@ -68,14 +76,20 @@ export async function benchQueue(serverUrl: string, jobs = DRAIN_JOBS): Promise<
   for (let i = 0; i < jobs; i += 1_000)
     await queue.insertMany(Array.from({ length: Math.min(1_000, jobs - i) }, () => noop(tenant)));
 
+  // The worker logs at info to a file, as it would to a container's log pipe: the job lifecycle
+  // lines (JOB_LOG_LEVEL=info, the default) are part of what is measured; JOB_LOG_LEVEL=off
+  // measures without them.
+  const logFile = path.join(tmpdir(), `conveyor-bench-queue-${process.pid}.log`);
+  const logFd = openSync(logFile, 'w');
   const worker = fork(WORKER, [], {
     env: {
       ...process.env,
       DATABASE_URL: benchUrl,
       WORKER_CONCURRENCY: String(CONCURRENCY),
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info',
+      JOB_LOG_LEVEL: jobLogLevel,
     },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    stdio: ['ignore', logFd, 'inherit', 'ipc'],
   });
   await waitFor(anyRunning, 5);
   const drainStart = Date.now();
@@ -103,10 +117,16 @@ export async function benchQueue(serverUrl: string, jobs = DRAIN_JOBS): Promise<
 
   worker.kill('SIGTERM');
   await new Promise((resolve) => worker.once('exit', resolve));
+  closeSync(logFd);
+  const lines = readFileSync(logFile, 'utf8')
+    .split('\n')
+    .filter((line) => line.includes('"JobLifecycle"')).length;
+  rmSync(logFile);
   await pool.end();
   await admin.query(`DROP DATABASE ${BENCH_DB} WITH (FORCE)`);
   await admin.end();
   return {
+    lifecycle_logs: { level: jobLogLevel, lines },
     drain: {
       jobs,
       concurrency: CONCURRENCY,
@@ -125,11 +145,12 @@ export async function benchQueue(serverUrl: string, jobs = DRAIN_JOBS): Promise<
 /**
  * `npm run bench:queue`: one worker process at concurrency 10 drains 20,000 no-op jobs, then
  * the pickup latency of an idle worker (insert commit → claim, both on the database clock).
+ * JOB_LOG_LEVEL=off runs it without the job lifecycle log lines (compare with the default, info).
  */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const target = await openDatabaseTarget(config, (m) => console.error(m));
-  console.log(JSON.stringify(await benchQueue(target.url), null, 2));
+  console.log(JSON.stringify(await benchQueue(target.url, DRAIN_JOBS, config.JOB_LOG_LEVEL), null, 2));
   await target.release();
 }
 

@@ -3,6 +3,7 @@ import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config';
+import { activeIds, tracingEnabled } from '../tracing/tracing';
 
 const REQUEST_ID_HEADER = 'x-request-id';
 /** Probes and scrapes come every few seconds from every replica's orchestrator and Prometheus. */
@@ -13,13 +14,16 @@ const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/;
 const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
 
 /**
- * The request's trace id: the trace id of a W3C `traceparent`, else a sane caller-given
+ * The request's trace id: the trace id of a W3C `traceparent`, else (tracing on) that of the
+ * request's span, so jobs.trace_id names the trace the job continues; else a sane caller-given
  * X-Request-Id, else a new one. Echoed as X-Request-Id, put on every log line and stored on jobs.
  */
 export function requestId(req: IncomingMessage, res: ServerResponse): string {
   const traceparent = req.headers.traceparent;
   const given = req.headers[REQUEST_ID_HEADER];
-  const traced = typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent.trim())?.[1] : undefined;
+  const traced =
+    (typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent.trim())?.[1] : undefined) ??
+    activeIds().trace_id;
   const id =
     traced && !/^0+$/.test(traced)
       ? traced
@@ -81,6 +85,8 @@ export class LoggingModule {
               level: config.LOG_LEVEL,
               base: { process: processName, pid: process.pid },
               genReqId: requestId,
+              // Tracing on: every line written inside a span names it (trace_id, span_id).
+              ...(tracingEnabled() && { mixin: activeIds }),
               serializers: { req: requestOfLogLine, res: responseOfLogLine },
               autoLogging: {
                 ignore: (req: IncomingMessage) => UNLOGGED_PATHS.has(req.url?.split('?')[0] ?? ''),

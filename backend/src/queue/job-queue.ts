@@ -1,4 +1,6 @@
 import { type Pool } from 'pg';
+import { type JobLifecycleLog, NO_LIFECYCLE_LOG } from '../logging/job-lifecycle';
+import { currentTraceParent, tracingEnabled } from '../tracing/tracing';
 import { GroupedInserts } from './grouped-inserts';
 import { type JobState } from './job-states';
 import { type JobSubmission, toNewJob } from './job-submission';
@@ -35,6 +37,8 @@ export interface ClaimedJob {
   attempts: number;
   max_attempts: number;
   trace_id: string | null;
+  trace_parent: string | null;
+  created_at: Date;
   lease_expires_at: Date;
 }
 
@@ -44,8 +48,19 @@ export interface InsertedJob {
   status: JobState;
 }
 
+/** The columns of an inserted row its `received` log line reads. */
+interface LoggedJob extends InsertedJob {
+  tenant_id: string;
+  type: string;
+  attempts: number;
+  trace_id: string | null;
+}
+
 export interface FailOutcome {
   id: string;
+  tenant_id: string;
+  type: string;
+  trace_id: string | null;
   status: Extract<JobState, 'failed' | 'dead'>;
   attempts: number;
   run_at: Date;
@@ -58,7 +73,10 @@ export class JobQueue {
     this.insertMany(jobs, ids),
   );
 
-  constructor(private readonly pool: Pool) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly lifecycle: JobLifecycleLog = NO_LIFECYCLE_LOG,
+  ) {}
 
   private async run<T>(statement: Statement): Promise<T[]> {
     return (await this.pool.query(statement)).rows as T[];
@@ -74,8 +92,19 @@ export class JobQueue {
   }
 
   /** Rows come back with every column of the new job; repeats of an idempotency key are skipped. */
-  insertMany<T extends InsertedJob = InsertedJob>(jobs: NewJob[], ids?: string[]): Promise<T[]> {
-    return jobs.length === 0 ? Promise.resolve([]) : this.run<T>(jobInsertMany(jobs, ids));
+  async insertMany<T extends InsertedJob = InsertedJob>(jobs: NewJob[], ids?: string[]): Promise<T[]> {
+    if (jobs.length === 0) return [];
+    const rows = await this.run<T>(jobInsertMany(this.traced(jobs), ids));
+    for (const row of rows) this.lifecycle.log('received', row as unknown as LoggedJob);
+    return rows;
+  }
+
+  /** Jobs carrying the caller's trace context (when tracing is on and they carry none yet). */
+  private traced(jobs: NewJob[]): NewJob[] {
+    if (!tracingEnabled()) return jobs;
+    // null too, so that a group's statement never gives a job another caller's context.
+    const traceParent = currentTraceParent();
+    return jobs.map((job) => (job.traceParent === undefined ? { ...job, traceParent } : job));
   }
 
   /**
@@ -83,8 +112,10 @@ export class JobQueue {
    * undefined when its idempotency key was taken. Resolves once the job is committed.
    */
   async insertOne<T extends InsertedJob = InsertedJob>(job: NewJob): Promise<T | undefined> {
+    // Read here, in the caller's context: the group's statement runs in whichever caller's it formed.
+    const [traced] = this.traced([job]);
     // The statement returns every column of the job: T names the ones the caller reads.
-    return (await this.groupedInserts.insert(job)) as T | undefined;
+    return (await this.groupedInserts.insert(traced)) as T | undefined;
   }
 
   private claims = 0;
@@ -236,7 +267,12 @@ export class JobQueue {
     tenantId: string | null,
     id: string,
   ): Promise<{ previousStatus: JobState; cancelled: boolean } | null> {
-    const [row] = await this.run<{ previous_status: JobState; cancelled: boolean }>(jobCancel(tenantId, id));
+    const [row] = await this.run<{
+      previous_status: JobState;
+      cancelled: boolean;
+      job: Omit<LoggedJob, 'id' | 'status'> | null;
+    }>(jobCancel(tenantId, id));
+    if (row?.job) this.lifecycle.log('cancelled', { id, ...row.job }, { from_status: row.previous_status });
     return row ? { previousStatus: row.previous_status, cancelled: row.cancelled } : null;
   }
 

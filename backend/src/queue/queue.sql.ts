@@ -125,6 +125,8 @@ export interface NewJob {
   maxAttempts: number;
   idempotencyKey: string | null;
   traceId: string | null;
+  /** W3C traceparent of the submitting request's span, when tracing is on: the worker continues it. */
+  traceParent?: string | null;
   /** `payload` as JSON, when the caller already serialized it (GroupedInserts, to size groups). */
   payloadJson?: string;
 }
@@ -142,12 +144,15 @@ export function jobInsertMany(jobs: NewJob[], ids: string[] = jobs.map(() => ran
       WITH input AS (
         SELECT *
         FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::int[], $7::timestamptz[],
-                    $8::int[], $9::text[], $10::text[]) WITH ORDINALITY
-          AS input(id, tenant_id, queue, type, payload, priority, run_at, max_attempts, idempotency_key, trace_id, ord)
+                    $8::int[], $9::text[], $10::text[], $11::text[]) WITH ORDINALITY
+          AS input(id, tenant_id, queue, type, payload, priority, run_at, max_attempts, idempotency_key, trace_id,
+                   trace_parent, ord)
       ),
       inserted AS (
-        INSERT INTO jobs (id, tenant_id, queue, type, payload, priority, run_at, max_attempts, idempotency_key, trace_id)
-        SELECT id, tenant_id, queue, type, payload, priority, coalesce(run_at, now()), max_attempts, idempotency_key, trace_id
+        INSERT INTO jobs (id, tenant_id, queue, type, payload, priority, run_at, max_attempts, idempotency_key, trace_id,
+                          trace_parent)
+        SELECT id, tenant_id, queue, type, payload, priority, coalesce(run_at, now()), max_attempts, idempotency_key, trace_id,
+               trace_parent
         FROM input
         -- Idempotency keys are taken in one order by every statement, so that two statements
         -- holding the same keys cannot deadlock; a key's first job in the input still wins.
@@ -172,6 +177,7 @@ export function jobInsertMany(jobs: NewJob[], ids: string[] = jobs.map(() => ran
       jobs.map((j) => j.maxAttempts),
       jobs.map((j) => j.idempotencyKey),
       jobs.map((j) => j.traceId),
+      jobs.map((j) => j.traceParent ?? null),
     ],
   };
 }
@@ -262,7 +268,7 @@ export function jobClaim(workerId: string, limit: number, leaseSeconds: number, 
         FROM picked
         WHERE j.id = picked.id
         RETURNING j.id, j.tenant_id, j.queue, j.type, j.payload, j.status, j.attempts, j.max_attempts, j.progress,
-                  j.trace_id, j.lease_expires_at, picked.status AS from_status, picked.run_at AS ready_at,
+                  j.trace_id, j.trace_parent, j.created_at, j.lease_expires_at, picked.status AS from_status, picked.run_at AS ready_at,
                   picked.rank, picked.turn
       ),
       slots_taken AS (
@@ -272,7 +278,8 @@ export function jobClaim(workerId: string, limit: number, leaseSeconds: number, 
       ),
       ${jobTransitions('claimed', 'from_status', { waitMs: `greatest(${MS_SINCE('ready_at')}, 0)` })},
       ${jobEvents('started', 'claimed')}
-      SELECT id, tenant_id, queue, type, payload, attempts, max_attempts, trace_id, lease_expires_at, ${EVENTS_SENT}
+      SELECT id, tenant_id, queue, type, payload, attempts, max_attempts, trace_id, trace_parent, created_at,
+             lease_expires_at, ${EVENTS_SENT}
       FROM claimed
       ORDER BY rank, turn`,
     values: [workerId, limit, leaseSeconds, rotation],
@@ -358,7 +365,7 @@ const FAIL_TRANSITION = `
   ${freeTenantSlots('updated')},
   ${jobTransitions('updated', `'running'::text`, { runMs: MS_SINCE('started_at') })},
   ${jobEvents('failed', 'updated', 'last_error')}
-  SELECT id, status, attempts, run_at, ${EVENTS_SENT} FROM updated`;
+  SELECT id, tenant_id, type, status, attempts, run_at, trace_id, ${EVENTS_SENT} FROM updated`;
 
 export function jobFailMany(
   workerId: string,
@@ -503,13 +510,15 @@ export function jobCancel(tenantId: string | null, id: string): Statement {
         WHERE j.id = target.id AND target.status IN ('pending', 'failed', 'running')
         RETURNING ${EVENT_COLUMNS.split(', ')
           .map((c) => `j.${c}`)
-          .join(', ')}, target.status AS from_status
+          .join(', ')}, j.trace_id, target.status AS from_status
       ),
       ${freeTenantSlots('updated', `from_status = 'running'`)},
       ${jobTransitions('updated', 'from_status')},
       ${jobEvents('cancelled', 'updated')}
       SELECT target.status AS previous_status,
              EXISTS (SELECT 1 FROM updated) AS cancelled,
+             (SELECT json_build_object('tenant_id', tenant_id, 'type', type, 'attempts', attempts, 'trace_id', trace_id)
+              FROM updated) AS job,
              ${EVENTS_SENT},
              CASE WHEN target.status = 'running' THEN pg_notify('${JOB_CANCEL_CHANNEL}', target.id::text) END AS notified
       FROM target`,

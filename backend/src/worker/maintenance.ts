@@ -1,3 +1,4 @@
+import { type JobLifecycleLog, NO_LIFECYCLE_LOG } from '../logging/job-lifecycle';
 import { retryDelayMs, type BackoffOptions } from '../queue/backoff';
 import { type JobQueue } from '../queue/job-queue';
 import { WORKERS_PRUNE_LOCK_KEY, workerPruneStale } from '../workers/workers.sql';
@@ -5,6 +6,8 @@ import { type RuntimeLogger } from './worker-runtime';
 
 const RESCUE_BATCH = 500;
 const PRUNE_BATCH = 1_000;
+/** What jobRescueExpired records as the attempt's error. */
+const RESCUED_ERROR = 'lease expired: the worker stopped heartbeating';
 
 /** One maintenance task on its own interval; a pass never overlaps the previous one. */
 class PeriodicTask {
@@ -64,17 +67,25 @@ export class Maintenance {
     options: MaintenanceOptions,
     logger: RuntimeLogger,
     observer: MaintenanceObserver = { rescued: () => undefined },
+    lifecycle: JobLifecycleLog = NO_LIFECYCLE_LOG,
   ) {
     this.tasks = [
       new PeriodicTask(
         'rescuer',
         options.rescueIntervalMs,
         async () => {
-          const rescued = await queue.rescueExpiredExclusively(
-            RESCUE_BATCH,
-            retryDelayMs(1, options.backoff),
-          );
+          const delayMs = retryDelayMs(1, options.backoff);
+          const rescued = await queue.rescueExpiredExclusively(RESCUE_BATCH, delayMs);
           if (rescued === null) return; // another process holds the rescuer's lock
+          for (const job of rescued) {
+            lifecycle.log('failed', job, { error: RESCUED_ERROR });
+            if (job.status === 'dead') lifecycle.log('dead', job);
+            else
+              lifecycle.log('retry_scheduled', job, {
+                delay_ms: delayMs,
+                run_at: new Date(job.run_at).toISOString(),
+              });
+          }
           if (rescued.length > 0) {
             const dead = rescued.filter((job) => job.status === 'dead').length;
             observer.rescued(rescued.length - dead, dead);

@@ -1,9 +1,19 @@
-import { type JobQueue } from '../queue/job-queue';
+import { type FailOutcome, type JobQueue } from '../queue/job-queue';
 
-type Outcome =
+export type Outcome =
   | { kind: 'complete'; id: string; result: unknown }
   | { kind: 'fail'; id: string; error: string; retryDelayMs: number }
   | { kind: 'release'; id: string };
+
+/**
+ * Told what became of each outcome: written (with the failed job's new row for a failure), or
+ * not applied because the job was no longer this worker's (cancelled, or its lease rescued).
+ * Outcomes given up on after retries are reported through onError only.
+ */
+export interface OutcomeObserver {
+  written(outcome: Outcome, failed?: FailOutcome): void;
+  notApplied(outcome: Outcome): void;
+}
 
 /**
  * Retries a failed write (a dropped connection, a deadlock victim) for about 10 s before
@@ -25,6 +35,7 @@ export class ResultWriter {
     private readonly queue: JobQueue,
     private readonly workerId: string,
     private readonly onError: (error: Error) => void,
+    private readonly observer?: OutcomeObserver,
   ) {}
 
   /** Outcomes pushed and not yet written (or given up on). */
@@ -71,6 +82,12 @@ export class ResultWriter {
       const attempted = writes.filter(([outcomes]) => outcomes.length > 0);
       const settled = await Promise.allSettled(attempted.map(([, write]) => write()));
       this.inFlight = [];
+      if (this.observer)
+        attempted.forEach(([outcomes], i) => {
+          const result = settled[i];
+          if (result.status === 'fulfilled')
+            this.report(outcomes, result.value as Array<string | FailOutcome>);
+        });
       const unwritten = attempted.flatMap(([outcomes], i) =>
         settled[i].status === 'rejected' ? outcomes : [],
       );
@@ -83,6 +100,7 @@ export class ResultWriter {
       if (delay === undefined) {
         // The jobs stay `running` under our lease; the rescuer returns them once it expires.
         this.onError(new Error(`giving up on ${unwritten.length} outcome(s): ${error.message}`));
+        for (const outcome of unwritten) this.observer?.notApplied(outcome);
         failures = 0;
         continue;
       }
@@ -91,5 +109,13 @@ export class ResultWriter {
       this.pending = [...unwritten, ...this.pending];
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
+  }
+
+  /** completeMany and releaseMany return the ids they wrote, failMany the rows. */
+  private report(outcomes: Outcome[], written: Array<string | FailOutcome>): void {
+    const byId = new Map(written.map((row) => (typeof row === 'string' ? [row, undefined] : [row.id, row])));
+    for (const outcome of outcomes)
+      if (byId.has(outcome.id)) this.observer!.written(outcome, byId.get(outcome.id));
+      else this.observer!.notApplied(outcome);
   }
 }

@@ -1,8 +1,11 @@
 import { type JobContext, type JobFiles, type JobHandler } from '../handlers/job-handler';
 import { retryDelayMs, type BackoffOptions } from '../queue/backoff';
-import { type ClaimedJob, type JobQueue } from '../queue/job-queue';
+import { type JobLifecycleLog, NO_LIFECYCLE_LOG } from '../logging/job-lifecycle';
+import { type ClaimedJob, type FailOutcome, type JobQueue } from '../queue/job-queue';
+import { endJobSpans, inJobContext, type JobSpans, startJobSpans } from '../tracing/job-spans';
+import { tracingEnabled } from '../tracing/tracing';
 import { type JobsInHand, NO_OBSERVER, type RuntimeObserver } from './runtime-observer';
-import { ResultWriter } from './result-writer';
+import { type Outcome, ResultWriter } from './result-writer';
 
 export type WorkerState = 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -52,6 +55,13 @@ interface RunningJob {
   done: Promise<void>;
 }
 
+/** A job whose outcome is on its way to the database: what its log line and span need then. */
+interface Finishing {
+  job: ClaimedJob;
+  runMs: number;
+  spans?: JobSpans;
+}
+
 /** A claimed job waiting for a slot, with the local time its lease (as last renewed) runs out. */
 interface PrefetchedJob {
   job: ClaimedJob;
@@ -87,6 +97,9 @@ export class WorkerRuntime {
   private woken = false;
   private heartbeat?: NodeJS.Timeout;
   private loopDone?: Promise<void>;
+  /** Only kept while lifecycle logs or tracing are on (see trackOutcomes). */
+  private readonly finishing = new Map<string, Finishing>();
+  private readonly trackOutcomes: boolean;
   private lastTickAt = performance.now();
   /** Set while the loop awaits a claim: a claim that never returns is the one way the loop can hang. */
   private claimingSince?: number;
@@ -98,9 +111,19 @@ export class WorkerRuntime {
     private readonly logger: RuntimeLogger,
     private readonly filesOf: (tenantId: string) => JobFiles,
     private readonly observer: RuntimeObserver = NO_OBSERVER,
+    private readonly lifecycle: JobLifecycleLog = NO_LIFECYCLE_LOG,
   ) {
-    this.writer = new ResultWriter(queue, options.workerId, (error) =>
-      logger.error(`writing job outcomes failed: ${error.message}`),
+    this.trackOutcomes = lifecycle.enabled || tracingEnabled();
+    this.writer = new ResultWriter(
+      queue,
+      options.workerId,
+      (error) => logger.error(`writing job outcomes failed: ${error.message}`),
+      this.trackOutcomes
+        ? {
+            written: (outcome, failed) => this.outcomeWritten(outcome, failed),
+            notApplied: (outcome) => this.outcomeDropped(outcome.id),
+          }
+        : undefined,
     );
   }
 
@@ -311,35 +334,76 @@ export class WorkerRuntime {
    */
   private async runHandler(job: ClaimedJob, signal: AbortSignal): Promise<void> {
     const handler = this.handlers[job.type];
+    const spans = startJobSpans(job);
+    this.lifecycle.log('started', job, spans && { span_id: spans.run.spanContext().spanId });
     const started = performance.now();
     let runMs = 0;
     try {
       if (!handler) throw new Error(`no handler for job type "${job.type}"`);
-      const result = await handler.run(this.contextFor(job, signal)).finally(() => {
-        runMs = performance.now() - started;
-        if (!signal.aborted) this.recordRunTime(runMs);
-      });
+      const result = await inJobContext(spans, () => handler.run(this.contextFor(job, signal))).finally(
+        () => {
+          runMs = performance.now() - started;
+          if (!signal.aborted) this.recordRunTime(runMs);
+        },
+      );
       if (signal.aborted) throw signal.reason;
       this.observer.ran(job.type, runMs / 1000, 'completed');
-      void this.writer.push({ kind: 'complete', id: job.id, result: result ?? null });
+      this.pushOutcome({ kind: 'complete', id: job.id, result: result ?? null }, job, runMs, spans);
     } catch (error) {
       if (signal.reason instanceof ShutdownAbort) {
-        void this.writer.push({ kind: 'release', id: job.id });
+        this.pushOutcome({ kind: 'release', id: job.id }, job, runMs, spans);
         return;
       }
       if (signal.reason instanceof JobTakenAbort) {
         this.logger.log(`job ${job.id} stopped: ${signal.reason.message}`);
+        endJobSpans(spans, 'stopped', signal.reason.message);
         return;
       }
       this.observer.ran(job.type, runMs / 1000, 'failed');
       const message = error instanceof Error ? error.message : String(error);
-      void this.writer.push({
+      const outcome: Outcome = {
         kind: 'fail',
         id: job.id,
         error: message.slice(0, 2000),
         retryDelayMs: retryDelayMs(job.attempts, this.options.backoff),
-      });
+      };
+      this.pushOutcome(outcome, job, runMs, spans);
     }
+  }
+
+  private pushOutcome(outcome: Outcome, job: ClaimedJob, runMs: number, spans?: JobSpans): void {
+    if (this.trackOutcomes) this.finishing.set(job.id, { job, runMs, spans });
+    void this.writer.push(outcome);
+  }
+
+  /** The outcome committed: its lifecycle line(s), and the end of the job's run span. */
+  private outcomeWritten(outcome: Outcome, failed?: FailOutcome): void {
+    const finishing = this.finishing.get(outcome.id);
+    if (!finishing) return;
+    this.finishing.delete(outcome.id);
+    const { job, spans } = finishing;
+    const runMs = Math.round(finishing.runMs * 100) / 100;
+    const span = spans && { span_id: spans.run.spanContext().spanId };
+    if (outcome.kind === 'complete') {
+      this.lifecycle.log('completed', job, { run_ms: runMs, ...span });
+      endJobSpans(spans, 'completed');
+    } else if (outcome.kind === 'fail' && failed) {
+      this.lifecycle.log('failed', job, { error: outcome.error, run_ms: runMs, ...span });
+      if (failed.status === 'failed') {
+        const delay = { delay_ms: outcome.retryDelayMs, run_at: new Date(failed.run_at).toISOString() };
+        this.lifecycle.log('retry_scheduled', job, { ...delay, ...span });
+        endJobSpans(spans, 'retry_scheduled', outcome.error);
+      } else {
+        this.lifecycle.log('dead', job, span);
+        endJobSpans(spans, 'dead', outcome.error);
+      }
+    } else endJobSpans(spans, 'released');
+  }
+
+  /** Not ours any more (cancelled, rescued), or given up on: the rescuer decides its outcome. */
+  private outcomeDropped(id: string): void {
+    endJobSpans(this.finishing.get(id)?.spans, 'stopped');
+    this.finishing.delete(id);
   }
 
   private contextFor(job: ClaimedJob, signal: AbortSignal): JobContext {

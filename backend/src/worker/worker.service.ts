@@ -6,10 +6,12 @@ import {
   type OnApplicationBootstrap,
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
+import { PinoLogger } from 'nestjs-pino';
 import { type Pool } from 'pg';
 import { AppConfig } from '../config/app-config';
 import { createPgPool } from '../database/pg-pool';
 import { JOB_HANDLERS } from '../handlers/handler-registry';
+import { JobLifecycleLog } from '../logging/job-lifecycle';
 import { JobQueue } from '../queue/job-queue';
 import { QueueNotificationListener } from '../queue/queue-notification-listener';
 import { MetricsToken } from '../metrics/metrics-token';
@@ -36,7 +38,11 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
   private readonly metrics?: WorkerMetrics;
   private metricsServer?: Server;
 
-  constructor(private readonly config: AppConfig) {
+  constructor(
+    private readonly config: AppConfig,
+    pino: PinoLogger,
+  ) {
+    const lifecycle = new JobLifecycleLog(pino.logger, config.JOB_LOG_LEVEL);
     const url = config.DATABASE_URL!;
     this.pool = createPgPool(url, 'conveyor-worker', Math.min(20, config.WORKER_CONCURRENCY + 4), true);
     this.pool.on('error', (error) => this.logger.warn(`idle pool client error: ${error.message}`));
@@ -57,6 +63,7 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
       this.logger,
       (tenantId) => jobFileReader(this.pool, tenantId),
       this.metrics,
+      lifecycle,
     );
     this.listener = new QueueNotificationListener(
       url,
@@ -76,6 +83,7 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
       },
       this.logger,
       this.metrics,
+      lifecycle,
     );
     this.registry = new WorkerRegistry(
       this.pool,
