@@ -213,6 +213,7 @@ describe('the dashboard in Chromium', () => {
     await page.getByLabel('API key').fill(system.adminKey);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    const overflows: Record<string, number> = {};
     for (const [path, heading] of [
       ['/', 'Overview'],
       ['/jobs', 'Jobs'],
@@ -225,11 +226,13 @@ describe('the dashboard in Chromium', () => {
       const overflow = await page.evaluate<number>(
         'document.documentElement.scrollWidth - window.innerWidth',
       );
-      expect(overflow).toBeLessThanOrEqual(1);
+      if (overflow > 1) overflows[path] = overflow;
       await page.screenshot({
         path: screenshotPath(`phone${path === '/' ? '-overview' : path.replace('/', '-')}`),
         fullPage: true,
       });
     }
+    // Pages that scroll sideways at phone width (tables scroll inside their own box instead).
+    expect(overflows).toEqual({});
   });
 });

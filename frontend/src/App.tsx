@@ -3,6 +3,7 @@ import { lazy, Suspense, useEffect, useState } from 'react';
 import { createBrowserRouter, type RouteObject, RouterProvider } from 'react-router';
 import { Loading } from './components/QueryState';
 import { ApiError } from './lib/api';
+import { serviceStatus } from './lib/serviceStatus';
 import { sessionStore } from './lib/session';
 import { Layout } from './routes/Layout';
 
@@ -57,7 +58,14 @@ export function createQueryClient(): QueryClient {
 export function App({ client }: { client: QueryClient }) {
   const [router] = useState(() => createBrowserRouter(routes));
   // Nothing cached under one key may show under the next.
-  useEffect(() => sessionStore.onEnd(() => client.clear()), [client]);
+  useEffect(
+    () =>
+      sessionStore.onEnd(() => {
+        client.clear();
+        serviceStatus.reset();
+      }),
+    [client],
+  );
   return (
     <QueryClientProvider client={client}>
       <RouterProvider router={router} />

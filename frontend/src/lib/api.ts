@@ -62,6 +62,10 @@ export function withQuery(path: string, query: Query = {}): string {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Requests now waiting out a 429, and the latest moment one of them will try again. */
+let rateLimited = 0;
+let rateLimitedUntil = 0;
+
 /**
  * Every API call of the dashboard. A 401 signs out (the key was revoked or is wrong); a 429 waits
  * for Retry-After and tries again, saying so in the banner; a 503 (the database is down) is shown
@@ -92,9 +96,16 @@ export async function api<T>(method: string, path: string, options: RequestOptio
         MAX_RETRY_AFTER_S,
         Math.max(1, Number(response.headers.get('Retry-After')) || 1),
       );
-      serviceStatus.setRateLimitedUntil(Date.now() + seconds * 1000);
+      // The banner counts down to the last retry among those waiting, and goes when none waits.
+      rateLimited++;
+      rateLimitedUntil = Math.max(rateLimitedUntil, Date.now() + seconds * 1000);
+      serviceStatus.setRateLimitedUntil(rateLimitedUntil);
       await sleep(seconds * 1000);
-      serviceStatus.setRateLimitedUntil(null);
+      if (--rateLimited === 0) {
+        rateLimitedUntil = 0;
+        serviceStatus.setRateLimitedUntil(null);
+      }
+      if (key !== (options.apiKey ?? currentKey)) throw new Error('signed out while waiting');
       continue;
     }
     serviceStatus.setUnavailable(
@@ -102,7 +113,9 @@ export async function api<T>(method: string, path: string, options: RequestOptio
     );
     if (response.ok) return parsed as T;
     const error = new ApiError(response.status, parsed as ApiErrorBody | null);
-    if (response.status === 401 && options.apiKey === undefined) onUnauthorized(error.message);
+    // Only the key in use now can end the session: an answer to a request of an earlier key cannot.
+    if (response.status === 401 && options.apiKey === undefined && key === currentKey)
+      onUnauthorized(error.message);
     throw error;
   }
 }

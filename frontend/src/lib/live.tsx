@@ -3,7 +3,7 @@ import { hashKey, type QueryClient, type QueryKey, useQueryClient } from '@tanst
 import { createContext, type ReactNode, useContext, useEffect, useRef, useState } from 'react';
 import { applyJobEvents } from './liveCache';
 import { queryKeys } from '../services/queryKeys';
-import { connectEvents, type ConnectionState, type EventsSocket } from './socket';
+import { connectEvents, type ConnectionState, type EventsSocket, sentTenant } from './socket';
 
 /** Events are applied to the cache at most this often: one render per batch, not per frame. */
 const APPLY_EVERY_MS = 100;
@@ -33,10 +33,14 @@ function refetchThrottle(client: QueryClient) {
   const run = () => {
     timer = undefined;
     last = Date.now();
-    const keys = [...pending.values()];
-    pending.clear();
-    for (const queryKey of keys)
+    for (const [hash, queryKey] of [...pending]) {
+      // A fetch in flight may have read the database before the events that named it: its key
+      // waits for the next round, so the refetch starts after that answer, never merges into it.
+      if (client.getQueryState(queryKey)?.fetchStatus === 'fetching') continue;
+      pending.delete(hash);
       void client.invalidateQueries({ queryKey, exact: true }, { cancelRefetch: false });
+    }
+    if (pending.size > 0) timer = setTimeout(run, REFETCH_EVERY_MS);
   };
   return {
     add(keys: QueryKey[]) {
@@ -112,6 +116,10 @@ export function LiveProvider({
     socket.on('connect', () => {
       for (const jobId of followed.current.keys())
         socket.emit('subscribe', { job_id: jobId }, () => undefined);
+      // A tenant picked while the handshake was on its way: join its room now.
+      const picked = handshake.current.tenant_id;
+      if (picked && picked !== sentTenant(socket))
+        socket.emit('subscribe', { tenant_id: picked }, () => undefined);
       // What happened while the socket was down (or before it first connected) came by no event.
       void refetchOnScreen(client);
     });
@@ -135,15 +143,19 @@ export function LiveProvider({
   }, [apiKey, client]);
 
   // An admin's tenant pick: join that tenant's room, or reconnect to watch every tenant again.
+  // Either way what is on screen is refetched once the room is joined: events before it were missed.
   useEffect(() => {
     const auth = handshake.current;
     if (auth.tenant_id === tenantId) return;
     auth.tenant_id = tenantId;
     const socket = socketRef.current;
-    if (!socket?.connected) return;
-    if (tenantId) socket.emit('subscribe', { tenant_id: tenantId }, () => undefined);
+    if (!socket?.connected) return; // the next handshake carries the pick (see 'connect')
+    if (tenantId)
+      socket.emit('subscribe', { tenant_id: tenantId }, (ack) => {
+        if (ack.ok) void refetchOnScreen(client);
+      });
     else socket.disconnect().connect();
-  }, [tenantId]);
+  }, [tenantId, client]);
 
   return <LiveContext.Provider value={{ ...live, state }}>{children}</LiveContext.Provider>;
 }

@@ -167,4 +167,16 @@ describe('applyJobEvents', () => {
     const behind = applyJobEvents(client, [jobEvent('job.completed', job)]);
     expect(behind).toEqual([queryKeys.jobs.detail(job.id)]);
   });
+
+  it('names a query behind when it is being fetched (its answer may predate the events) or has no data yet', async () => {
+    const client = new QueryClient();
+    const job = jobFactory.build();
+    const detail = queryKeys.jobs.detail(job.id);
+    let answer: (value: unknown) => void = () => undefined;
+    void client.fetchQuery({ queryKey: detail, queryFn: () => new Promise((resolve) => (answer = resolve)) });
+    expect(applyJobEvents(client, [jobEvent('job.started', job)])).toEqual([detail]);
+    answer(jobFactory.detail({ id: job.id }));
+    await client.getQueryCache().find({ queryKey: detail })?.promise;
+    expect(applyJobEvents(client, [jobEvent('job.progress', job, { progress: 10 })])).toEqual([]);
+  });
 });

@@ -163,13 +163,22 @@ export function applyJobEvents(client: QueryClient, events: JobEvent[]): QueryKe
   if (events.length === 0) return behind;
   const cache = client.getQueryCache();
 
+  // A query being fetched may have read the database before these events: its answer would
+  // undo them, so it is named behind too, and refetched once that answer is in.
+  const fetching = (query: { state: { fetchStatus: string } }) => query.state.fetchStatus === 'fetching';
+
   for (const query of cache.findAll({ queryKey: queryKeys.jobs.lists })) {
     const [, , scope, filters, cursor] = query.queryKey as ReturnType<typeof queryKeys.jobs.list>;
     const page = query.state.data as JobPage | undefined;
-    if (!page) continue;
+    if (!page) {
+      if (fetching(query) && events.some((event) => inScope(event, scope, filters)))
+        behind.push(query.queryKey);
+      continue;
+    }
     const patched = patchJobPage(page, events, scope, filters);
     if (patched.page !== page) client.setQueryData(query.queryKey, patched.page);
-    if (patched.missed && cursor === null) behind.push(query.queryKey);
+    if ((patched.missed && cursor === null) || (fetching(query) && patched.page !== page))
+      behind.push(query.queryKey);
   }
 
   const byJob = new Map<string, JobEvent[]>();
@@ -182,7 +191,11 @@ export function applyJobEvents(client: QueryClient, events: JobEvent[]): QueryKe
     const id = query.queryKey[2] as string;
     const own = byJob.get(id);
     const job = query.state.data as Job | undefined;
-    if (!own || !job) continue;
+    if (!own) continue;
+    if (!job || fetching(query)) {
+      behind.push(query.queryKey);
+      if (!job) continue;
+    }
     client.setQueryData(query.queryKey, own.reduce(patchJob, job));
     if (own.some((event) => REFETCH_DETAIL_ON.has(event.type))) behind.push(query.queryKey);
   }
@@ -196,18 +209,19 @@ export function applyJobEvents(client: QueryClient, events: JobEvent[]): QueryKe
     if (patched.missed && cursor === null) behind.push(query.queryKey);
   }
 
-  for (const query of cache.findAll({ queryKey: ['metrics', 'timeseries'] })) {
+  for (const query of cache.findAll({ queryKey: queryKeys.metrics.allTimeseries })) {
     const series = query.state.data as Timeseries | undefined;
     if (!series) continue;
     const patched = patchTimeseries(series, events, query.queryKey[2] as string);
-    if (patched !== series) client.setQueryData(query.queryKey, patched);
+    if (patched === series) continue;
+    client.setQueryData(query.queryKey, patched);
+    // A new minute: the finished one's mean wait and run times, and its exact counts, come
+    // from the rollups, which events do not carry.
+    if (patched.points.at(-1)?.minute !== series.points.at(-1)?.minute) behind.push(query.queryKey);
   }
 
   // Depths and DLQ counts move with every event; they are small reads, refetched at the caller's pace.
-  for (const prefix of [
-    ['metrics', 'queues'],
-    ['dlq', 'count'],
-  ])
+  for (const prefix of [queryKeys.metrics.allQueues, queryKeys.deadLetters.counts])
     for (const query of cache.findAll({ queryKey: prefix })) behind.push(query.queryKey);
   return behind;
 }

@@ -20,20 +20,50 @@ export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline'
  * different replicas. socket.io reconnects by itself; the handshake's `auth` object is read on
  * every (re)connection, so a tenant picked meanwhile is kept.
  */
+const sent = new WeakMap<EventsSocket, string | undefined>();
+
+/** The tenant the socket's last handshake named (an admin's pick when it connected). */
+export const sentTenant = (socket: EventsSocket): string | undefined => sent.get(socket);
+
+/** After a refusal by the server's middleware (it could not check the key: its database is down). */
+const RETRY_MIN_MS = 1_000;
+const RETRY_MAX_MS = 30_000;
+
 export function connectEvents(auth: HandshakeAuth, onState: (state: ConnectionState) => void): EventsSocket {
   const socket: EventsSocket = io(EVENTS_NAMESPACE, {
-    auth: (send) => send({ ...auth }),
+    auth: (send) => {
+      sent.set(socket, auth.tenant_id);
+      send({ ...auth });
+    },
     transports: ['websocket'],
   });
+  let retryMs = RETRY_MIN_MS;
+  let retry: ReturnType<typeof setTimeout> | undefined;
   onState('connecting');
-  socket.on('connect', () => onState('live'));
+  socket.on('connect', () => {
+    retryMs = RETRY_MIN_MS;
+    onState('live');
+  });
   socket.on('disconnect', () => onState(navigator.onLine ? 'reconnecting' : 'offline'));
   socket.io.on('reconnect_failed', () => onState('offline'));
   socket.on('connect_error', (error) => {
     if (error.message === 'unauthorized') {
       onState('refused');
       socket.disconnect();
-    } else onState(navigator.onLine ? 'reconnecting' : 'offline');
+      return;
+    }
+    onState(navigator.onLine ? 'reconnecting' : 'offline');
+    // Such a refusal ends socket.io's own reconnection: resume it here, slower each time.
+    if (!socket.active) {
+      clearTimeout(retry);
+      retry = setTimeout(() => socket.connect(), retryMs);
+      retryMs = Math.min(RETRY_MAX_MS, retryMs * 2);
+    }
   });
+  const disconnect = socket.disconnect.bind(socket);
+  socket.disconnect = () => {
+    clearTimeout(retry);
+    return disconnect();
+  };
   return socket;
 }

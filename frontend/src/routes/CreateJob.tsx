@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
+import { cloneElement, type FormEvent, isValidElement, type ReactNode, useEffect, useState } from 'react';
 import { useNavigate } from 'react-router';
 import { ErrorMessage, Loading } from '../components/QueryState';
 import { ApiError } from '../lib/api';
@@ -64,8 +64,17 @@ function Field({
   return (
     <div className={`field${error ? ' has-error' : ''}`}>
       <label htmlFor={id}>{label}</label>
-      {children}
-      {hint && !error && <small className="muted">{hint}</small>}
+      {isValidElement<Record<string, unknown>>(children)
+        ? cloneElement(children, {
+            'aria-invalid': error ? true : undefined,
+            'aria-describedby': error ? `${id}-error` : hint ? `${id}-hint` : undefined,
+          })
+        : children}
+      {hint && !error && (
+        <small className="muted" id={`${id}-hint`}>
+          {hint}
+        </small>
+      )}
       {error && (
         <span className="field-error" id={`${id}-error`} role="alert">
           {error}
@@ -159,7 +168,6 @@ export default function CreateJob() {
           spellCheck={false}
           className="mono"
           value={draft.payload}
-          aria-invalid={!parsed.ok}
           onChange={(event) => {
             setPayloadEdited(true);
             set({ payload: event.target.value });
@@ -167,7 +175,11 @@ export default function CreateJob() {
         />
       </Field>
       {draft.type === 'analyze' && (
-        <Field id="job-file" label="Log file (optional: analyze reads it)" error={errorOf('file')}>
+        <Field
+          id="job-file"
+          label="Log file (required: analyze counts matches in it)"
+          error={errorOf('file')}
+        >
           <input id="job-file" type="file" onChange={(event) => setFile(event.target.files?.[0] ?? null)} />
         </Field>
       )}
@@ -267,7 +279,11 @@ export default function CreateJob() {
         <ErrorMessage error={submit.error} />
       )}
       <div className="actions">
-        <button type="submit" className="primary" disabled={!parsed.ok || submit.isPending}>
+        <button
+          type="submit"
+          className="primary"
+          disabled={!parsed.ok || submit.isPending || (draft.type === 'analyze' && file === null)}
+        >
           {submit.isPending ? 'Submitting…' : 'Submit job'}
         </button>
       </div>

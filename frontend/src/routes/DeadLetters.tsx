@@ -73,7 +73,7 @@ export default function DeadLetters() {
     mutationFn: ({ action, selection }: Pending) => actOnDeadJobs(action, selection),
     onSuccess: () => {
       setSelected(new Set());
-      void client.invalidateQueries({ queryKey: ['dlq'] });
+      void client.invalidateQueries({ queryKey: queryKeys.deadLetters.all });
       void client.invalidateQueries({ queryKey: queryKeys.jobs.lists });
     },
   });

@@ -128,13 +128,12 @@ export default function Jobs() {
   return (
     <div>
       <h1>Jobs</h1>
-      <div role="tablist" aria-label="Status" className="tabs">
+      <div role="group" aria-label="Status" className="tabs">
         {tabs.map(([status, label]) => (
           <button
             key={label}
             type="button"
-            role="tab"
-            aria-selected={filters.status === status}
+            aria-pressed={filters.status === status}
             onClick={() => setFilters({ status })}
           >
             {label}
@@ -220,17 +219,19 @@ export default function Jobs() {
       ) : shown.length === 0 ? (
         <Empty>No jobs match{filters.status ? ` "${STATUS_LABELS[filters.status]}"` : ''} here.</Empty>
       ) : (
-        <JobsTable
-          jobs={shown}
-          linkTo={(id) => scoped(`/jobs/${id}`)}
-          showTenant={scope === 'all'}
-          caption="Jobs"
-          selection={{
-            selected,
-            toggle: (id) => setSelected((current) => toggled(current, [id])),
-            toggleAll: (ids) => setSelected((current) => toggled(current, ids)),
-          }}
-        />
+        <div className={page.isPlaceholderData ? 'stale' : undefined} aria-busy={page.isPlaceholderData}>
+          <JobsTable
+            jobs={shown}
+            linkTo={(id) => scoped(`/jobs/${id}`)}
+            showTenant={scope === 'all'}
+            caption="Jobs"
+            selection={{
+              selected,
+              toggle: (id) => setSelected((current) => toggled(current, [id])),
+              toggleAll: (ids) => setSelected((current) => toggled(current, ids)),
+            }}
+          />
+        </div>
       )}
 
       <nav className="pager" aria-label="Pages of jobs">

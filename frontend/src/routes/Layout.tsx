@@ -5,9 +5,11 @@ import { ConnectionIndicator } from '../components/ConnectionIndicator';
 import { Loading } from '../components/QueryState';
 import { ServiceBanner } from '../components/ServiceBanner';
 import { LiveProvider, useConnection } from '../lib/live';
+import { serviceStatus } from '../lib/serviceStatus';
 import { useScope, useScopedPath } from '../lib/scope';
 import { type Session, sessionStore, useSessionState } from '../lib/session';
 import { queryKeys } from '../services/queryKeys';
+import { useHealth } from '../services/health';
 import { fetchMe, fetchTenants } from '../services/tenants';
 
 /** Every signed-in page: the header, the banners and the live connection; no session, no page. */
@@ -26,6 +28,13 @@ function SignedIn({ session }: { session: Session }) {
   useEffect(() => {
     if (me.data && JSON.stringify(me.data) !== JSON.stringify(session.me)) sessionStore.update(me.data);
   }, [me.data, session.me]);
+  // The database's state reaches the banner on every page, also while the socket brings nothing.
+  const health = useHealth();
+  const readiness = health.data?.readiness;
+  useEffect(() => {
+    if (readiness?.state === 'unavailable') serviceStatus.setUnavailable(readiness.reason ?? 'not ready');
+    else if (readiness?.state === 'up') serviceStatus.setUnavailable(null);
+  }, [readiness?.state, readiness?.reason]);
   return (
     <LiveProvider apiKey={session.key} tenantId={tenantId}>
       <div className="shell">

@@ -6,7 +6,7 @@ import { Empty, ErrorMessage, Loading } from '../components/QueryState';
 import { SummaryCounters } from '../components/SummaryCounters';
 import { usePollInterval } from '../lib/live';
 import { useScope, useScopedPath } from '../lib/scope';
-import { fetchServiceHealth } from '../services/health';
+import { useHealth } from '../services/health';
 import { fetchJobs } from '../services/jobs';
 import { averageTimes, fetchQueueDepths, fetchSummary, fetchTimeseries } from '../services/metrics';
 import { queryKeys } from '../services/queryKeys';
@@ -17,8 +17,6 @@ const ThroughputChart = lazy(() =>
 );
 
 const RECENT = { limit: 10 };
-/** Health is the API's own state, not job data: checked on a slow clock, socket or not. */
-const HEALTH_EVERY_MS = 10_000;
 
 const formatMs = (ms: number | null): string =>
   ms === null
@@ -53,11 +51,7 @@ export default function Overview() {
     queryFn: () => fetchJobs(tenantId, RECENT, null),
     refetchInterval: poll,
   });
-  const health = useQuery({
-    queryKey: queryKeys.health,
-    queryFn: () => fetchServiceHealth(),
-    refetchInterval: HEALTH_EVERY_MS,
-  });
+  const health = useHealth();
   const times = series.data ? averageTimes(series.data.points) : null;
 
   return (

@@ -1,3 +1,5 @@
+import { useQuery } from '@tanstack/react-query';
+import { queryKeys } from './queryKeys';
 /** GET /health: 200 while the API process lives. */
 export interface LivenessResponse {
   status: 'ok';
@@ -22,13 +24,6 @@ export interface ServiceHealth {
   readiness: CheckResult;
   checkedAt: Date;
 }
-
-export const queryKeys = {
-  health: {
-    liveness: ['health', 'liveness'],
-    readiness: ['health', 'readiness'],
-  },
-} as const;
 
 // Longer than any healthy answer, shorter than the refresh interval, so polls never pile up.
 const REQUEST_TIMEOUT_MS = 3_000;
@@ -71,3 +66,14 @@ export async function fetchServiceHealth(baseUrl = ''): Promise<ServiceHealth> {
   const [liveness, readiness] = await Promise.all([fetchLiveness(baseUrl), fetchReadiness(baseUrl)]);
   return { liveness, readiness, checkedAt: new Date() };
 }
+
+/** Health is the API's own state, not job data: checked on a slow clock, socket or not. */
+const HEALTH_EVERY_MS = 10_000;
+
+/** /health and /ready, shared by the layout (the banner) and the overview (the panel). */
+export const useHealth = () =>
+  useQuery({
+    queryKey: queryKeys.health,
+    queryFn: () => fetchServiceHealth(),
+    refetchInterval: HEALTH_EVERY_MS,
+  });

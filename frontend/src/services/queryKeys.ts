@@ -20,11 +20,15 @@ export const queryKeys = {
     lists: ['dlq', 'list'] as const,
     list: (scope: string, filters: DeadJobFilters, cursor: string | null) =>
       ['dlq', 'list', scope, filters, cursor] as const,
+    all: ['dlq'] as const,
+    counts: ['dlq', 'count'] as const,
     count: (scope: string, filters: DeadJobFilters) => ['dlq', 'count', scope, filters] as const,
   },
   metrics: {
     summary: (scope: string) => ['metrics', 'summary', scope] as const,
+    allTimeseries: ['metrics', 'timeseries'] as const,
     timeseries: (scope: string) => ['metrics', 'timeseries', scope] as const,
+    allQueues: ['metrics', 'queues'] as const,
     queues: (scope: string) => ['metrics', 'queues', scope] as const,
   },
   tenants: {
