@@ -22,8 +22,13 @@ export function bearerKeyOf(header: string | undefined): string | undefined {
  */
 const KEYED_PATHS = /^\/api\//;
 
-function send(res: Response, statusCode: number, message: string): void {
+function send(req: Request, res: Response, statusCode: number, message: string): void {
   const body: ApiErrorBody = { statusCode, error: STATUS_CODES[statusCode]!, message };
+  // A body still on its way would otherwise be read and discarded to keep the connection alive:
+  // 1 MB floods then cost the event loop their bandwidth. Closing costs a reconnect instead.
+  const bodyComing =
+    req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  if (bodyComing) res.setHeader('Connection', 'close');
   res.status(statusCode).json(body);
 }
 
@@ -41,9 +46,9 @@ export function bearerPrecheck(
   return (req: Request, res: Response, next: NextFunction): void => {
     if (req.method === 'OPTIONS' || !KEYED_PATHS.test(req.path)) return next();
     const header = req.headers.authorization;
-    if (header === undefined) return send(res, 401, MISSING_KEY);
+    if (header === undefined) return send(req, res, 401, MISSING_KEY);
     const key = bearerKeyOf(header);
-    if (key === undefined) return send(res, 401, MALFORMED_KEY);
+    if (key === undefined) return send(req, res, 401, MALFORMED_KEY);
     const known = authenticator.peek(key);
     if (known === 'known') return next();
     const address = req.ip ?? 'unknown';
@@ -53,6 +58,7 @@ export function bearerPrecheck(
         if (retryAfterSeconds > 0) {
           res.setHeader('Retry-After', String(retryAfterSeconds));
           return send(
+            req,
             res,
             429,
             `Too many failed authentications from this address; retry in ${retryAfterSeconds} s`,
@@ -60,7 +66,7 @@ export function bearerPrecheck(
         }
         if (known === 'unknown') {
           await failures.recordFailure(address);
-          return send(res, 401, INVALID_KEY);
+          return send(req, res, 401, INVALID_KEY);
         }
         next();
       })
