@@ -60,6 +60,8 @@ describe('the dashboard in Chromium', () => {
     await live(page);
     await ui.visible(page.getByRole('heading', { name: 'Overview' }));
     await ui.visible(page.getByRole('heading', { name: 'Service health' }));
+    // The launcher's one worker process, from the workers registry.
+    await ui.textMatches(page.getByTestId('live-workers'), /^1 live worker, 10 slots$/);
     await page.screenshot({ path: screenshotPath('overview-empty'), fullPage: true });
     expect(await page.evaluate<string | null>("sessionStorage.getItem('conveyor.session')")).toContain(
       system.adminKey,

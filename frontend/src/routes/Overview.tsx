@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { lazy, Suspense } from 'react';
 import { HealthPanel } from '../components/HealthPanel';
+import { WorkersPanel } from '../components/WorkersPanel';
 import { JobsTable } from '../components/JobsTable';
 import { Empty, ErrorMessage, Loading } from '../components/QueryState';
 import { SummaryCounters } from '../components/SummaryCounters';
@@ -10,6 +11,7 @@ import { useHealth } from '../services/health';
 import { fetchJobs } from '../services/jobs';
 import { averageTimes, fetchQueueDepths, fetchSummary, fetchTimeseries } from '../services/metrics';
 import { queryKeys } from '../services/queryKeys';
+import { useWorkers } from '../services/workers';
 
 // The chart library is the biggest dependency: its own chunk, loaded after the counters show.
 const ThroughputChart = lazy(() =>
@@ -52,6 +54,7 @@ export default function Overview() {
     refetchInterval: poll,
   });
   const health = useHealth();
+  const workers = useWorkers();
   const times = series.data ? averageTimes(series.data.points) : null;
 
   return (
@@ -141,7 +144,10 @@ export default function Overview() {
             />
           )}
         </section>
-        <HealthPanel health={health.data ?? null} />
+        <div className="stack">
+          <WorkersPanel workers={workers.data ?? null} />
+          <HealthPanel health={health.data ?? null} />
+        </div>
       </div>
     </div>
   );

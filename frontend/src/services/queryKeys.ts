@@ -37,4 +37,5 @@ export const queryKeys = {
     keys: (tenantId: string) => ['tenants', 'keys', tenantId] as const,
   },
   health: ['health'] as const,
+  workers: ['workers'] as const,
 };
