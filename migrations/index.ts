@@ -4,6 +4,8 @@ import { RateLimitBuckets1764200000000 } from './1764200000000-RateLimitBuckets'
 import { JobFiles1764300000000 } from './1764300000000-JobFiles';
 import { WorkersRegistry1764400000000 } from './1764400000000-WorkersRegistry';
 import { JobTraceParent1764500000000 } from './1764500000000-JobTraceParent';
+import { JobListFilterIndexes1764650000000 } from './1764650000000-JobListFilterIndexes';
+import { ShortKeyPrefixes1764660000000 } from './1764660000000-ShortKeyPrefixes';
 
 /** Every migration, oldest first. Listed explicitly so ts-jest and compiled code load the same set. */
 export const MIGRATIONS = [
@@ -13,4 +15,6 @@ export const MIGRATIONS = [
   JobFiles1764300000000,
   WorkersRegistry1764400000000,
   JobTraceParent1764500000000,
+  JobListFilterIndexes1764650000000,
+  ShortKeyPrefixes1764660000000,
 ];
