@@ -61,6 +61,19 @@ export class ApiKeyAuthenticator {
     bus.onConnected(() => this.cache.clear());
   }
 
+  /**
+   * Called after every (re)connect of the LISTEN connection: revocations sent while it was down
+   * were missed, so whoever holds keys beyond a request (open sockets) must check them again.
+   */
+  onListenerConnected(listener: () => void): void {
+    this.bus.onConnected(listener);
+  }
+
+  /** The ids among these whose keys are still active (not revoked). */
+  activeKeyIds(keyIds: string[]): Promise<string[]> {
+    return this.repository.activeKeyIds(keyIds);
+  }
+
   /** Called for every revocation or tenant change seen (the events gateway disconnects sockets). */
   onRevoked(listener: RevokedListener): void {
     this.revokedListeners.push(listener);

@@ -44,6 +44,16 @@ export class AuthRepository {
   constructor(private readonly pg: PgPool) {}
 
   /** The active key with this hash and when it was last used; a read only (see touchKey). */
+  /** Which of these key ids are not revoked: one read for every socket a replica holds open. */
+  async activeKeyIds(ids: string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.pg.pool.query<{ id: string }>(
+      'SELECT id FROM api_keys WHERE id = ANY($1::uuid[]) AND revoked_at IS NULL',
+      [ids],
+    );
+    return rows.map((row) => row.id);
+  }
+
   async findActiveKey(keyHash: string): Promise<{ auth: AuthContext; lastUsedAt: Date | null } | null> {
     const { rows } = await this.pg.pool.query<{
       id: string;

@@ -41,7 +41,14 @@ export class PgListener {
     while (!this.closed) {
       let client: Client | undefined;
       try {
-        client = new Client({ connectionString: this.url, application_name: this.applicationName });
+        // Keepalive: a connection silently cut (a NAT or a failover) is noticed and reconnected,
+        // instead of waiting forever for notifications that no longer come.
+        client = new Client({
+          connectionString: this.url,
+          application_name: this.applicationName,
+          keepAlive: true,
+          keepAliveInitialDelayMillis: 10_000,
+        });
         client.on('notification', ({ channel, payload }) =>
           this.handlers.onNotification(channel, payload ?? ''),
         );

@@ -107,6 +107,22 @@ export class EventsGateway implements OnGatewayInit, OnGatewayConnection {
       for (const socket of namespace.sockets.values())
         if (socket.data.auth.keyId === keyId) socket.disconnect(true);
     });
+    // A revocation NOTIFY sent while the listener was down never arrives: check every open
+    // socket's key again each time the listener is back.
+    this.authenticator.onListenerConnected(() => {
+      this.recheckKeys(namespace).catch((error: Error) =>
+        this.logger.warn(`could not re-check the keys of open sockets: ${error.message}`),
+      );
+    });
+  }
+
+  private async recheckKeys(namespace: EventsNamespace): Promise<void> {
+    const keyIds = new Set<string>();
+    for (const socket of namespace.sockets.values()) keyIds.add(socket.data.auth.keyId);
+    if (keyIds.size === 0) return;
+    const active = new Set(await this.authenticator.activeKeyIds([...keyIds]));
+    for (const socket of namespace.sockets.values())
+      if (!active.has(socket.data.auth.keyId)) socket.disconnect(true);
   }
 
   async handleConnection(socket: EventsSocket): Promise<void> {

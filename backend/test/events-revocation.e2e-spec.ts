@@ -1,0 +1,64 @@
+import { type AddressInfo } from 'node:net';
+import { type NestExpressApplication } from '@nestjs/platform-express';
+import { io, type Socket } from 'socket.io-client';
+import {
+  type ClientToServerEvents,
+  EVENTS_NAMESPACE,
+  type ServerToClientEvents,
+} from '../../contracts/src/event-map';
+import { createCaller, startApi } from './support/api';
+import { waitUntil } from './support/processes';
+import { createTestDatabase, query, type TestDatabase } from './support/test-database';
+
+type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+describe('a revoked key’s socket across a gap in the LISTEN connection', () => {
+  let db: TestDatabase;
+  let app: NestExpressApplication;
+  let url: string;
+  const sockets: ClientSocket[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    app = await startApi(db.url);
+    await app.listen(0, '127.0.0.1');
+    url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.disconnect();
+    await app.close();
+    await db.drop();
+  });
+
+  const connect = (key: string): Promise<ClientSocket> => {
+    const socket: ClientSocket = io(`${url}${EVENTS_NAMESPACE}`, {
+      auth: { token: key },
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+    });
+    sockets.push(socket);
+    return new Promise((resolve, reject) => {
+      socket.once('connect', () => resolve(socket));
+      socket.once('connect_error', reject);
+    });
+  };
+
+  const dropListener = () =>
+    query(
+      db.url,
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+       WHERE application_name = 'conveyor-api-listen' AND datname = current_database()`,
+    );
+
+  it('is disconnected once the listener is back, though the revocation’s NOTIFY never reached it', async () => {
+    const revoked = await createCaller(db.url, 'leaver');
+    const kept = await createCaller(db.url, 'stayer');
+    const [gone, staying] = [await connect(revoked.key), await connect(kept.key)];
+    // Revoked with no NOTIFY at all: as if it had been sent while the listener was down.
+    await query(db.url, 'UPDATE api_keys SET revoked_at = now() WHERE id = $1', [revoked.keyId]);
+    await dropListener();
+    await waitUntil('the revoked key’s socket is closed', () => gone.disconnected, 10_000, 50);
+    expect(staying.connected).toBe(true);
+  });
+});
