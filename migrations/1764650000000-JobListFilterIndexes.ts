@@ -3,7 +3,7 @@ import { type MigrationInterface, type QueryRunner } from 'typeorm';
 /**
  * Filtered job listing (`GET /api/v1/jobs?type=|queue=|status=`, newest first) read a tenant's
  * jobs_tenant_created_idx from the top and threw away every row of another type: a rare type
- * walked the tenant's whole index (5M rows: 2.6 s, docs/job-listing-plans.md). One index per
+ * walked the tenant's whole index (5M rows: 1.1 s, docs/job-listing-plans.md). One index per
  * filter, in the listing's own order, makes each such page a short range scan.
  *
  * Built CONCURRENTLY, so that an existing jobs table keeps taking writes meanwhile; that cannot
