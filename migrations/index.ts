@@ -6,6 +6,7 @@ import { WorkersRegistry1764400000000 } from './1764400000000-WorkersRegistry';
 import { JobTraceParent1764500000000 } from './1764500000000-JobTraceParent';
 import { JobListFilterIndexes1764650000000 } from './1764650000000-JobListFilterIndexes';
 import { ShortKeyPrefixes1764660000000 } from './1764660000000-ShortKeyPrefixes';
+import { JobFilesByTenant1764700000000 } from './1764700000000-JobFilesByTenant';
 
 /** Every migration, oldest first. Listed explicitly so ts-jest and compiled code load the same set. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   JobTraceParent1764500000000,
   JobListFilterIndexes1764650000000,
   ShortKeyPrefixes1764660000000,
+  JobFilesByTenant1764700000000,
 ];

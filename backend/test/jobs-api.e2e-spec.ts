@@ -60,6 +60,7 @@ describe('the jobs REST API', () => {
       MAX_BODY_BYTES: '65536',
       UPLOAD_MAX_BYTES: '4096',
       DLQ_BULK_MAX_PER_CALL: '2',
+      TENANT_FILE_QUOTA_BYTES: '20000',
     });
     pool = new Pool({ connectionString: db.url, max: 4 });
     queue = new JobQueue(pool);
@@ -377,6 +378,49 @@ describe('the jobs REST API', () => {
           [response.body.payload.file_id],
         );
         expect(file).toEqual({ job_id: response.body.id, size: 31, tenant_id: alice.tenantId });
+      });
+
+      it('stores a file with its job in one transaction: a repeated idempotency key stores no second file', async () => {
+        const ivy = await createCaller(db.url, 'ivy');
+        const upload = () =>
+          as(ivy)
+            .post('/api/v1/jobs')
+            .field('type', 'analyze')
+            .field('payload', '{"patterns": ["x"]}')
+            .field('idempotency_key', 'one-upload')
+            .attach('file', Buffer.from('x\n'), 'a.log');
+        const first = await upload().expect(201);
+        const again = await upload().expect(200);
+        expect(again.body.id).toBe(first.body.id);
+        expect(await sql('SELECT job_id FROM job_files WHERE tenant_id = $1', [ivy.tenantId])).toEqual([
+          { job_id: first.body.id },
+        ]);
+      });
+
+      it('refuses an upload past the tenant’s storage quota with a 413, storing neither job nor file', async () => {
+        const jay = await createCaller(db.url, 'jay');
+        const upload = () =>
+          as(jay)
+            .post('/api/v1/jobs')
+            .field('type', 'analyze')
+            .field('payload', '{"patterns": ["x"]}')
+            .attach('file', Buffer.alloc(4000, 'x'), 'big.log');
+        for (let i = 0; i < 5; i++) await upload().expect(201); // 20,000 bytes: the quota, exactly
+        const refused = await upload().expect(413);
+        expect(refused.body).toMatchObject({
+          statusCode: 413,
+          details: [{ field: 'file', message: 'storage quota exceeded' }],
+        });
+        expect(await sql('SELECT count(*)::int AS n FROM jobs WHERE tenant_id = $1', [jay.tenantId])).toEqual(
+          [{ n: 5 }],
+        );
+        // Another tenant's quota is its own.
+        await as(alice)
+          .post('/api/v1/jobs')
+          .field('type', 'analyze')
+          .field('payload', '{"patterns": ["x"]}')
+          .attach('file', Buffer.alloc(4000, 'x'), 'big.log')
+          .expect(201);
       });
 
       it('accepts the file in field `file` too, with numeric fields as strings', async () => {

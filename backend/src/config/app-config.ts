@@ -192,6 +192,12 @@ export class AppConfig {
   @Max(1_000_000)
   DLQ_BULK_MAX_PER_CALL: number = 5_000;
 
+  /** Bytes of uploaded files one tenant may keep stored (files go with their jobs when pruned); 413 beyond. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  TENANT_FILE_QUOTA_BYTES: number = 1_073_741_824;
+
   /**
    * When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; empty: open to anyone who
    * can reach the port (keep it off the public internet, or set this).

@@ -276,26 +276,4 @@ export class JobsRepository {
     );
     return rows;
   }
-
-  async storeFile(file: {
-    tenantId: string;
-    filename: string;
-    contentType: string | null;
-    content: Buffer;
-  }): Promise<string> {
-    const { rows } = await this.pg.pool.query<{ id: string }>(
-      `INSERT INTO job_files (tenant_id, filename, content_type, size, content) VALUES ($1, $2, $3, $4, $5)
-       RETURNING id`,
-      [file.tenantId, file.filename, file.contentType, file.content.length, file.content],
-    );
-    return rows[0].id;
-  }
-
-  async attachFile(fileId: string, jobId: string): Promise<void> {
-    await this.pg.pool.query('UPDATE job_files SET job_id = $2 WHERE id = $1', [fileId, jobId]);
-  }
-
-  async deleteFile(fileId: string): Promise<void> {
-    await this.pg.pool.query('DELETE FROM job_files WHERE id = $1', [fileId]);
-  }
 }

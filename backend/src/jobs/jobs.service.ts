@@ -1,6 +1,14 @@
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import {
+  ConflictException,
+  Inject,
+  Injectable,
+  NotFoundException,
+  PayloadTooLargeException,
+} from '@nestjs/common';
 import { type AuthContext } from '../auth/auth-context';
 import { type FieldProblem, InvalidInputException } from '../common/api-error';
+import { AppConfig } from '../config/app-config';
 import { JOB_HANDLERS } from '../handlers/handler-registry';
 import { JobQueue } from '../queue/job-queue';
 import { type JobState } from '../queue/job-states';
@@ -44,6 +52,7 @@ export class JobsService {
   constructor(
     private readonly queue: JobQueue,
     private readonly repository: JobsRepository,
+    @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
 
   jobTypes(): JobTypeDto[] {
@@ -107,14 +116,9 @@ export class JobsService {
     if (FILE_TYPES.has(job.type) && !file)
       throw invalid('file', `${job.type} jobs need a file: send multipart/form-data with a file field`);
     if (!file) return this.insertOne(auth, job);
-    const fileId = await this.repository.storeFile({
-      tenantId: auth.tenantId,
-      filename: file.originalname,
-      contentType: file.mimetype || null,
-      content: file.buffer,
-    });
-    try {
-      const result = await this.insertOne(auth, {
+    const fileId = randomUUID();
+    const stored = await this.queue.insertWithFile<JobRow>(
+      {
         ...job,
         payload: {
           ...(job.payload as object),
@@ -122,14 +126,25 @@ export class JobsService {
           filename: file.originalname,
           file_size: file.size,
         },
+      },
+      {
+        id: fileId,
+        tenantId: auth.tenantId,
+        filename: file.originalname,
+        contentType: file.mimetype || null,
+        content: file.buffer,
+      },
+      this.config.TENANT_FILE_QUOTA_BYTES,
+    );
+    if ('job' in stored) return { job: toJobDto(stored.job), created: true };
+    if ('overQuota' in stored)
+      throw new PayloadTooLargeException({
+        message: `This upload would take the tenant's stored files past its quota of ${this.config.TENANT_FILE_QUOTA_BYTES} bytes: wait for finished jobs to be pruned, or discard dead ones`,
+        details: [{ field: 'file', message: 'storage quota exceeded' }],
       });
-      if (result.created) await this.repository.attachFile(fileId, result.job.id);
-      else await this.repository.deleteFile(fileId);
-      return result;
-    } catch (error) {
-      await this.repository.deleteFile(fileId).catch(() => undefined);
-      throw error;
-    }
+    // The idempotency key returned an earlier job: that job, and nothing stored.
+    const [existing] = await this.repository.findByIdempotencyKeys(auth.tenantId, [job.idempotencyKey!]);
+    return { job: toJobDto(existing), created: false };
   }
 
   private async insertOne(auth: AuthContext, job: NewJob): Promise<{ job: JobDto; created: boolean }> {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type Pool } from 'pg';
 import { type JobLifecycleLog, NO_LIFECYCLE_LOG } from '../logging/job-lifecycle';
 import { currentTraceParent, tracingEnabled } from '../tracing/tracing';
@@ -15,6 +16,7 @@ import {
   jobCompleteMany,
   jobFailMany,
   jobHeartbeat,
+  jobFileInsert,
   jobInsertMany,
   jobProgress,
   maintenanceTryLock,
@@ -23,6 +25,7 @@ import {
   jobReleaseMany,
   jobRescueExpired,
   type NewJob,
+  type NewJobFile,
   type Statement,
   tenantSlotsLock,
   tenantSlotsRecount,
@@ -116,6 +119,43 @@ export class JobQueue {
     const [traced] = this.traced([job]);
     // The statement returns every column of the job: T names the ones the caller reads.
     return (await this.groupedInserts.insert(traced)) as T | undefined;
+  }
+
+  /**
+   * One job with its uploaded file, in one transaction: the file row is written attached to the
+   * job, so no moment exists where the job waits with a file a pruner could take for an orphan.
+   * Answers the new job; `duplicate` when its idempotency key returned an earlier job (nothing is
+   * stored then); `overQuota` when the file would take the tenant past `quotaBytes`.
+   */
+  async insertWithFile<T extends InsertedJob = InsertedJob>(
+    job: NewJob,
+    file: NewJobFile,
+    quotaBytes: number,
+  ): Promise<{ job: T } | { duplicate: true } | { overQuota: true }> {
+    const [traced] = this.traced([job]);
+    const id = randomUUID();
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const [inserted] = (await client.query(jobInsertMany([traced], [id]))).rows as T[];
+      if (!inserted) {
+        await client.query('ROLLBACK');
+        return { duplicate: true };
+      }
+      const stored = (await client.query(jobFileInsert(file, id, quotaBytes))).rows;
+      if (stored.length === 0) {
+        await client.query('ROLLBACK');
+        return { overQuota: true };
+      }
+      await client.query('COMMIT');
+      this.lifecycle.log('received', inserted as unknown as LoggedJob);
+      return { job: inserted };
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   private claims = 0;

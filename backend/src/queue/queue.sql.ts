@@ -757,3 +757,28 @@ export function jobDiscardDead(tenantId: string | null, ids: string[]): Statemen
     values: [tenantId, ids],
   };
 }
+
+export interface NewJobFile {
+  id: string;
+  tenantId: string;
+  filename: string;
+  contentType: string | null;
+  content: Buffer;
+}
+
+/**
+ * Stores an upload already attached to its job, in the job insert's transaction (so a job never
+ * exists without its file, nor a file without its job), and only while the tenant's stored
+ * bytes stay within `quotaBytes`: no row comes back when the upload would exceed it.
+ */
+export function jobFileInsert(file: NewJobFile, jobId: string, quotaBytes: number): Statement {
+  return {
+    name: 'jobFileInsert',
+    text: `
+      INSERT INTO job_files (id, tenant_id, job_id, filename, content_type, size, content)
+      SELECT $1, $2, $3, $4, $5, length($6::bytea), $6::bytea
+      WHERE (SELECT coalesce(sum(size), 0) FROM job_files WHERE tenant_id = $2) + length($6::bytea) <= $7
+      RETURNING id`,
+    values: [file.id, file.tenantId, jobId, file.filename, file.contentType, file.content, quotaBytes],
+  };
+}
