@@ -7,6 +7,7 @@ import { JobTraceParent1764500000000 } from './1764500000000-JobTraceParent';
 import { JobListFilterIndexes1764650000000 } from './1764650000000-JobListFilterIndexes';
 import { ShortKeyPrefixes1764660000000 } from './1764660000000-ShortKeyPrefixes';
 import { JobFilesByTenant1764700000000 } from './1764700000000-JobFilesByTenant';
+import { JobsRunningByTenant1764720000000 } from './1764720000000-JobsRunningByTenant';
 
 /** Every migration, oldest first. Listed explicitly so ts-jest and compiled code load the same set. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   JobListFilterIndexes1764650000000,
   ShortKeyPrefixes1764660000000,
   JobFilesByTenant1764700000000,
+  JobsRunningByTenant1764720000000,
 ];

@@ -1,11 +1,13 @@
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, Matches } from 'class-validator';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, Max, Min, MinLength, Matches } from 'class-validator';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const toInt = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+const toNumber = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^-?(\d+\.?\d*|\.\d+)$/.test(value.trim()) ? Number(value.trim()) : value;
 
 /**
  * Every environment variable Conveyor reads, validated once at start-up by loadConfig().
@@ -266,6 +268,19 @@ export class AppConfig {
   @Min(0)
   @Max(3_600_000)
   API_STATEMENT_TIMEOUT_MS: number = 5_000;
+
+  // --- Fair share of the fleet (docs/fairness.md) ---
+
+  /**
+   * While another tenant has jobs ready, no tenant holds more than this fraction of the live
+   * fleet's slots (the summed WORKER_CONCURRENCY of live workers), at least one slot; a tenant
+   * alone may use them all. 1 turns the rule off; a tenant's max_concurrency applies as well.
+   */
+  @Transform(toNumber)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.01)
+  @Max(1)
+  TENANT_MAX_SHARE: number = 0.5;
 }
 
 /** Older names still accepted, mapped to the current one when the current one is unset. */

@@ -160,9 +160,15 @@ export class JobQueue {
 
   private claims = 0;
 
-  claim(workerId: string, limit: number, leaseSeconds: number): Promise<ClaimedJob[]> {
+  /** `tenantSlots`: most jobs one tenant may hold while another has work ready (null: no limit). */
+  claim(
+    workerId: string,
+    limit: number,
+    leaseSeconds: number,
+    tenantSlots: number | null = null,
+  ): Promise<ClaimedJob[]> {
     if (limit <= 0) return Promise.resolve([]);
-    return this.run(jobClaim(workerId, limit, leaseSeconds, `${workerId}:${this.claims++}`));
+    return this.run(jobClaim(workerId, limit, leaseSeconds, `${workerId}:${this.claims++}`, tenantSlots));
   }
 
   async heartbeat(workerId: string, ids: string[], leaseSeconds: number): Promise<string[]> {

@@ -198,15 +198,31 @@ export function jobInsertMany(jobs: NewJob[], ids: string[] = jobs.map(() => ran
  *    waiting on each other. Measured with 100 tenants and limit 10: locking `limit` rows per
  *    tenant cost 6.5 ms a claim (1,000 row locks to keep 10); the share per tenant is the plan
  *    in jobClaim.plan.txt.
- * 4. Round robin: every tenant's first job, then every tenant's second, ..., with the tenants in
+ * 4. Fleet share: when more than one tenant has a job this claim could take (`contending`), a
+ *    tenant is held to `tenantSlots` jobs held (running, or claimed ahead) across the fleet:
+ *    it gets at most tenantSlots - running of its candidates, so a tenant whose long jobs fill
+ *    the fleet gets no new ones while another waits, and the slots its jobs free go to the
+ *    others. Its running jobs are counted through jobs_running_tenant_idx, stopping at
+ *    tenantSlots, and only while tenants contend: a lone tenant may use the whole fleet and the
+ *    claim then counts nothing. Nothing is locked or written for it, so two workers claiming at
+ *    the same instant can each give a tenant its last free place (it may briefly hold one claim
+ *    more); max_concurrency (step 2) is the exact cap. tenantSlots null: no share rule.
+ * 5. Round robin: every tenant's first job, then every tenant's second, ..., with the tenants in
  *    an order that `rotation` (a fresh value per claim) shuffles, so no tenant is always first.
  *    Rows locked in step 3 but not picked are unlocked when the statement ends. The rows come
  *    back in that order: a worker that claims ahead of its free slots starts them in it.
  *
  * DESIGN.md measured this shape (no write to a shared row) at ~11,900 jobs/s with 100 tenants,
- * against ~13,000 for a global order that starves small tenants completely.
+ * against ~13,000 for a global order that starves small tenants completely; docs/fairness.md
+ * measures step 4.
  */
-export function jobClaim(workerId: string, limit: number, leaseSeconds: number, rotation: string): Statement {
+export function jobClaim(
+  workerId: string,
+  limit: number,
+  leaseSeconds: number,
+  rotation: string,
+  tenantSlots: number | null = null,
+): Statement {
   return {
     name: 'jobClaim',
     text: `
@@ -240,7 +256,7 @@ export function jobClaim(workerId: string, limit: number, leaseSeconds: number, 
         LEFT JOIN capped c ON c.id = r.tenant_id
       ),
       candidates AS (
-        SELECT c.id, c.status, c.run_at, c.rank, md5(q.tenant_id::text || $4) AS turn
+        SELECT c.id, c.status, c.run_at, c.rank, q.tenant_id, md5(q.tenant_id::text || $4) AS turn
         FROM quotas q
         CROSS JOIN LATERAL (
           SELECT j.id, j.status, j.run_at, row_number() OVER () AS rank
@@ -254,8 +270,22 @@ export function jobClaim(workerId: string, limit: number, leaseSeconds: number, 
         ) c
         WHERE q.quota > 0
       ),
+      contending AS (
+        SELECT DISTINCT tenant_id FROM candidates
+      ),
+      held AS (
+        SELECT t.tenant_id,
+               (SELECT count(*) FROM (SELECT 1 FROM jobs
+                                      WHERE tenant_id = t.tenant_id AND status = 'running' LIMIT $5) r)::int AS running
+        FROM contending t
+        WHERE $5::int IS NOT NULL AND (SELECT count(*) FROM contending) > 1
+      ),
       picked AS (
-        SELECT id, status, run_at, rank, turn FROM candidates ORDER BY rank, turn LIMIT $2
+        SELECT c.id, c.status, c.run_at, c.rank, c.turn
+        FROM candidates c LEFT JOIN held h ON h.tenant_id = c.tenant_id
+        WHERE h.running IS NULL OR c.rank <= $5::int - h.running
+        ORDER BY c.rank, c.turn
+        LIMIT $2
       ),
       claimed AS (
         UPDATE jobs j
@@ -282,7 +312,7 @@ export function jobClaim(workerId: string, limit: number, leaseSeconds: number, 
              lease_expires_at, ${EVENTS_SENT}
       FROM claimed
       ORDER BY rank, turn`,
-    values: [workerId, limit, leaseSeconds, rotation],
+    values: [workerId, limit, leaseSeconds, rotation, tenantSlots],
   };
 }
 

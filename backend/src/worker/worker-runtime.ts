@@ -14,6 +14,8 @@ export interface WorkerRuntimeOptions {
   concurrency: number;
   /** Most jobs claimed ahead of free slots; see WorkerRuntime.prefetchSize. */
   prefetch: number;
+  /** Most jobs one tenant may hold while another has work ready (see FleetShare); null: no limit. */
+  tenantSlots?: () => number | null;
   leaseSeconds: number;
   pollIntervalMs: number;
   backoff: BackoffOptions;
@@ -220,7 +222,12 @@ export class WorkerRuntime {
           const leaseUntil = claimedAt + this.options.leaseSeconds * 1000;
           this.claimingSince = claimedAt;
           const jobs = await this.queue
-            .claim(this.options.workerId, limit, this.options.leaseSeconds)
+            .claim(
+              this.options.workerId,
+              limit,
+              this.options.leaseSeconds,
+              this.options.tenantSlots?.() ?? null,
+            )
             .finally(() => (this.claimingSince = undefined));
           this.observer.claimed((performance.now() - claimedAt) / 1000, jobs.length);
           fetchFailures = 0;

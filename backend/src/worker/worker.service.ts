@@ -20,6 +20,7 @@ import { APP_VERSION } from '../workers/app-version';
 import { Maintenance } from './maintenance';
 import { type ProbeResult, serveWorkerHttp, WorkerMetrics, type WorkerProbes } from './worker-metrics';
 import { WorkerRegistry } from './worker-registry';
+import { FleetShare } from './fleet-share';
 import { WorkerRuntime } from './worker-runtime';
 
 /** A readiness ping that gets no answer within this is a failed one (a probe must not hang). */
@@ -35,6 +36,7 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
   private readonly listener: QueueNotificationListener;
   private readonly maintenance: Maintenance;
   private readonly registry: WorkerRegistry;
+  private readonly fleetShare: FleetShare;
   private readonly metrics?: WorkerMetrics;
   private metricsServer?: Server;
 
@@ -56,6 +58,7 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
         workerId: this.workerId,
         concurrency: config.WORKER_CONCURRENCY,
         prefetch: config.WORKER_PREFETCH,
+        tenantSlots: () => this.fleetShare.tenantSlots(),
         leaseSeconds: config.LEASE_SECONDS,
         pollIntervalMs: config.POLL_INTERVAL_MS,
         backoff,
@@ -101,6 +104,17 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
       { heartbeatSeconds: config.WORKERS_HEARTBEAT_SECONDS, staleSeconds: config.WORKERS_STALE_SECONDS },
       this.logger,
     );
+    this.fleetShare = new FleetShare(
+      this.pool,
+      {
+        share: config.TENANT_MAX_SHARE,
+        selfId: this.workerId,
+        selfConcurrency: config.WORKER_CONCURRENCY,
+        staleSeconds: config.WORKERS_STALE_SECONDS,
+        refreshSeconds: config.WORKERS_HEARTBEAT_SECONDS,
+      },
+      this.logger,
+    );
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -117,6 +131,7 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
     this.runtime.start();
     this.maintenance.start();
     this.registry.start();
+    this.fleetShare.start();
     this.logger.log(`Worker ${this.workerId} running (concurrency ${this.config.WORKER_CONCURRENCY})`);
   }
 
@@ -164,6 +179,7 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
     await this.runtime.stop(this.config.SHUTDOWN_GRACE_SECONDS * 1000);
     await this.maintenance.stop();
     await this.registry.stop();
+    await this.fleetShare.stop();
     await this.listener.stop();
     await this.pool.end();
     await new Promise((resolve) =>

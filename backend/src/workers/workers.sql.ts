@@ -95,3 +95,21 @@ export function workerFleet(staleSeconds: number): RegistryStatement {
     values: [staleSeconds],
   };
 }
+
+/**
+ * The live fleet's slots as one worker counts them: its own concurrency plus every other live
+ * worker's, so a worker whose first beat has not landed yet still counts itself.
+ */
+export function workerFleetSlots(
+  staleSeconds: number,
+  selfId: string,
+  selfConcurrency: number,
+): RegistryStatement {
+  return {
+    name: 'workerFleetSlots',
+    text: `
+      SELECT ($3::int + coalesce(sum(concurrency), 0))::int AS slots
+      FROM workers WHERE last_seen_at >= now() - make_interval(secs => $1) AND id <> $2`,
+    values: [staleSeconds, selfId, selfConcurrency],
+  };
+}
