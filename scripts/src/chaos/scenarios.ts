@@ -1,4 +1,5 @@
 import { type ChaosContext, type Findings } from './harness';
+import { POSTGRES_RESTART_FULL, postgresRestart } from './postgres-restart';
 import { SIGKILL_STORM_FULL, sigkillStorm } from './sigkill-storm';
 
 export interface Scenario {
@@ -15,5 +16,11 @@ export const SCENARIOS: Scenario[] = [
     checks:
       '50,000 jobs, 4 workers, one SIGKILLed every 2 s and restarted: 0 lost, all completed or dead, every attempt explained',
     full: (context, seed) => sigkillStorm(context, { ...SIGKILL_STORM_FULL, seed }),
+  },
+  {
+    name: 'postgres-restart',
+    checks:
+      'a throwaway PostgreSQL stopped for 10 s under load: 503 + Retry-After, back within 5 s, nothing acknowledged lost',
+    full: (context) => postgresRestart(context, POSTGRES_RESTART_FULL),
   },
 ];
