@@ -1,4 +1,5 @@
 import { type ChaosContext, type Findings } from '../src/chaos/harness';
+import { gracefulShutdown } from '../src/chaos/graceful-shutdown';
 import { postgresRestart } from '../src/chaos/postgres-restart';
 import { sigkillStorm } from '../src/chaos/sigkill-storm';
 
@@ -15,10 +16,19 @@ const context: ChaosContext = {
   log: () => undefined,
 };
 
-/** Prints the scenario's report (figures included) and fails with it when an invariant broke. */
-function held(findings: Findings): void {
+/**
+ * Prints the scenario's report (figures included) and fails with it when an invariant broke.
+ * `knownBugs` match failures the scenario found in the product and docs/chaos.md records: they
+ * must still occur (a fix makes this test fail, so the exception is removed with it), and nothing
+ * else may break.
+ */
+function held(findings: Findings, knownBugs: RegExp[] = []): void {
   process.stdout.write(`${findings.report()}\n`);
-  if (findings.failures.length > 0) throw new Error(findings.report());
+  const unexpected = findings.failures.filter((failure) => !knownBugs.some((bug) => bug.test(failure)));
+  if (unexpected.length > 0) throw new Error(findings.report());
+  const gone = knownBugs.filter((bug) => !findings.failures.some((failure) => bug.test(failure)));
+  if (gone.length > 0)
+    throw new Error(`known bug(s) no longer seen, remove their exception: ${gone.join(', ')}`);
 }
 
 describe('chaos (reduced runs)', () => {
@@ -38,5 +48,19 @@ describe('chaos (reduced runs)', () => {
 
   it('PostgreSQL restart: 503 with Retry-After while down, everything back within 5 s, nothing acknowledged lost', async () => {
     held(await postgresRestart(context, { downMs: 3_000, beforeMs: 2_000, afterMs: 8_000, clients: 3 }));
+  });
+
+  it('graceful shutdown under load: in-flight requests answered, jobs finished or released, no lease left', async () => {
+    const findings = await gracefulShutdown(context, {
+      workers: 2,
+      clients: 6,
+      batch: 100,
+      loadMs: 4_000,
+      graceSeconds: 2,
+      apiExitWithinMs: 5_000,
+    });
+    // Known bug (docs/chaos.md): a SIGTERMed API keeps answering on busy keep-alive connections
+    // and never finishes closing while clients keep sending.
+    held(findings, [/^the API kept serving after its SIGTERM/]);
   });
 });

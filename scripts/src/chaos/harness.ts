@@ -117,7 +117,12 @@ export class ThrowawayPostgres {
     const dir = await mkdtemp(path.join(tmpdir(), 'conveyor-chaos-pg-'));
     await chmod(dir, 0o755);
     const server = new ThrowawayPostgres(dir);
-    await server.up();
+    try {
+      await server.up();
+    } catch (error) {
+      await server.destroy();
+      throw error;
+    }
     return server;
   }
 

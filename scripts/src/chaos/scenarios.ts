@@ -1,4 +1,5 @@
 import { type ChaosContext, type Findings } from './harness';
+import { GRACEFUL_SHUTDOWN_FULL, gracefulShutdown } from './graceful-shutdown';
 import { POSTGRES_RESTART_FULL, postgresRestart } from './postgres-restart';
 import { SIGKILL_STORM_FULL, sigkillStorm } from './sigkill-storm';
 
@@ -22,5 +23,11 @@ export const SCENARIOS: Scenario[] = [
     checks:
       'a throwaway PostgreSQL stopped for 10 s under load: 503 + Retry-After, back within 5 s, nothing acknowledged lost',
     full: (context) => postgresRestart(context, POSTGRES_RESTART_FULL),
+  },
+  {
+    name: 'graceful-shutdown',
+    checks:
+      'SIGTERM to the API and 4 workers under load: in-flight requests answered, jobs finished or released, no lease left',
+    full: (context) => gracefulShutdown(context, GRACEFUL_SHUTDOWN_FULL),
   },
 ];
