@@ -7,6 +7,7 @@ import { JobTraceParent1764500000000 } from './1764500000000-JobTraceParent';
 import { JobListFilterIndexes1764650000000 } from './1764650000000-JobListFilterIndexes';
 import { ShortKeyPrefixes1764660000000 } from './1764660000000-ShortKeyPrefixes';
 import { JobFilesByTenant1764700000000 } from './1764700000000-JobFilesByTenant';
+import { JobTimeouts1764710000000 } from './1764710000000-JobTimeouts';
 import { JobsRunningByTenant1764720000000 } from './1764720000000-JobsRunningByTenant';
 
 /** Every migration, oldest first. Listed explicitly so ts-jest and compiled code load the same set. */
@@ -20,5 +21,6 @@ export const MIGRATIONS = [
   JobListFilterIndexes1764650000000,
   ShortKeyPrefixes1764660000000,
   JobFilesByTenant1764700000000,
+  JobTimeouts1764710000000,
   JobsRunningByTenant1764720000000,
 ];

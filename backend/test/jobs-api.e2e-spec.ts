@@ -654,6 +654,7 @@ describe('the jobs REST API', () => {
             type: 'analyze',
             description: expect.any(String),
             example_payload: { patterns: ['ERROR', 'WARN'] },
+            default_timeout_ms: 600_000,
           },
           expect.objectContaining({ type: 'default' }),
         ]),

@@ -269,6 +269,18 @@ export class AppConfig {
   @Max(3_600_000)
   API_STATEMENT_TIMEOUT_MS: number = 5_000;
 
+  // --- Job time limits (see docs/job-limits.md) ---
+
+  /**
+   * The longest a job's attempt may run: a request's timeout_ms above it is a 400, and each job
+   * type's default time limit is capped by it. A timed-out attempt fails (retry, then the DLQ).
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1_000)
+  @Max(86_400_000)
+  JOB_TIMEOUT_MAX_MS: number = 3_600_000;
+
   // --- Fair share of the fleet (docs/fairness.md) ---
 
   /**

@@ -20,9 +20,27 @@ export interface JobContext<P = Record<string, unknown>> {
   files: JobFiles;
 }
 
+/** A payload the handler refuses at submission (a 400 naming `field`, e.g. `payload.patterns`). */
+export interface PayloadProblem {
+  field: string;
+  message: string;
+}
+
 export interface JobHandler {
   description: string;
   examplePayload: Record<string, unknown>;
+  /** An attempt's time limit when the job gives no timeout_ms (capped by JOB_TIMEOUT_MAX_MS). */
+  defaultTimeoutMs: number;
+  /**
+   * Burns CPU without awaiting I/O: the worker runs it on a thread of its own (worker_threads), so
+   * the event loop that renews leases never waits on it, and ends the thread on abort.
+   */
+  cpuBound?: boolean;
+  /**
+   * Bounds the work a job of this type may ask for, checked at submission; `timeoutMs` is the
+   * attempt's time limit, so a job that could never finish in it is refused up front.
+   */
+  validatePayload?(payload: Record<string, unknown>, timeoutMs: number): PayloadProblem | undefined;
   run(context: JobContext): Promise<unknown>;
 }
 
@@ -45,4 +63,23 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
 export function numberIn(payload: Record<string, unknown>, key: string, fallback: number): number {
   const value = payload[key];
   return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
+}
+
+/** A duration field (`seconds` or `ms` units) that must fit within the attempt's time limit. */
+export function durationProblem(
+  payload: Record<string, unknown>,
+  key: string,
+  msPerUnit: number,
+  timeoutMs: number,
+): PayloadProblem | undefined {
+  const value = payload[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+    return { field: `payload.${key}`, message: `payload.${key} must be a non-negative number` };
+  if (value * msPerUnit > timeoutMs)
+    return {
+      field: `payload.${key}`,
+      message: `payload.${key} (${value}) cannot finish within the job's timeout_ms (${timeoutMs}); raise timeout_ms or shorten it`,
+    };
+  return undefined;
 }

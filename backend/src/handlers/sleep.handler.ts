@@ -1,4 +1,4 @@
-import { type JobHandler, numberIn, sleep } from './job-handler';
+import { durationProblem, type JobHandler, numberIn, sleep } from './job-handler';
 
 /** Progress is reported in tenths (at most once a second), so a dashboard can follow a long sleep. */
 const STEPS = 10;
@@ -6,6 +6,9 @@ const STEPS = 10;
 export const sleepHandler: JobHandler = {
   description: 'Sleeps for payload.seconds, reporting progress as it goes',
   examplePayload: { seconds: 5 },
+  // Its time limit is what bounds it: a sleep longer than the job's timeout_ms is refused.
+  defaultTimeoutMs: 600_000,
+  validatePayload: (payload, timeoutMs) => durationProblem(payload, 'seconds', 1000, timeoutMs),
   async run({ payload, signal, progress }) {
     const seconds = numberIn(payload, 'seconds', 1);
     const totalMs = seconds * 1000;

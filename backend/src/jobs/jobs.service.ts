@@ -60,6 +60,7 @@ export class JobsService {
       type,
       description: handler.description,
       example_payload: handler.examplePayload,
+      default_timeout_ms: Math.min(handler.defaultTimeoutMs, this.config.JOB_TIMEOUT_MAX_MS),
     }));
   }
 
@@ -92,12 +93,15 @@ export class JobsService {
       delayMs: dto.delay_ms,
       idempotencyKey: dto.idempotency_key ?? headerKey,
       traceId,
+      timeoutMs: dto.timeout_ms,
     };
   }
 
   private newJob(submission: JobSubmission, index?: number): NewJob {
     try {
-      return toNewJob(submission, this.knownTypes);
+      // Handlers carry their type's default time limit and payload bounds.
+      const rules = { timeoutMaxMs: this.config.JOB_TIMEOUT_MAX_MS, types: JOB_HANDLERS };
+      return toNewJob(submission, this.knownTypes, undefined, rules);
     } catch (error) {
       if (error instanceof QueueError) throw invalid(error.field, error.message, index);
       throw error;

@@ -13,7 +13,7 @@ import { unstorableJson } from '../common/json-body-check';
 import { AppConfig } from '../config/app-config';
 import { type UploadedJobFile } from './jobs.service';
 
-const INTEGER_FIELDS = ['priority', 'max_attempts', 'max_retries', 'delay_ms'];
+const INTEGER_FIELDS = ['priority', 'max_attempts', 'max_retries', 'delay_ms', 'timeout_ms'];
 
 /** The upload's two accepted field names (the seed system's curl sends `filename`). */
 const FILE_FIELDS = [

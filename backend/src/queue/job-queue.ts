@@ -41,6 +41,8 @@ export interface ClaimedJob {
   max_attempts: number;
   trace_id: string | null;
   trace_parent: string | null;
+  /** null: the type's default applies. */
+  timeout_ms: number | null;
   created_at: Date;
   lease_expires_at: Date;
 }

@@ -32,6 +32,8 @@ describe('toNewJob', () => {
       runAt: null,
       idempotencyKey: null,
       traceId: null,
+      // Without the handlers' rules, the worker applies the type's default.
+      timeoutMs: null,
     });
   });
 

@@ -5,6 +5,24 @@ export const MAX_ATTEMPTS_LIMIT = 100;
 export const DEFAULT_MAX_ATTEMPTS = 4;
 const QUEUE_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
 const PRIORITY_RANGE = 1_000_000;
+/** JOB_TIMEOUT_MAX_MS's default: the longest any attempt may run. */
+export const DEFAULT_JOB_TIMEOUT_MAX_MS = 3_600_000;
+
+/** What submission checks of a job of one type (from its handler). */
+export interface JobTypeRules {
+  /** The attempt's time limit when the job gives none (capped by the server-wide maximum). */
+  defaultTimeoutMs: number;
+  /** A bound on the work the payload asks for: the field and why, or undefined when it is fine. */
+  validatePayload?(
+    payload: Record<string, unknown>,
+    timeoutMs: number,
+  ): { field: string; message: string } | undefined;
+}
+
+export interface SubmissionRules {
+  timeoutMaxMs: number;
+  types: Readonly<Record<string, JobTypeRules>>;
+}
 
 export interface JobSubmission {
   tenantId: string;
@@ -17,13 +35,20 @@ export interface JobSubmission {
   delayMs?: number;
   idempotencyKey?: string;
   traceId?: string;
+  timeoutMs?: number;
 }
 
 /**
  * Turns a submission into a row for jobInsertMany, or throws a QueueError naming the bad field.
- * Runs before anything is written, so a refused job leaves no trace.
+ * Runs before anything is written, so a refused job leaves no trace. Without `rules` (callers
+ * inside the system), a job without timeout_ms stores none and runs under its type's default.
  */
-export function toNewJob(submission: JobSubmission, knownTypes: readonly string[], now = new Date()): NewJob {
+export function toNewJob(
+  submission: JobSubmission,
+  knownTypes: readonly string[],
+  now = new Date(),
+  rules?: SubmissionRules,
+): NewJob {
   const type = submission.type ?? 'default';
   if (!knownTypes.includes(type)) {
     throw new QueueError(
@@ -60,6 +85,12 @@ export function toNewJob(submission: JobSubmission, knownTypes: readonly string[
       `max_attempts must be an integer from 1 to ${MAX_ATTEMPTS_LIMIT}`,
     );
   }
+  const timeoutMs = timeoutOf(submission, type, rules);
+  const problem =
+    timeoutMs !== null
+      ? rules?.types[type]?.validatePayload?.(payload as Record<string, unknown>, timeoutMs)
+      : undefined;
+  if (problem) throw new QueueError(QueueErrorCode.InvalidPayload, problem.field, problem.message);
   return {
     tenantId: submission.tenantId,
     queue,
@@ -70,7 +101,23 @@ export function toNewJob(submission: JobSubmission, knownTypes: readonly string[
     maxAttempts,
     idempotencyKey: submission.idempotencyKey ?? null,
     traceId: submission.traceId ?? null,
+    timeoutMs,
   };
+}
+
+function timeoutOf({ timeoutMs }: JobSubmission, type: string, rules?: SubmissionRules): number | null {
+  const maxMs = rules?.timeoutMaxMs ?? DEFAULT_JOB_TIMEOUT_MAX_MS;
+  if (timeoutMs !== undefined) {
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > maxMs)
+      throw new QueueError(
+        QueueErrorCode.InvalidTimeout,
+        'timeout_ms',
+        `timeout_ms must be an integer from 1 to ${maxMs} (JOB_TIMEOUT_MAX_MS)`,
+      );
+    return timeoutMs;
+  }
+  const byType = rules?.types[type]?.defaultTimeoutMs;
+  return byType === undefined ? null : Math.min(byType, maxMs);
 }
 
 function scheduledAt({ runAt, delayMs }: JobSubmission, now: Date): Date | null {

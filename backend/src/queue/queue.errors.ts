@@ -5,6 +5,7 @@ export enum QueueErrorCode {
   InvalidMaxAttempts = 'INVALID_MAX_ATTEMPTS',
   InvalidPriority = 'INVALID_PRIORITY',
   InvalidQueueName = 'INVALID_QUEUE_NAME',
+  InvalidTimeout = 'INVALID_TIMEOUT',
 }
 
 /** A job the queue refuses; the REST layer maps it to a 400 naming `field`. */

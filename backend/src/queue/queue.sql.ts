@@ -127,6 +127,8 @@ export interface NewJob {
   traceId: string | null;
   /** W3C traceparent of the submitting request's span, when tracing is on: the worker continues it. */
   traceParent?: string | null;
+  /** An attempt's time limit; null (or absent): the worker applies the type's default. */
+  timeoutMs?: number | null;
   /** `payload` as JSON, when the caller already serialized it (GroupedInserts, to size groups). */
   payloadJson?: string;
 }
@@ -144,15 +146,15 @@ export function jobInsertMany(jobs: NewJob[], ids: string[] = jobs.map(() => ran
       WITH input AS (
         SELECT *
         FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::int[], $7::timestamptz[],
-                    $8::int[], $9::text[], $10::text[], $11::text[]) WITH ORDINALITY
+                    $8::int[], $9::text[], $10::text[], $11::text[], $12::int[]) WITH ORDINALITY
           AS input(id, tenant_id, queue, type, payload, priority, run_at, max_attempts, idempotency_key, trace_id,
-                   trace_parent, ord)
+                   trace_parent, timeout_ms, ord)
       ),
       inserted AS (
         INSERT INTO jobs (id, tenant_id, queue, type, payload, priority, run_at, max_attempts, idempotency_key, trace_id,
-                          trace_parent)
+                          trace_parent, timeout_ms)
         SELECT id, tenant_id, queue, type, payload, priority, coalesce(run_at, now()), max_attempts, idempotency_key, trace_id,
-               trace_parent
+               trace_parent, timeout_ms
         FROM input
         -- Idempotency keys are taken in one order by every statement, so that two statements
         -- holding the same keys cannot deadlock; a key's first job in the input still wins.
@@ -178,6 +180,7 @@ export function jobInsertMany(jobs: NewJob[], ids: string[] = jobs.map(() => ran
       jobs.map((j) => j.idempotencyKey),
       jobs.map((j) => j.traceId),
       jobs.map((j) => j.traceParent ?? null),
+      jobs.map((j) => j.timeoutMs ?? null),
     ],
   };
 }
@@ -298,7 +301,7 @@ export function jobClaim(
         FROM picked
         WHERE j.id = picked.id
         RETURNING j.id, j.tenant_id, j.queue, j.type, j.payload, j.status, j.attempts, j.max_attempts, j.progress,
-                  j.trace_id, j.trace_parent, j.created_at, j.lease_expires_at, picked.status AS from_status, picked.run_at AS ready_at,
+                  j.trace_id, j.trace_parent, j.timeout_ms, j.created_at, j.lease_expires_at, picked.status AS from_status, picked.run_at AS ready_at,
                   picked.rank, picked.turn
       ),
       slots_taken AS (
@@ -308,7 +311,7 @@ export function jobClaim(
       ),
       ${jobTransitions('claimed', 'from_status', { waitMs: `greatest(${MS_SINCE('ready_at')}, 0)` })},
       ${jobEvents('started', 'claimed')}
-      SELECT id, tenant_id, queue, type, payload, attempts, max_attempts, trace_id, trace_parent, created_at,
+      SELECT id, tenant_id, queue, type, payload, attempts, max_attempts, trace_id, trace_parent, timeout_ms, created_at,
              lease_expires_at, ${EVENTS_SENT}
       FROM claimed
       ORDER BY rank, turn`,

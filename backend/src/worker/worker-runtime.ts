@@ -1,9 +1,11 @@
 import { type JobContext, type JobFiles, type JobHandler } from '../handlers/job-handler';
 import { retryDelayMs, type BackoffOptions } from '../queue/backoff';
+import { DEFAULT_JOB_TIMEOUT_MAX_MS } from '../queue/job-submission';
 import { type JobLifecycleLog, NO_LIFECYCLE_LOG } from '../logging/job-lifecycle';
 import { type ClaimedJob, type FailOutcome, type JobQueue } from '../queue/job-queue';
 import { endJobSpans, inJobContext, type JobSpans, startJobSpans } from '../tracing/job-spans';
 import { tracingEnabled } from '../tracing/tracing';
+import { HandlerThreads } from './handler-threads';
 import { type JobsInHand, NO_OBSERVER, type RuntimeObserver } from './runtime-observer';
 import { type Outcome, ResultWriter } from './result-writer';
 
@@ -19,6 +21,8 @@ export interface WorkerRuntimeOptions {
   leaseSeconds: number;
   pollIntervalMs: number;
   backoff: BackoffOptions;
+  /** Caps a type's default time limit (JOB_TIMEOUT_MAX_MS); a job's own timeout_ms was checked at submission. */
+  timeoutMaxMs?: number;
 }
 
 /** What /health reports about the claim loop (see WorkerRuntime.loopHealth). */
@@ -46,6 +50,17 @@ const RELEASE_AFTER_WAIT_MS = 1_000;
 class ShutdownAbort extends Error {
   override name = 'ShutdownAbort';
 }
+
+/** The attempt ran out of time: it fails like any failed attempt (retry with backoff, then the DLQ). */
+class TimeoutAbort extends Error {
+  override name = 'TimeoutAbort';
+  constructor(ms: number) {
+    super(`timed out after ${ms} ms`);
+  }
+}
+
+/** Idle handler threads kept for the next CPU-bound job. */
+const MAX_IDLE_THREADS = 2;
 
 /** The job is no longer ours (cancelled, or its lease was rescued): write nothing for it. */
 class JobTakenAbort extends Error {
@@ -95,6 +110,7 @@ export class WorkerRuntime {
   /** Moving average of the run time of handlers that ran to an end; unknown until one has. */
   private runMsAverage?: number;
   private readonly writer: ResultWriter;
+  private readonly threads: HandlerThreads;
   private wakeUp?: () => void;
   private woken = false;
   private heartbeat?: NodeJS.Timeout;
@@ -116,6 +132,7 @@ export class WorkerRuntime {
     private readonly lifecycle: JobLifecycleLog = NO_LIFECYCLE_LOG,
   ) {
     this.trackOutcomes = lifecycle.enabled || tracingEnabled();
+    this.threads = new HandlerThreads(Math.min(MAX_IDLE_THREADS, options.concurrency));
     this.writer = new ResultWriter(
       queue,
       options.workerId,
@@ -196,6 +213,7 @@ export class WorkerRuntime {
     }
     clearTimeout(timer);
     clearInterval(this.heartbeat);
+    await this.threads.close();
     await this.writer.flush();
     this.state = 'stopped';
   }
@@ -321,13 +339,41 @@ export class WorkerRuntime {
 
   private execute(job: ClaimedJob): void {
     const controller = new AbortController();
+    const timeoutMs = this.timeoutOf(job);
+    const timer = setTimeout(() => controller.abort(new TimeoutAbort(timeoutMs)), timeoutMs);
     const done = this.runHandler(job, controller.signal).finally(() => {
+      clearTimeout(timer);
       this.running.delete(job.id);
       if (this.state !== 'running') return this.wake();
       this.releaseStale();
       this.startPrefetched();
     });
     this.running.set(job.id, { controller, done });
+  }
+
+  /** The job's own limit, else its type's default (capped); a type without a handler fails at once anyway. */
+  private timeoutOf(job: ClaimedJob): number {
+    if (job.timeout_ms !== null && job.timeout_ms !== undefined) return job.timeout_ms;
+    const byType = this.handlers[job.type]?.defaultTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MAX_MS;
+    return Math.min(byType, this.options.timeoutMaxMs ?? DEFAULT_JOB_TIMEOUT_MAX_MS);
+  }
+
+  /**
+   * The handler's promise, or the abort's reason as soon as the signal fires: the slot and the
+   * outcome never wait on a handler that does not heed its signal. CPU-bound handlers run on a
+   * thread, which the abort terminates.
+   */
+  private invoke(handler: JobHandler, job: ClaimedJob, signal: AbortSignal): Promise<unknown> {
+    const context = this.contextFor(job, signal);
+    if (handler.cpuBound) return this.threads.run(job.type, context);
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => reject(signal.reason as Error);
+      signal.addEventListener('abort', onAbort, { once: true });
+      handler
+        .run(context)
+        .then(resolve, reject)
+        .finally(() => signal.removeEventListener('abort', onAbort));
+    });
   }
 
   private recordRunTime(ms: number): void {
@@ -347,12 +393,10 @@ export class WorkerRuntime {
     let runMs = 0;
     try {
       if (!handler) throw new Error(`no handler for job type "${job.type}"`);
-      const result = await inJobContext(spans, () => handler.run(this.contextFor(job, signal))).finally(
-        () => {
-          runMs = performance.now() - started;
-          if (!signal.aborted) this.recordRunTime(runMs);
-        },
-      );
+      const result = await inJobContext(spans, () => this.invoke(handler, job, signal)).finally(() => {
+        runMs = performance.now() - started;
+        if (!signal.aborted) this.recordRunTime(runMs);
+      });
       if (signal.aborted) throw signal.reason;
       this.observer.ran(job.type, runMs / 1000, 'completed');
       this.pushOutcome({ kind: 'complete', id: job.id, result: result ?? null }, job, runMs, spans);
@@ -367,7 +411,12 @@ export class WorkerRuntime {
         return;
       }
       this.observer.ran(job.type, runMs / 1000, 'failed');
-      const message = error instanceof Error ? error.message : String(error);
+      const message =
+        signal.reason instanceof TimeoutAbort
+          ? signal.reason.message
+          : error instanceof Error
+            ? error.message
+            : String(error);
       const outcome: Outcome = {
         kind: 'fail',
         id: job.id,

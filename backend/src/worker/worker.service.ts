@@ -62,6 +62,7 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
         leaseSeconds: config.LEASE_SECONDS,
         pollIntervalMs: config.POLL_INTERVAL_MS,
         backoff,
+        timeoutMaxMs: config.JOB_TIMEOUT_MAX_MS,
       },
       this.logger,
       (tenantId) => jobFileReader(this.pool, tenantId),

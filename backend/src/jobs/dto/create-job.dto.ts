@@ -81,6 +81,16 @@ export class CreateJobDto {
   delay_ms?: number;
 
   @ApiPropertyOptional({
+    example: 60000,
+    description:
+      "Each attempt's time limit in ms; default per job type (GET /api/v1/job-types), at most JOB_TIMEOUT_MAX_MS (default 3,600,000). A timed-out attempt fails and is retried",
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  timeout_ms?: number;
+
+  @ApiPropertyOptional({
     example: 'order-1234',
     description: 'A repeat with the same key returns the first job',
   })

@@ -56,4 +56,6 @@ export class JobTypeDto {
   @ApiProperty() type!: string;
   @ApiProperty() description!: string;
   @ApiProperty({ type: 'object', additionalProperties: true }) example_payload!: Record<string, unknown>;
+  @ApiProperty({ description: "An attempt's time limit when the job gives no timeout_ms" })
+  default_timeout_ms!: number;
 }
