@@ -459,6 +459,11 @@ export interface components {
              */
             run_at?: string;
             /**
+             * @description Each attempt's time limit in ms; default per job type (GET /api/v1/job-types), at most JOB_TIMEOUT_MAX_MS (default 3,600,000). A timed-out attempt fails and is retried
+             * @example 60000
+             */
+            timeout_ms?: number;
+            /**
              * @description A registered type (GET /api/v1/job-types); default `default`
              * @example email
              */
@@ -619,6 +624,8 @@ export interface components {
             updated_at: string;
         };
         JobTypeDto: {
+            /** @description An attempt's time limit when the job gives no timeout_ms */
+            default_timeout_ms: number;
             description: string;
             example_payload: {
                 [key: string]: unknown;
