@@ -1,3 +1,5 @@
+import { request as httpRequest } from 'node:http';
+import { type AddressInfo } from 'node:net';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { Pool } from 'pg';
 import request from 'supertest';
@@ -362,6 +364,37 @@ describe('the jobs REST API', () => {
     });
 
     describe('multipart, for analyze jobs', () => {
+      it('answers an unknown field at once, without waiting for (or keeping) the rest of the body', async () => {
+        const server = app.getHttpServer();
+        if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+        const { port } = server.address() as AddressInfo;
+        // Headers promise a 50 MB body; only the first part is ever sent.
+        const status = await new Promise<number>((resolve, reject) => {
+          const req = httpRequest(
+            {
+              host: '127.0.0.1',
+              port,
+              method: 'POST',
+              path: '/api/v1/jobs',
+              headers: {
+                Authorization: alice.bearer,
+                'Content-Type': 'multipart/form-data; boundary=x',
+                'Content-Length': String(50_000_000),
+              },
+            },
+            (response) => {
+              response.resume();
+              resolve(response.statusCode ?? 0);
+              req.destroy();
+            },
+          );
+          req.on('error', (error) => (error.message.includes('socket hang up') ? undefined : reject(error)));
+          req.write('--x\r\nContent-Disposition: form-data; name="sneaky"\r\n\r\nx\r\n--x\r\n');
+          setTimeout(() => reject(new Error('no answer while the body was still coming')), 3_000);
+        });
+        expect(status).toBe(400);
+      });
+
       it("accepts the seed system's form: type=analyze, payload as JSON, the log as `filename`", async () => {
         const response = await as(alice)
           .post('/api/v1/jobs')
@@ -489,6 +522,28 @@ describe('the jobs REST API', () => {
               .attach('file', Buffer.alloc(5000), 'big.log'),
           413,
           undefined,
+        ],
+        [
+          'a field the submission does not have, ahead of a file (refused before the file is read)',
+          (r: request.Test) =>
+            r
+              .field('type', 'analyze')
+              .field('sneaky', 'x')
+              .field('payload', '{"patterns": ["x"]}')
+              .attach('file', Buffer.alloc(3000), 'a.log'),
+          400,
+          'sneaky',
+        ],
+        [
+          'a short field (queue) over 1 KiB',
+          (r: request.Test) =>
+            r
+              .field('type', 'analyze')
+              .field('queue', 'q'.repeat(2_000))
+              .field('payload', '{"patterns": ["x"]}')
+              .attach('file', Buffer.from('a'), 'a.log'),
+          413,
+          'queue',
         ],
         [
           'a file in an unexpected field',
