@@ -1,4 +1,5 @@
 import { type ChaosContext, type Findings } from './harness';
+import { FUZZ_FULL, fuzz } from './fuzz';
 import { GRACEFUL_SHUTDOWN_FULL, gracefulShutdown } from './graceful-shutdown';
 import { POSTGRES_RESTART_FULL, postgresRestart } from './postgres-restart';
 import { SIGKILL_STORM_FULL, sigkillStorm } from './sigkill-storm';
@@ -29,5 +30,11 @@ export const SCENARIOS: Scenario[] = [
     checks:
       'SIGTERM to the API and 4 workers under load: in-flight requests answered, jobs finished or released, no lease left',
     full: (context) => gracefulShutdown(context, GRACEFUL_SHUTDOWN_FULL),
+  },
+  {
+    name: 'fuzz',
+    checks:
+      "10,000 requests generated from /docs-json and broken on purpose: 0 × 5xx, the API stays up, no other tenant's job changes",
+    full: (context, seed) => fuzz(context, { ...FUZZ_FULL, seed }),
   },
 ];

@@ -14,6 +14,7 @@ import {
   startApi,
   startWorker,
   stop,
+  waitUntil,
 } from './harness';
 
 export interface SigkillStormOptions {
@@ -94,7 +95,6 @@ export function sigkillStorm(context: ChaosContext, options: SigkillStormOptions
     const workers: Proc[] = Array.from({ length: options.workers }, () =>
       startWorker(database.url, workerEnv),
     );
-    const startedAt = workers.map(() => Date.now());
     cleanup.push(() => Promise.all(workers.map((worker) => stop(worker))));
 
     const acknowledged = new Set<string>();
@@ -156,16 +156,21 @@ export function sigkillStorm(context: ChaosContext, options: SigkillStormOptions
       );
       heldByKilled += Number(n);
       workers[index] = startWorker(database.url, workerEnv);
-      startedAt[index] = Date.now();
     }
     await submitter;
 
     // A clean stop of the survivors: each must exit 0 having released what it held. A worker
-    // restarted a moment ago may not have installed its signal handlers yet, so each gets a few
-    // seconds of life first.
+    // restarted a moment ago may still be booting (its signal handlers not yet installed), so
+    // each is stopped once it has registered itself in the workers registry.
     const exits = await Promise.all(
-      workers.map(async (worker, index) => {
-        await sleep(Math.max(0, startedAt[index] + 5_000 - Date.now()));
+      workers.map(async (worker) => {
+        await waitUntil(
+          `worker ${worker.pid} is registered`,
+          async () =>
+            (await sql(database.url, `SELECT 1 FROM workers WHERE pid = $1`, [worker.pid])).length > 0,
+          60_000,
+          250,
+        ).catch(() => undefined);
         await stop(worker);
         const { code, signal } = await worker.exited;
         return code ?? signal;
