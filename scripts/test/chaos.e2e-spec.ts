@@ -2,6 +2,7 @@ import { type ChaosContext, type Findings } from '../src/chaos/harness';
 import { fuzz } from '../src/chaos/fuzz';
 import { gracefulShutdown } from '../src/chaos/graceful-shutdown';
 import { postgresRestart } from '../src/chaos/postgres-restart';
+import { rateLimitReplicas } from '../src/chaos/rate-limit-replicas';
 import { sigkillStorm } from '../src/chaos/sigkill-storm';
 
 /**
@@ -67,5 +68,9 @@ describe('chaos (reduced runs)', () => {
 
   it('fuzzing from the OpenAPI document: no 5xx, the API stays up, no job of another tenant changes', async () => {
     held(await fuzz(context, { requests: 500, seed: 7, parallel: 4 }));
+  });
+
+  it('rate limit across two API replicas: accepted ≤ rate × seconds + burst (+5 %)', async () => {
+    held(await rateLimitReplicas(context, { ratePerSecond: 20, burst: 20, seconds: 5, clients: 6 }));
   });
 });

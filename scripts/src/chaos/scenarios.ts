@@ -2,6 +2,7 @@ import { type ChaosContext, type Findings } from './harness';
 import { FUZZ_FULL, fuzz } from './fuzz';
 import { GRACEFUL_SHUTDOWN_FULL, gracefulShutdown } from './graceful-shutdown';
 import { POSTGRES_RESTART_FULL, postgresRestart } from './postgres-restart';
+import { RATE_LIMIT_REPLICAS_FULL, rateLimitReplicas } from './rate-limit-replicas';
 import { SIGKILL_STORM_FULL, sigkillStorm } from './sigkill-storm';
 
 export interface Scenario {
@@ -36,5 +37,11 @@ export const SCENARIOS: Scenario[] = [
     checks:
       "10,000 requests generated from /docs-json and broken on purpose: 0 × 5xx, the API stays up, no other tenant's job changes",
     full: (context, seed) => fuzz(context, { ...FUZZ_FULL, seed }),
+  },
+  {
+    name: 'rate-limit-replicas',
+    checks:
+      'one tenant at 50/s (burst 100) hammered on two API replicas for 20 s: accepted ≤ rate × seconds + burst (+5 %)',
+    full: (context) => rateLimitReplicas(context, RATE_LIMIT_REPLICAS_FULL),
   },
 ];
