@@ -99,7 +99,7 @@ describe('GET /metrics', () => {
     const id = randomUUID();
     const stray = randomUUID();
     await http().get(`/api/v1/jobs/${id}`).set('Authorization', alice.bearer).expect(404);
-    await http().get(`/api/no-such-route/${stray}`).expect(404);
+    await http().get(`/api/no-such-route/${stray}`).set('Authorization', alice.bearer).expect(404);
 
     const after = await scrape();
     expect(valueOf(after, count, route)).toBe((valueOf(before, count, route) ?? 0) + 1);

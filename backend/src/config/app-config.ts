@@ -200,6 +200,13 @@ export class AppConfig {
   @Min(0)
   TENANT_FILE_QUOTA_BYTES: number = 1_073_741_824;
 
+  /** Queue names one tenant may use at once (each costs counter and metrics rows); 400 beyond. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  MAX_QUEUES_PER_TENANT: number = 100;
+
   /**
    * When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; empty: open to anyone who
    * can reach the port (keep it off the public internet, or set this).

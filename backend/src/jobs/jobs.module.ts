@@ -8,12 +8,13 @@ import { JobTypesController } from './job-types.controller';
 import { JobsController } from './jobs.controller';
 import { JobsRepository } from './jobs.repository';
 import { JobsService } from './jobs.service';
+import { TenantQueueCap } from './tenant-queue-cap';
 
 @Module({
   imports: [QueueModule],
   // The DLQ and metrics controllers come first: their static paths must win over jobs/:id.
   controllers: [DeadLetterController, JobStatsController, JobsController, JobTypesController],
-  providers: [JobsRepository, JobsService, DeadLetterService, JobStatsService],
+  providers: [JobsRepository, JobsService, DeadLetterService, JobStatsService, TenantQueueCap],
   exports: [JobsRepository, JobStatsService],
 })
 export class JobsModule {}

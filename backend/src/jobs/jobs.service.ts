@@ -21,6 +21,7 @@ import { type ListJobsQuery } from './dto/list.dto';
 import { toJobDto, toJobSummaryDto } from './job-mapping';
 import { type JobRow, JobsRepository } from './jobs.repository';
 import { decodeCursor, encodeCursor } from './page-cursor';
+import { TenantQueueCap } from './tenant-queue-cap';
 
 /** A file received with a multipart submission (multer's in-memory file). */
 export interface UploadedJobFile {
@@ -52,6 +53,7 @@ export class JobsService {
   constructor(
     private readonly queue: JobQueue,
     private readonly repository: JobsRepository,
+    private readonly queueCap: TenantQueueCap,
     @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
 
@@ -117,6 +119,7 @@ export class JobsService {
     file?: UploadedJobFile,
   ): Promise<{ job: JobDto; created: boolean }> {
     const job = this.newJob(this.submissionOf(auth, dto, traceId, headerKey));
+    await this.queueCap.admit(auth.tenantId, [job.queue]);
     if (FILE_TYPES.has(job.type) && !file)
       throw invalid('file', `${job.type} jobs need a file: send multipart/form-data with a file field`);
     if (!file) return this.insertOne(auth, job);
@@ -179,6 +182,10 @@ export class JobsService {
     });
     if (problems.length > 0)
       throw new InvalidInputException(`${problems.length} invalid job(s); nothing was submitted`, problems);
+    await this.queueCap.admit(
+      auth.tenantId,
+      jobs.map((job) => job.queue),
+    );
     const inserted = await this.queue.insertMany<JobRow>(jobs);
     const byKey = new Map<string, JobRow>();
     for (const row of inserted) if (row.idempotency_key) byKey.set(row.idempotency_key, row);

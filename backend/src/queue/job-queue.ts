@@ -22,11 +22,13 @@ import {
   maintenanceTryLock,
   MAINTENANCE_LOCK_KEYS,
   jobPruneFinished,
+  jobRollupsPrune,
   jobReleaseMany,
   jobRescueExpired,
   type NewJob,
   type NewJobFile,
   type Statement,
+  tenantQueueNames,
   tenantSlotsLock,
   tenantSlotsRecount,
 } from './queue.sql';
@@ -252,6 +254,20 @@ export class JobQueue {
       jobPruneFinished(retentionDays, limit),
     );
     return rows === null ? null : rows.length;
+  }
+
+  /** Deletes zeroed counters and metrics past retention (at most `limit`); null: not our turn. */
+  async pruneRollupsExclusively(retentionDays: number, limit: number): Promise<number | null> {
+    const rows = await this.runExclusively<{ deleted: number }>(
+      MAINTENANCE_LOCK_KEYS.pruner,
+      jobRollupsPrune(retentionDays, limit),
+    );
+    return rows === null ? null : rows[0].deleted;
+  }
+
+  /** The queue names a tenant has jobs in (or just used). */
+  async queueNames(tenantId: string): Promise<string[]> {
+    return (await this.run<{ queue: string }>(tenantQueueNames(tenantId))).map((row) => row.queue);
   }
 
   /** Folds recent transitions into the counters and per-minute metrics; null: not our turn. */

@@ -815,3 +815,46 @@ export function jobFileInsert(file: NewJobFile, jobId: string, quotaBytes: numbe
     values: [file.id, file.tenantId, jobId, file.filename, file.contentType, file.content, quotaBytes],
   };
 }
+
+/**
+ * The queue names a tenant uses: counter rows with jobs, and transitions not yet rolled (a queue
+ * used for the first time moments ago). Submissions read it to cap how many queues one tenant
+ * invents, since every name costs rows in job_counts and job_metrics.
+ */
+export function tenantQueueNames(tenantId: string): Statement {
+  return {
+    name: 'tenantQueueNames',
+    text: `
+      SELECT queue FROM job_counts WHERE tenant_id = $1 AND jobs > 0
+      UNION
+      SELECT queue FROM job_transitions WHERE tenant_id = $1`,
+    values: [tenantId],
+  };
+}
+
+/**
+ * Prunes the rollups: counter rows at zero (a queue or type no longer holding jobs) and
+ * per-minute metrics older than the retention, at most $2 of the latter per call, oldest first.
+ * The roller re-creates a counter row the moment a job needs it again.
+ */
+export function jobRollupsPrune(retentionDays: number, limit: number): Statement {
+  return {
+    name: 'jobRollupsPrune',
+    text: `
+      WITH zero_counts AS (
+        DELETE FROM job_counts WHERE jobs = 0
+      ),
+      old_metrics AS (
+        DELETE FROM job_metrics
+        WHERE ctid IN (
+          SELECT ctid FROM job_metrics
+          WHERE bucket < now() - make_interval(days => $1)
+          ORDER BY bucket
+          LIMIT $2
+        )
+        RETURNING 1
+      )
+      SELECT count(*)::int AS deleted FROM old_metrics`,
+    values: [retentionDays, limit],
+  };
+}

@@ -112,6 +112,9 @@ export class Maintenance {
           let deleted: number | null;
           do deleted = await queue.pruneFinishedExclusively(options.retentionDays, PRUNE_BATCH);
           while (deleted === PRUNE_BATCH);
+          // Rollups too: every queue name a tenant ever used would otherwise keep its rows forever.
+          do deleted = await queue.pruneRollupsExclusively(options.retentionDays, PRUNE_BATCH);
+          while (deleted === PRUNE_BATCH);
         },
         logger,
       ),
