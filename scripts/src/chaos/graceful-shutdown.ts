@@ -12,6 +12,7 @@ import {
   startApi,
   startWorker,
   stop,
+  waitUntil,
 } from './harness';
 
 export interface GracefulShutdownOptions {
@@ -67,6 +68,13 @@ export function gracefulShutdown(context: ChaosContext, options: GracefulShutdow
     };
     const workers = Array.from({ length: options.workers }, () => startWorker(database.url, workerEnv));
     cleanup.push(() => Promise.all(workers.map((worker) => stop(worker))));
+    // A worker still booting has no SIGTERM handler yet: the load starts once all are registered.
+    await waitUntil(
+      'the workers are registered',
+      async () => (await sql(database.url, `SELECT 1 FROM workers`)).length === workers.length,
+      120_000,
+      250,
+    );
 
     const sent: Sent[] = [];
     const acknowledged = new Set<string>();
