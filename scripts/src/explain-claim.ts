@@ -10,11 +10,17 @@ const BIG_TENANT_JOBS = 1_000_000;
 const SMALL_TENANTS = 99;
 const SMALL_TENANT_JOBS = 100;
 const CAPPED_TENANTS = 10;
+/** A fleet of 100 slots at TENANT_MAX_SHARE 0.5: the big tenant holds its 50, 50 others one each. */
+const TENANT_SLOTS = 50;
+const SMALL_TENANTS_RUNNING = 50;
+const RUNS = 5;
 
 /**
  * `npm run explain:claim`: the plan of jobClaim as workers run it (a prepared statement with a
  * generic plan, jit off) with one tenant holding 1,000,000 ready jobs, 99 more holding 100 each,
- * 10 of them capped. Its output is committed as backend/src/queue/jobClaim.plan.txt.
+ * 10 of them capped, and the fleet's 100 slots busy (the big tenant at its share of 50). The
+ * plan is of the last of RUNS runs, each rolled back; the header lists every run's execution time.
+ * Its output is committed as backend/src/queue/jobClaim.plan.txt.
  */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -46,23 +52,41 @@ async function main(): Promise<void> {
       `INSERT INTO jobs (tenant_id) SELECT t.id FROM tenants t, generate_series(1, $1) WHERE t.name <> 'tenant-0'`,
       [SMALL_TENANT_JOBS],
     );
+    await db.query(
+      `INSERT INTO jobs (tenant_id, status, attempts, lease_owner, lease_expires_at, started_at)
+       SELECT t.id, 'running', 1, 'w0', now() + interval '1 minute', now()
+       FROM tenants t, generate_series(1, CASE WHEN t.name = 'tenant-0' THEN $1 ELSE 1 END)
+       WHERE t.name = 'tenant-0' OR t.name IN (SELECT name FROM tenants WHERE name <> 'tenant-0' ORDER BY name LIMIT $2)`,
+      [TENANT_SLOTS, SMALL_TENANTS_RUNNING],
+    );
     await db.query('VACUUM ANALYZE jobs');
     await db.query('VACUUM ANALYZE tenants');
     const { version } = (await db.query(`SELECT current_setting('server_version') AS version`)).rows[0];
-    const claim = jobClaim('w1', 10, 30, 'seed');
+    const claim = jobClaim('w1', 10, 30, 'seed', TENANT_SLOTS);
     await db.query('SET jit = off');
     await db.query('SET plan_cache_mode = force_generic_plan');
-    await db.query(`PREPARE claim(text, int, int, text) AS ${claim.text}`);
-    await db.query('BEGIN');
-    const plan = await db.query(`EXPLAIN (ANALYZE, BUFFERS) EXECUTE claim('w1', 10, 30, 'seed')`);
-    await db.query('ROLLBACK');
+    await db.query(`PREPARE claim(text, int, int, text, int) AS ${claim.text}`);
+    let plan: { rows: Array<{ 'QUERY PLAN': string }> } = { rows: [] };
+    const times: string[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      await db.query('BEGIN');
+      plan = await db.query(
+        `EXPLAIN (ANALYZE, BUFFERS) EXECUTE claim('w1', 10, 30, 'seed-${run}', ${TENANT_SLOTS})`,
+      );
+      await db.query('ROLLBACK');
+      const last = plan.rows[plan.rows.length - 1]['QUERY PLAN'];
+      times.push(/Execution Time: ([\d.]+)/.exec(last)?.[1] ?? '?');
+    }
     console.log(
       `jobClaim (limit 10) with ${BIG_TENANT_JOBS.toLocaleString('en')} jobs ready for one tenant and ` +
         `${SMALL_TENANT_JOBS} for each of ${SMALL_TENANTS} others (${CAPPED_TENANTS} capped at 2),\n` +
+        `${TENANT_SLOTS + SMALL_TENANTS_RUNNING} jobs running (the big tenant at its fleet share of ` +
+        `${TENANT_SLOTS}, ${SMALL_TENANTS_RUNNING} others one each),\n` +
         `PostgreSQL ${version}, generic plan of the prepared statement, jit off: as the worker runs it.\n` +
+        `Execution times of ${RUNS} runs (ms): ${times.join(', ')}; the plan of the last.\n` +
         `Made by: npm run explain:claim (scripts/src/explain-claim.ts).\n`,
     );
-    for (const row of plan.rows as Array<{ 'QUERY PLAN': string }>) console.log(row['QUERY PLAN']);
+    for (const row of plan.rows) console.log(row['QUERY PLAN']);
   } finally {
     await db.end();
     await admin.query(`DROP DATABASE IF EXISTS ${EXPLAIN_DB} WITH (FORCE)`);

@@ -276,7 +276,7 @@ export function jobClaim(
       contending AS (
         SELECT DISTINCT tenant_id FROM candidates
       ),
-      held AS (
+      held AS MATERIALIZED (
         SELECT t.tenant_id,
                (SELECT count(*) FROM (SELECT 1 FROM jobs
                                       WHERE tenant_id = t.tenant_id AND status = 'running' LIMIT $5) r)::int AS running
