@@ -1,6 +1,6 @@
 import { type JobStatus } from '@conveyor/contracts';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useMemo, useState } from 'react';
+import { type FormEvent, useCallback, useMemo, useState } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
 import { JobsTable, toggled } from '../components/JobsTable';
 import { Empty, ErrorMessage, Loading } from '../components/QueryState';
@@ -75,6 +75,8 @@ export default function Jobs() {
   });
   const types = useQuery({ queryKey: queryKeys.jobTypes, queryFn: fetchJobTypes, staleTime: Infinity });
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  // Stable, so that memoised rows do not all render again on every event.
+  const toggleOne = useCallback((id: string) => setSelected((current) => toggled(current, [id])), []);
   const [outcome, setOutcome] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [search, setSearch] = useState('');
@@ -227,7 +229,7 @@ export default function Jobs() {
             caption="Jobs"
             selection={{
               selected,
-              toggle: (id) => setSelected((current) => toggled(current, [id])),
+              toggle: toggleOne,
               toggleAll: (ids) => setSelected((current) => toggled(current, ids)),
             }}
           />
