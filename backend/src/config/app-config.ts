@@ -240,6 +240,15 @@ export class AppConfig {
   @IsIn(['info', 'debug', 'off'])
   JOB_LOG_LEVEL: 'info' | 'debug' | 'off' = 'info';
   /**
+   * Received, started and completed lines one process writes per second at most; beyond, they
+   * are counted in one `suppressed` line a second (failures, retries, deaths and cancellations
+   * are always written). 0: no limit.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  JOB_LOG_ROUTINE_PER_SECOND: number = 200;
+  /**
    * OpenTelemetry traces go to this OTLP/HTTP endpoint (e.g. http://otel-collector:4318);
    * empty: tracing off. OTEL_SERVICE_NAME and the SDK's other OTEL_* variables apply too.
    */

@@ -12,7 +12,10 @@ import { JobQueue } from './job-queue';
       provide: JobQueue,
       inject: [PgPool, PinoLogger, AppConfig],
       useFactory: (pg: PgPool, logger: PinoLogger, config: AppConfig) =>
-        new JobQueue(pg.pool, new JobLifecycleLog(logger.logger, config.JOB_LOG_LEVEL)),
+        new JobQueue(
+          pg.pool,
+          new JobLifecycleLog(logger.logger, config.JOB_LOG_LEVEL, config.JOB_LOG_ROUTINE_PER_SECOND),
+        ),
     },
   ],
   exports: [JobQueue],

@@ -44,7 +44,11 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
     private readonly config: AppConfig,
     pino: PinoLogger,
   ) {
-    const lifecycle = new JobLifecycleLog(pino.logger, config.JOB_LOG_LEVEL);
+    const lifecycle = new JobLifecycleLog(
+      pino.logger,
+      config.JOB_LOG_LEVEL,
+      config.JOB_LOG_ROUTINE_PER_SECOND,
+    );
     const url = config.DATABASE_URL!;
     this.pool = createPgPool(url, 'conveyor-worker', Math.min(20, config.WORKER_CONCURRENCY + 4), true);
     this.pool.on('error', (error) => this.logger.warn(`idle pool client error: ${error.message}`));
