@@ -7,6 +7,7 @@ import {
   loadServerConfigOrExit,
   onShutdownSignal,
   PortInUseError,
+  stopKeepingAlive,
 } from './common/process-lifecycle';
 import { stopTracing } from './tracing/tracing';
 
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
   const config = loadServerConfigOrExit();
   const { app } = await createApiApp(config);
   onShutdownSignal(async () => {
+    stopKeepingAlive(app.getHttpServer());
     await app.close();
     await stopTracing(); // flushes the spans still buffered
   });

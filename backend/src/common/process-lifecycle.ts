@@ -1,3 +1,4 @@
+import { type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { type AppConfig } from '../config/app-config';
 import { ConfigValidationError, loadConfig } from '../config/load-config';
 
@@ -51,6 +52,23 @@ export function onShutdownSignal(shutdown: (reason: string) => Promise<void>): v
   process.on('SIGTERM', () => run('SIGTERM'));
   // A forked child whose launcher died (even by SIGKILL) must not live on as an orphan.
   if (process.send) process.on('disconnect', () => run('parent exited'));
+}
+
+/**
+ * Makes a closing HTTP server let go of its clients: a kept-alive connection would otherwise
+ * carry new requests for as long as its client sends them, and `close()` would wait forever
+ * (a replica under a load balancer then dies by SIGKILL mid-request at the end of its grace).
+ * Every response from now on says `Connection: close`, and connections idle between requests
+ * are closed now and every 100 ms until the server has closed.
+ */
+export function stopKeepingAlive(server: HttpServer): void {
+  server.on('request', (_request: IncomingMessage, response: ServerResponse) => {
+    if (!response.headersSent) response.setHeader('Connection', 'close');
+  });
+  server.closeIdleConnections();
+  const timer = setInterval(() => server.closeIdleConnections(), 100);
+  timer.unref();
+  server.once('close', () => clearInterval(timer));
 }
 
 export class PortInUseError extends Error {

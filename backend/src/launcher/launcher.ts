@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { createApiApp } from '../app/api-app';
 import { type AppConfig } from '../config/app-config';
-import { listenOn, loadConfigOrExit, onShutdownSignal } from '../common/process-lifecycle';
+import { listenOn, loadConfigOrExit, onShutdownSignal, stopKeepingAlive } from '../common/process-lifecycle';
 import { DatabaseConnector } from '../database/database-connector';
 import { migrateUp } from '../database/migrator';
 import { openDatabaseTarget } from './database-target';
@@ -74,7 +74,10 @@ async function start(config: AppConfig, cleanup: Array<() => Promise<void>>): Pr
   const { app, servesDashboard } = await createApiApp(
     Object.freeze({ ...config, DATABASE_URL: database.url }),
   );
-  cleanup.push(() => app.close());
+  cleanup.push(() => {
+    stopKeepingAlive(app.getHttpServer());
+    return app.close();
+  });
   await listenOn(app, config.PORT);
   // The banner promises a ready system: /ready must already answer 200 when it is printed.
   await app.get(DatabaseConnector).connected();
