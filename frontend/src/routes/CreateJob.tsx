@@ -20,6 +20,7 @@ interface Draft {
   priority: string;
   queue: string;
   idempotencyKey: string;
+  timeoutMs: string;
 }
 
 const EMPTY: Draft = {
@@ -32,6 +33,7 @@ const EMPTY: Draft = {
   priority: '',
   queue: '',
   idempotencyKey: '',
+  timeoutMs: '',
 };
 
 /** The request body a draft makes: empty fields are left out, so the API's defaults apply. */
@@ -42,6 +44,7 @@ export function toRequest(draft: Draft, payload: Record<string, unknown>): Creat
   if (int(draft.priority) !== undefined) body.priority = int(draft.priority);
   if (draft.queue.trim()) body.queue = draft.queue.trim();
   if (draft.idempotencyKey.trim()) body.idempotency_key = draft.idempotencyKey.trim();
+  if (int(draft.timeoutMs) !== undefined) body.timeout_ms = int(draft.timeoutMs);
   if (draft.schedule === 'delay' && draft.delaySeconds.trim())
     body.delay_ms = Math.round(Number(draft.delaySeconds) * 1000);
   if (draft.schedule === 'at' && draft.runAt) body.run_at = new Date(draft.runAt).toISOString();
@@ -122,6 +125,7 @@ export default function CreateJob() {
   const fieldErrors = submit.error instanceof ApiError ? submit.error.fieldMessages() : {};
   const errorOf = (...fields: string[]) => fields.map((field) => fieldErrors[field]).find(Boolean);
   const shownFields = [
+    'timeout_ms',
     'type',
     'payload',
     'max_attempts',
@@ -143,7 +147,8 @@ export default function CreateJob() {
 
   if (types.error) return <ErrorMessage error={types.error} retry={() => void types.refetch()} />;
   if (!types.data) return <Loading what="job types" />;
-  const description = types.data.find((type) => type.type === draft.type)?.description;
+  const typeInfo = types.data.find((type) => type.type === draft.type);
+  const description = typeInfo?.description;
 
   return (
     <form className="create-form" onSubmit={onSubmit} noValidate aria-labelledby="create-title">
@@ -230,6 +235,21 @@ export default function CreateJob() {
             id="job-idempotency"
             value={draft.idempotencyKey}
             onChange={(event) => set({ idempotencyKey: event.target.value })}
+          />
+        </Field>
+        <Field
+          id="job-timeout"
+          label="Time limit (ms)"
+          error={errorOf('timeout_ms')}
+          hint={`Default ${typeInfo?.default_timeout_ms?.toLocaleString('en') ?? '—'} ms for ${draft.type}`}
+        >
+          <input
+            id="job-timeout"
+            type="number"
+            min={1}
+            inputMode="numeric"
+            value={draft.timeoutMs}
+            onChange={(event) => set({ timeoutMs: event.target.value })}
           />
         </Field>
       </div>
