@@ -1,19 +1,12 @@
 import { type AddressInfo } from 'node:net';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { Pool } from 'pg';
-import { io, type Socket } from 'socket.io-client';
-import {
-  type ClientToServerEvents,
-  EVENTS_NAMESPACE,
-  type ServerToClientEvents,
-  type SubscribeAck,
-} from '../../contracts/src/event-map';
+import { type SubscribeAck } from '../../contracts/src/event-map';
 import { JobQueue } from '../src/queue/job-queue';
 import { createCaller, startApi, type TestCaller } from './support/api';
 import { jobFactory } from './support/job-factory';
+import { type ClientSocket, connectSocket } from './support/sockets';
 import { query, createTestDatabase, type TestDatabase } from './support/test-database';
-
-type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /** A hostile tenant with a valid key against the socket gateway's limits. */
 describe('the events gateway’s limits', () => {
@@ -24,19 +17,7 @@ describe('the events gateway’s limits', () => {
   let queue: JobQueue;
   const sockets: ClientSocket[] = [];
 
-  const connect = (caller: TestCaller): Promise<ClientSocket> => {
-    const socket: ClientSocket = io(`${url}${EVENTS_NAMESPACE}`, {
-      auth: { token: caller.key },
-      transports: ['websocket'],
-      reconnection: false,
-      forceNew: true,
-    });
-    sockets.push(socket);
-    return new Promise((resolve, reject) => {
-      socket.once('connect', () => resolve(socket));
-      socket.once('connect_error', reject);
-    });
-  };
+  const connect = (caller: TestCaller): Promise<ClientSocket> => connectSocket(url, caller.key, sockets);
   const subscribe = (socket: ClientSocket, jobId: string): Promise<SubscribeAck> =>
     new Promise((resolve) => socket.emit('subscribe', { job_id: jobId }, resolve));
   const jobsOf = async (caller: TestCaller, n: number): Promise<string[]> =>

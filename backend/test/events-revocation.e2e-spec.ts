@@ -1,16 +1,9 @@
 import { type AddressInfo } from 'node:net';
 import { type NestExpressApplication } from '@nestjs/platform-express';
-import { io, type Socket } from 'socket.io-client';
-import {
-  type ClientToServerEvents,
-  EVENTS_NAMESPACE,
-  type ServerToClientEvents,
-} from '../../contracts/src/event-map';
 import { createCaller, startApi } from './support/api';
+import { type ClientSocket, connectSocket } from './support/sockets';
 import { waitUntil } from './support/processes';
 import { createTestDatabase, query, type TestDatabase } from './support/test-database';
-
-type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 describe('a revoked key’s socket across a gap in the LISTEN connection', () => {
   let db: TestDatabase;
@@ -30,19 +23,7 @@ describe('a revoked key’s socket across a gap in the LISTEN connection', () =>
     await db.drop();
   });
 
-  const connect = (key: string): Promise<ClientSocket> => {
-    const socket: ClientSocket = io(`${url}${EVENTS_NAMESPACE}`, {
-      auth: { token: key },
-      transports: ['websocket'],
-      reconnection: false,
-      forceNew: true,
-    });
-    sockets.push(socket);
-    return new Promise((resolve, reject) => {
-      socket.once('connect', () => resolve(socket));
-      socket.once('connect_error', reject);
-    });
-  };
+  const connect = (key: string): Promise<ClientSocket> => connectSocket(url, key, sockets);
 
   const dropListener = () =>
     query(

@@ -67,11 +67,12 @@ describe('request logging (the API process, LOG_LEVEL=info)', () => {
       headers: { Authorization: caller.bearer, traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
     });
     expect(read.status).toBe(200);
-    await waitUntil('both requests are logged', () => requestLines().length >= 2);
+    const logged = (trace: string) => requestLines().find(({ line }) => line.req?.id === trace);
+    // Each line is awaited by its own trace id: a line is written once its response has gone,
+    // and under load the two can arrive in either order, after other lines.
+    await waitUntil('both requests are logged', () => !!logged('log-trace-1') && !!logged(traceId));
 
-    const [post, get] = ['log-trace-1', traceId].map((trace) =>
-      requestLines().find(({ line }) => line.req?.id === trace),
-    );
+    const [post, get] = ['log-trace-1', traceId].map(logged);
     expect(post?.line).toMatchObject({
       req: { method: 'POST', url: '/api/v1/jobs' },
       res: { statusCode: 201 },

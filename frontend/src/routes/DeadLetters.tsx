@@ -4,8 +4,10 @@ import { Link, useSearchParams } from 'react-router';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { toggled } from '../components/JobsTable';
 import { JsonView } from '../components/JsonView';
+import { KeysetPager } from '../components/KeysetPager';
 import { Empty, ErrorMessage, Loading } from '../components/QueryState';
 import { RelativeTime } from '../components/RelativeTime';
+import { useKeysetPages } from '../lib/keysetPages';
 import { usePollInterval } from '../lib/live';
 import { useScope, useScopedPath } from '../lib/scope';
 import {
@@ -46,13 +48,8 @@ export default function DeadLetters() {
     else next.delete(name);
     setParams(next);
   };
-  const [cursors, setCursors] = useState<string[]>([]);
-  const [pagedFor, setPagedFor] = useState(filters);
-  if (pagedFor !== filters) {
-    setPagedFor(filters);
-    setCursors([]);
-  }
-  const cursor = cursors.at(-1) ?? null;
+  const pages = useKeysetPages(filters);
+  const { cursor } = pages;
   const page = useQuery({
     queryKey: queryKeys.deadLetters.list(scope, filters, cursor),
     queryFn: () => fetchDeadJobs(tenantId, filters, cursor, PAGE_SIZE),
@@ -282,23 +279,7 @@ export default function DeadLetters() {
         </div>
       )}
 
-      <nav className="pager" aria-label="Pages of dead jobs">
-        <button
-          type="button"
-          disabled={cursors.length === 0}
-          onClick={() => setCursors((list) => list.slice(0, -1))}
-        >
-          ← Newer
-        </button>
-        <span className="muted">{cursors.length === 0 ? 'Newest, live' : `Page ${cursors.length + 1}`}</span>
-        <button
-          type="button"
-          disabled={!page.data?.next_cursor}
-          onClick={() => page.data?.next_cursor && setCursors((list) => [...list, page.data.next_cursor!])}
-        >
-          Older →
-        </button>
-      </nav>
+      <KeysetPager pages={pages} nextCursor={page.data?.next_cursor} label="Pages of dead jobs" />
 
       <ConfirmDialog
         open={pending !== null}

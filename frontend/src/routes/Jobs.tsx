@@ -3,9 +3,11 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useCallback, useMemo, useState } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
 import { JobsTable, toggled } from '../components/JobsTable';
+import { KeysetPager } from '../components/KeysetPager';
 import { Empty, ErrorMessage, Loading } from '../components/QueryState';
 import { STATUS_LABELS } from '../components/StatusBadge';
 import { ApiError } from '../lib/api';
+import { useKeysetPages } from '../lib/keysetPages';
 import { usePollInterval } from '../lib/live';
 import { useScope, useScopedPath } from '../lib/scope';
 import {
@@ -59,14 +61,8 @@ export default function Jobs() {
   const client = useQueryClient();
   const poll = usePollInterval();
   const [filters, setFilters] = useFilters();
-  // Keyset paging: the cursors that led to this page; none on the first (the live one).
-  const [cursors, setCursors] = useState<string[]>([]);
-  const [pagedFor, setPagedFor] = useState(filters);
-  if (pagedFor !== filters) {
-    setPagedFor(filters);
-    setCursors([]);
-  }
-  const cursor = cursors.at(-1) ?? null;
+  const pages = useKeysetPages(filters);
+  const { cursor } = pages;
   const page = useQuery({
     queryKey: queryKeys.jobs.list(scope, filters, cursor),
     queryFn: () => fetchJobs(tenantId, filters, cursor),
@@ -236,23 +232,7 @@ export default function Jobs() {
         </div>
       )}
 
-      <nav className="pager" aria-label="Pages of jobs">
-        <button
-          type="button"
-          disabled={cursors.length === 0}
-          onClick={() => setCursors((list) => list.slice(0, -1))}
-        >
-          ← Newer
-        </button>
-        <span className="muted">{cursors.length === 0 ? 'Newest, live' : `Page ${cursors.length + 1}`}</span>
-        <button
-          type="button"
-          disabled={!page.data?.next_cursor}
-          onClick={() => page.data?.next_cursor && setCursors((list) => [...list, page.data.next_cursor!])}
-        >
-          Older →
-        </button>
-      </nav>
+      <KeysetPager pages={pages} nextCursor={page.data?.next_cursor} label="Pages of jobs" />
     </div>
   );
 }
