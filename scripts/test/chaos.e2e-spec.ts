@@ -1,6 +1,7 @@
 import { type ChaosContext, type Findings } from '../src/chaos/harness';
 import { fuzz } from '../src/chaos/fuzz';
 import { gracefulShutdown } from '../src/chaos/graceful-shutdown';
+import { isolation } from '../src/chaos/isolation';
 import { postgresRestart } from '../src/chaos/postgres-restart';
 import { rateLimitReplicas } from '../src/chaos/rate-limit-replicas';
 import { sigkillStorm } from '../src/chaos/sigkill-storm';
@@ -66,6 +67,10 @@ describe('chaos (reduced runs)', () => {
 
   it('fuzzing from the OpenAPI document: no 5xx, the API stays up, no job of another tenant changes', async () => {
     held(await fuzz(context, { requests: 500, seed: 7, parallel: 4 }));
+  });
+
+  it('isolation: another tenant’s ids on every route and socket subscription: 404 or refused, nothing leaked', async () => {
+    held(await isolation(context, { listenMs: 2_000 }));
   });
 
   it('rate limit across two API replicas: accepted ≤ rate × seconds + burst (+5 %)', async () => {

@@ -1,6 +1,7 @@
 import { type ChaosContext, type Findings } from './harness';
 import { FUZZ_FULL, fuzz } from './fuzz';
 import { GRACEFUL_SHUTDOWN_FULL, gracefulShutdown } from './graceful-shutdown';
+import { ISOLATION_FULL, isolation } from './isolation';
 import { POSTGRES_RESTART_FULL, postgresRestart } from './postgres-restart';
 import { RATE_LIMIT_REPLICAS_FULL, rateLimitReplicas } from './rate-limit-replicas';
 import { SIGKILL_STORM_FULL, sigkillStorm } from './sigkill-storm';
@@ -37,6 +38,12 @@ export const SCENARIOS: Scenario[] = [
     checks:
       "10,000 requests generated from /docs-json and broken on purpose: 0 × 5xx, the API stays up, no other tenant's job changes",
     full: (context, seed) => fuzz(context, { ...FUZZ_FULL, seed }),
+  },
+  {
+    name: 'isolation',
+    checks:
+      'every job, DLQ, metrics and admin route and every socket subscription aimed at another tenant: 404 or refused, nothing of its data shown or changed, no frame of its jobs',
+    full: (context) => isolation(context, ISOLATION_FULL),
   },
   {
     name: 'rate-limit-replicas',
