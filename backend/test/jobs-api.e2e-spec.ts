@@ -575,6 +575,17 @@ describe('the jobs REST API', () => {
           undefined,
         ],
         [
+          'a file in an unexpected field, cut short (its part errors: the process must stay up)',
+          (r: request.Test) =>
+            r
+              .set('Content-Type', 'multipart/form-data; boundary=x')
+              .send(
+                '--x\r\nContent-Disposition: form-data; name="upload"; filename="a.log"\r\n\r\nhalf a fi',
+              ),
+          400,
+          undefined,
+        ],
+        [
           'a multipart body cut short',
           (r: request.Test) =>
             r

@@ -129,6 +129,9 @@ export class MultipartJobGuard implements CanActivate {
         body[name] = value;
       });
       parser.on('file', (name, stream, info) => {
+        // A body cut short errors the part's stream as well as the parser: the parser's 'error'
+        // answers it, and an unhandled stream error would take the whole process down.
+        stream.on('error', () => undefined);
         if (!FILE_FIELDS.has(name)) {
           stream.resume();
           return fail(invalid(name, `unknown field ${name}: send the file in field file or filename`));
