@@ -1,5 +1,6 @@
 import { type ChaosContext, type Findings } from '../src/chaos/harness';
 import { fuzz } from '../src/chaos/fuzz';
+import { dlqRedrive } from '../src/chaos/dlq-redrive';
 import { gracefulShutdown } from '../src/chaos/graceful-shutdown';
 import { isolation } from '../src/chaos/isolation';
 import { postgresRestart } from '../src/chaos/postgres-restart';
@@ -71,6 +72,10 @@ describe('chaos (reduced runs)', () => {
 
   it('isolation: another tenant’s ids on every route and socket subscription: 404 or refused, nothing leaked', async () => {
     held(await isolation(context, { listenMs: 2_000 }));
+  });
+
+  it('DLQ redrive by filter of jobs that die again: each entry at most once a call, bounded, what remains said', async () => {
+    held(await dlqRedrive(context, { jobs: 300, workers: 1, concurrency: 20 }));
   });
 
   it('rate limit across two API replicas: accepted ≤ rate × seconds + burst (+5 %)', async () => {

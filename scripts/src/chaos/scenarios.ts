@@ -1,4 +1,5 @@
 import { type ChaosContext, type Findings } from './harness';
+import { DLQ_REDRIVE_FULL, dlqRedrive } from './dlq-redrive';
 import { FUZZ_FULL, fuzz } from './fuzz';
 import { GRACEFUL_SHUTDOWN_FULL, gracefulShutdown } from './graceful-shutdown';
 import { ISOLATION_FULL, isolation } from './isolation';
@@ -44,6 +45,12 @@ export const SCENARIOS: Scenario[] = [
     checks:
       'every job, DLQ, metrics and admin route and every socket subscription aimed at another tenant: 404 or refused, nothing of its data shown or changed, no frame of its jobs',
     full: (context) => isolation(context, ISOLATION_FULL),
+  },
+  {
+    name: 'dlq-redrive',
+    checks:
+      '5,000 dead jobs redriven by filter while each dies again at once: every call acts on each entry at most once, answers in bounded time and says what remains',
+    full: (context) => dlqRedrive(context, DLQ_REDRIVE_FULL),
   },
   {
     name: 'rate-limit-replicas',
