@@ -40,7 +40,7 @@ describe('jobs submitted over HTTP, run by a real worker process', () => {
     await db.drop();
   });
 
-  it('counts the patterns of an uploaded log (the seed system’s analyze request)', async () => {
+  it('counts the patterns of an uploaded log (a curl-style analyze request)', async () => {
     const log = ['INFO start', 'ERROR disk full', 'WARN slow', 'ERROR again ERROR', 'INFO done'].join('\n');
     const { body: job } = await api()
       .post('/api/v1/jobs')
@@ -81,7 +81,7 @@ describe('jobs submitted over HTTP, run by a real worker process', () => {
     expect(again.errors).toHaveLength(6);
   });
 
-  it('runs the seed system’s default job and reports it in the summary', async () => {
+  it('runs the untyped default job and reports it in the summary', async () => {
     const { body: job } = await api()
       .post('/api/v1/jobs')
       .send({ payload: { task: 'process_data', duration_ms: 10 } })

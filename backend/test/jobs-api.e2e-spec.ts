@@ -94,7 +94,7 @@ describe('the jobs REST API', () => {
   });
 
   describe('POST /api/v1/jobs', () => {
-    it("accepts the seed system's default job with an idempotency key and max_retries, once", async () => {
+    it('accepts the untyped default job with an idempotency key and max_retries, once', async () => {
       const body = {
         payload: { task: 'process_data', data: { id: 123 } },
         idempotency_key: 'unique-key-123',
@@ -117,7 +117,7 @@ describe('the jobs REST API', () => {
       expect(bobs.body.id).not.toBe(first.body.id);
     });
 
-    it("accepts the seed system's sleep job and stores the trace id it was given", async () => {
+    it('accepts a sleep job and stores the trace id it was given', async () => {
       const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
       const response = await as(alice)
         .post('/api/v1/jobs')
@@ -395,7 +395,7 @@ describe('the jobs REST API', () => {
         expect(status).toBe(400);
       });
 
-      it("accepts the seed system's form: type=analyze, payload as JSON, the log as `filename`", async () => {
+      it('accepts the curl form: type=analyze, payload as JSON, the log as `filename`', async () => {
         const response = await as(alice)
           .post('/api/v1/jobs')
           .field('type', 'analyze')
@@ -902,7 +902,7 @@ describe('the jobs REST API', () => {
   });
 
   describe('metrics', () => {
-    it('summarises a tenant’s jobs from the counters, with the seed system’s names', async () => {
+    it('summarises a tenant’s jobs from the counters, under the names simple dashboards use', async () => {
       const dave = await createCaller(db.url, 'dave');
       await as(dave)
         .post('/api/v1/jobs/batch', { jobs: [{ payload: {} }, { payload: {} }, { payload: {} }] })

@@ -18,7 +18,7 @@ export const JOB_EVENT_TYPES = [
 ] as const;
 export type JobEventType = (typeof JOB_EVENT_TYPES)[number];
 
-/** The seed system's event names, one to one. */
+/** The same events under snake_case names (job_submitted, …, job_dlq), one to one, for clients that expect those. */
 export const SEED_EVENT_NAMES: Readonly<Record<JobEventType, string>> = Object.freeze({
   'job.submitted': 'job_submitted',
   'job.started': 'job_started',

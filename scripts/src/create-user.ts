@@ -54,7 +54,7 @@ async function readKeyFromStdin(): Promise<string> {
   return key;
 }
 
-/** The seed system's `create_user.py tenant1 my-api-key-123`, against the database `npm start` uses. */
+/** `create-user tenant1 my-api-key-123`: a tenant and its key, on the database `npm start` uses. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   let request;

@@ -28,7 +28,7 @@ describe('npm run create-user', () => {
   });
   afterAll(() => db.drop());
 
-  it("takes the seed system's arguments and stores only the key's sha256", async () => {
+  it("takes a tenant and a key as arguments and stores only the key's sha256", async () => {
     const result = await createUser('tenant1', 'my-api-key-123');
     expect(result.code).toBe(0);
     expect(result.output).toContain('Tenant "tenant1" created.');

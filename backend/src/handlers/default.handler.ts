@@ -1,9 +1,8 @@
 import { durationProblem, type JobHandler, numberIn, sleep } from './job-handler';
 
-/** The seed system's untyped job: `{"task": "fail"}` fails, anything else simulates work. */
+/** The untyped job (`{"payload": {"task": …}}`): `{"task": "fail"}` fails, anything else simulates work. */
 export const defaultHandler: JobHandler = {
-  description:
-    'Seed-compatible job: fails when payload.task is "fail", else works for duration_ms (default 2000)',
+  description: 'Untyped job: fails when payload.task is "fail", else works for duration_ms (default 2000)',
   examplePayload: { task: 'process_data', data: { id: 123 } },
   defaultTimeoutMs: 300_000,
   validatePayload: (payload, timeoutMs) => durationProblem(payload, 'duration_ms', 1, timeoutMs),

@@ -21,7 +21,7 @@ function refusal(submission: Partial<JobSubmission>): {
 }
 
 describe('toNewJob', () => {
-  it("fills the seed system's defaults: type default, queue default, 4 attempts, run now", () => {
+  it('fills the defaults: type default, queue default, 4 attempts, run now', () => {
     expect(toNewJob({ tenantId, payload: { task: 'process_data' } }, types, now)).toEqual({
       tenantId,
       type: 'default',

@@ -15,7 +15,7 @@ export interface BucketWindow {
  * bucket over a store: its PostgreSQL limiter counts points in a window that opens at the first
  * request after the previous one expired.
  *
- * The rule that MUST hold (the issue's): over any T seconds, accepted ≤ perSecond × T + burst.
+ * The rule that MUST hold: over any T seconds, accepted ≤ perSecond × T + burst.
  *
  * A window of `points` per `d` admits at most points · (⌈T/d⌉ + 1) in any T seconds, since T can
  * touch the tail of one window and the head of the next: < (points/d) · T + 2 · points. So

@@ -22,7 +22,7 @@ export const MAX_BATCH_JOBS = 1_000;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
 const MAX_DELAY_MS = 366 * 24 * 3600 * 1000;
 
-/** A job to run. The seed system's `{ payload: { task }, idempotency_key, max_retries }` is accepted as is. */
+/** A job to run. The minimal `{ payload: { task }, idempotency_key, max_retries }` shape is accepted as is. */
 export class CreateJobDto {
   @ApiPropertyOptional({
     example: 'email',
