@@ -6,6 +6,7 @@ import { isolation } from '../src/chaos/isolation';
 import { postgresRestart } from '../src/chaos/postgres-restart';
 import { rateLimitReplicas } from '../src/chaos/rate-limit-replicas';
 import { sigkillStorm } from '../src/chaos/sigkill-storm';
+import { socketFlood } from '../src/chaos/socket-flood';
 
 /**
  * The chaos scenarios at reduced size, on the built API and worker processes (npm test builds
@@ -76,6 +77,10 @@ describe('chaos (reduced runs)', () => {
 
   it('DLQ redrive by filter of jobs that die again: each entry at most once a call, bounded, what remains said', async () => {
     held(await dlqRedrive(context, { jobs: 300, workers: 1, concurrency: 20 }));
+  });
+
+  it('socket and subscribe floods: sockets capped per key, subscribes charged, another tenant’s events on time', async () => {
+    held(await socketFlood(context, { sockets: 30, cap: 10, subscribesPerSocket: 20, probes: 20 }));
   });
 
   it('rate limit across two API replicas: accepted ≤ rate × seconds + burst (+5 %)', async () => {

@@ -6,6 +6,7 @@ import { ISOLATION_FULL, isolation } from './isolation';
 import { POSTGRES_RESTART_FULL, postgresRestart } from './postgres-restart';
 import { RATE_LIMIT_REPLICAS_FULL, rateLimitReplicas } from './rate-limit-replicas';
 import { SIGKILL_STORM_FULL, sigkillStorm } from './sigkill-storm';
+import { SOCKET_FLOOD_FULL, socketFlood } from './socket-flood';
 
 export interface Scenario {
   /** The name `npm run chaos <name>` takes. */
@@ -51,6 +52,12 @@ export const SCENARIOS: Scenario[] = [
     checks:
       '5,000 dead jobs redriven by filter while each dies again at once: every call acts on each entry at most once, answers in bounded time and says what remains',
     full: (context) => dlqRedrive(context, DLQ_REDRIVE_FULL),
+  },
+  {
+    name: 'socket-flood',
+    checks:
+      "one tenant opens 200 sockets on one key (cap 50) and floods subscribe on each: at most the cap open, subscribes charged to its bucket, another tenant's events on time",
+    full: (context) => socketFlood(context, SOCKET_FLOOD_FULL),
   },
   {
     name: 'rate-limit-replicas',
