@@ -2,14 +2,12 @@ import 'reflect-metadata';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { Client } from 'pg';
 import { type Browser, type Page } from 'playwright-core';
 import { io } from 'socket.io-client';
 import { EVENTS_NAMESPACE, type JobEvent } from '../../contracts/src/event-map';
 import { cleanEnv, startNode } from '../../backend/test/support/processes';
-import { loadConfigOrExit } from '../../backend/src/common/process-lifecycle';
 import { freePort } from '../../backend/src/database/embedded/embedded-database';
-import { openDatabaseTarget } from '../../backend/src/launcher/database-target';
+import { openBenchDatabase } from './bench-database';
 import { launchChromium } from './chromium';
 import { sleep, waitFor, wholeNumberArg } from './bench-stats';
 
@@ -105,14 +103,8 @@ const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 async function main(): Promise<void> {
   const seconds = wholeNumberArg(process.argv.slice(2), 'seconds', 60);
   const eventsPerSecond = wholeNumberArg(process.argv.slice(2), 'events', 1_000);
-  const config = loadConfigOrExit();
-  const target = await openDatabaseTarget(config, (m) => console.error(m));
-  const admin = new Client({ connectionString: target.url });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${BENCH_DB}`);
-  const url = new URL(target.url);
-  url.pathname = `/${BENCH_DB}`;
+  const scratch = await openBenchDatabase(BENCH_DB);
+  const url = new URL(scratch.url);
 
   const assets = bundleSizes();
   const port = await freePort();
@@ -249,9 +241,7 @@ async function main(): Promise<void> {
     await browser.close();
     launcher.child.kill('SIGTERM');
     await launcher.exited;
-    await admin.query(`DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`).catch(() => undefined);
-    await admin.end();
-    await target.release();
+    await scratch.drop();
   }
   process.exit(0);
 }

@@ -1,14 +1,14 @@
 import 'reflect-metadata';
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
 import { io } from 'socket.io-client';
 import { displayPrefix, generateApiKey, hashApiKey } from '../../backend/src/auth/api-key-secret';
-import { loadConfigOrExit } from '../../backend/src/common/process-lifecycle';
 import { migrateUp } from '../../backend/src/database/migrator';
 import { EVENTS_NAMESPACE, type JobEvent } from '../../contracts/src/event-map';
-import { openDatabaseTarget } from '../../backend/src/launcher/database-target';
 import { JobQueue } from '../../backend/src/queue/job-queue';
 import { type NewJob } from '../../backend/src/queue/queue.sql';
 import { startApi, stopApi } from './bench-api';
+import { loadConfigOrExit } from '../../backend/src/common/process-lifecycle';
+import { openBenchDatabase } from './bench-database';
 import { cpuSecondsOfPid } from './bench-cpu';
 import { percentile, sleep } from './bench-stats';
 
@@ -48,13 +48,8 @@ interface Phase {
  */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const target = await openDatabaseTarget(config, (m) => console.error(m));
-  const admin = new Client({ connectionString: target.url });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${BENCH_DB}`);
-  const url = new URL(target.url);
-  url.pathname = `/${BENCH_DB}`;
+  const scratch = await openBenchDatabase(BENCH_DB);
+  const url = new URL(scratch.url);
   await migrateUp(url.toString());
   const pool = new Pool({ connectionString: url.toString(), max: 8 });
   const queue = new JobQueue(pool);
@@ -140,9 +135,7 @@ async function main(): Promise<void> {
   socket.disconnect();
   await stopApi(api);
   await pool.end();
-  await admin.query(`DROP DATABASE ${BENCH_DB} WITH (FORCE)`);
-  await admin.end();
-  await target.release();
+  await scratch.drop();
 }
 
 main().catch((error: unknown) => {

@@ -1,12 +1,11 @@
 import 'reflect-metadata';
 import http from 'node:http';
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
 import PgBoss from 'pg-boss';
 import { displayPrefix, generateApiKey, hashApiKey } from '../../backend/src/auth/api-key-secret';
-import { loadConfigOrExit } from '../../backend/src/common/process-lifecycle';
 import { migrateUp } from '../../backend/src/database/migrator';
-import { openDatabaseTarget } from '../../backend/src/launcher/database-target';
 import { startApi, stopApi } from './bench-api';
+import { openBenchDatabase } from './bench-database';
 import { dropDatabase, installedVersion, recreateDatabase } from './bench-peer-harness';
 import { meterPhase, postgresPids } from './bench-cpu';
 import { percentile, wholeNumberArg } from './bench-stats';
@@ -77,14 +76,9 @@ async function pgBossSend(serverUrl: string, postgres: () => Promise<number[]>) 
  * call of every process involved, from /proc.
  */
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
-  const target = await openDatabaseTarget(config, (m) => console.error(m));
-  const admin = new Client({ connectionString: target.url });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${BENCH_DB}`);
-  const url = new URL(target.url);
-  url.pathname = `/${BENCH_DB}`;
+  const scratch = await openBenchDatabase(BENCH_DB);
+  const { target, admin } = scratch;
+  const url = new URL(scratch.url);
   await migrateUp(url.toString());
   const pool = new Pool({ connectionString: url.toString(), max: 2 });
   const [{ id: tenantId }] = (
@@ -176,9 +170,7 @@ async function main(): Promise<void> {
   );
 
   await pool.end();
-  await admin.query(`DROP DATABASE ${BENCH_DB} WITH (FORCE)`);
-  await admin.end();
-  await target.release();
+  await scratch.drop();
 }
 
 main().catch((error: unknown) => {

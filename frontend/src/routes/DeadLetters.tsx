@@ -6,6 +6,7 @@ import { toggled } from '../components/JobsTable';
 import { JsonView } from '../components/JsonView';
 import { KeysetPager } from '../components/KeysetPager';
 import { Empty, ErrorMessage, Loading } from '../components/QueryState';
+import { TypeQueueFilters } from '../components/TypeQueueFilters';
 import { RelativeTime } from '../components/RelativeTime';
 import { useKeysetPages } from '../lib/keysetPages';
 import { usePollInterval } from '../lib/live';
@@ -65,7 +66,6 @@ export default function DeadLetters() {
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const [open, setOpen] = useState<string | null>(null);
   const [pending, setPending] = useState<Pending | null>(null);
-  const [queueDraft, setQueueDraft] = useState(filters.queue ?? '');
   const act = useMutation({
     mutationFn: ({ action, selection }: Pending) => actOnDeadJobs(action, selection),
     onSuccess: () => {
@@ -92,33 +92,7 @@ export default function DeadLetters() {
         deletes them.
       </p>
       <div className="toolbar">
-        <label>
-          Type
-          <select value={filters.type ?? ''} onChange={(event) => setFilter('type', event.target.value)}>
-            <option value="">Any type</option>
-            {types.data?.map((type) => (
-              <option key={type.type} value={type.type}>
-                {type.type}
-              </option>
-            ))}
-          </select>
-        </label>
-        <form
-          onSubmit={(event) => {
-            event.preventDefault();
-            setFilter('queue', queueDraft.trim());
-          }}
-        >
-          <label>
-            Queue
-            <input
-              value={queueDraft}
-              placeholder="any queue"
-              onChange={(event) => setQueueDraft(event.target.value)}
-              onBlur={() => setFilter('queue', queueDraft.trim())}
-            />
-          </label>
-        </form>
+        <TypeQueueFilters type={filters.type} queue={filters.queue} types={types.data} onChange={setFilter} />
         <span className="muted" data-testid="dlq-count">
           {total.data
             ? `${total.data.capped ? `over ${total.data.cap.toLocaleString('en')}` : total.data.count.toLocaleString('en')} dead`

@@ -5,6 +5,7 @@ import { useNavigate, useSearchParams } from 'react-router';
 import { JobsTable, toggled } from '../components/JobsTable';
 import { KeysetPager } from '../components/KeysetPager';
 import { Empty, ErrorMessage, Loading } from '../components/QueryState';
+import { TypeQueueFilters } from '../components/TypeQueueFilters';
 import { STATUS_LABELS } from '../components/StatusBadge';
 import { ApiError } from '../lib/api';
 import { useKeysetPages } from '../lib/keysetPages';
@@ -77,7 +78,6 @@ export default function Jobs() {
   const [busy, setBusy] = useState(false);
   const [search, setSearch] = useState('');
   const [searchError, setSearchError] = useState<string | null>(null);
-  const [queueDraft, setQueueDraft] = useState(filters.queue ?? '');
 
   const shown = page.data?.jobs ?? [];
   const chosen = shown.filter((job) => selected.has(job.id));
@@ -140,33 +140,12 @@ export default function Jobs() {
       </div>
 
       <div className="toolbar">
-        <label>
-          Type
-          <select value={filters.type ?? ''} onChange={(event) => setFilters({ type: event.target.value })}>
-            <option value="">Any type</option>
-            {types.data?.map((type) => (
-              <option key={type.type} value={type.type}>
-                {type.type}
-              </option>
-            ))}
-          </select>
-        </label>
-        <form
-          onSubmit={(event) => {
-            event.preventDefault();
-            setFilters({ queue: queueDraft.trim() });
-          }}
-        >
-          <label>
-            Queue
-            <input
-              value={queueDraft}
-              onChange={(event) => setQueueDraft(event.target.value)}
-              onBlur={() => setFilters({ queue: queueDraft.trim() })}
-              placeholder="any queue"
-            />
-          </label>
-        </form>
+        <TypeQueueFilters
+          type={filters.type}
+          queue={filters.queue}
+          types={types.data}
+          onChange={(name, value) => setFilters({ [name]: value })}
+        />
         <form onSubmit={find} className="search">
           <label>
             Find by id

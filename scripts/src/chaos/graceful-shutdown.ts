@@ -78,6 +78,8 @@ export function gracefulShutdown(context: ChaosContext, options: GracefulShutdow
 
     const sent: Sent[] = [];
     const acknowledged = new Set<string>();
+    /** Requests sent and not answered yet, by when they were sent. */
+    const pending = new Map<number, number>();
     let running = true;
     let serial = 0;
     const client = async (): Promise<void> => {
@@ -89,10 +91,13 @@ export function gracefulShutdown(context: ChaosContext, options: GracefulShutdow
             : { type: 'sleep', payload: { seconds: 0.2 } },
         );
         const at = performance.now();
+        const request = serial;
+        pending.set(request, at);
         const result = await http(`${api.base}/api/v1/jobs/batch`, {
           ...jsonInit(tenant.bearer, { jobs }),
           timeoutMs: 30_000,
         });
+        pending.delete(request);
         sent.push({ at, result });
         if (result.status === 201)
           for (const job of (result.body as { jobs: Array<{ id: string }> }).jobs) acknowledged.add(job.id);
@@ -102,6 +107,14 @@ export function gracefulShutdown(context: ChaosContext, options: GracefulShutdow
     const load = Array.from({ length: options.clients }, client);
 
     await sleep(options.loadMs);
+    // The signal goes while a request is being served (sent over SENT_BEFORE_MS ago, unanswered),
+    // so that the run always tests one: between two batches every client may be idle.
+    const deadline = performance.now() + 5_000;
+    while (
+      performance.now() < deadline &&
+      ![...pending.values()].some((at) => performance.now() - at > SENT_BEFORE_MS + 5)
+    )
+      await sleep(1);
     const sigterm = performance.now();
     api.signal('SIGTERM');
     for (const worker of workers) worker.signal('SIGTERM');
