@@ -62,6 +62,8 @@ describe('the dashboard in Chromium', () => {
     await ui.visible(page.getByRole('heading', { name: 'Service health' }));
     // The launcher's one worker process, from the workers registry.
     await ui.textMatches(page.getByTestId('live-workers'), /^1 live worker, 10 slots$/);
+    // The chart (its own chunk) draws the hour on a canvas.
+    await ui.visible(page.getByRole('img', { name: /jobs per minute, last hour/ }).locator('canvas'));
     await page.screenshot({ path: screenshotPath('overview-empty'), fullPage: true });
     expect(await page.evaluate<string | null>("sessionStorage.getItem('conveyor.session')")).toContain(
       system.adminKey,
