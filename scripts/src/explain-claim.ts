@@ -1,8 +1,7 @@
 import 'reflect-metadata';
 import { Client } from 'pg';
-import { loadConfigOrExit } from '../../backend/src/common/process-lifecycle';
+import { openBenchDatabase } from './bench-database';
 import { migrateUp } from '../../backend/src/database/migrator';
-import { openDatabaseTarget } from '../../backend/src/launcher/database-target';
 import { jobClaim } from '../../backend/src/queue/queue.sql';
 
 const EXPLAIN_DB = 'conveyor_explain';
@@ -23,14 +22,8 @@ const RUNS = 5;
  * Its output is committed as backend/src/queue/jobClaim.plan.txt.
  */
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
-  const target = await openDatabaseTarget(config, (m) => console.error(m));
-  const admin = new Client({ connectionString: target.url });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${EXPLAIN_DB} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${EXPLAIN_DB}`);
-  const url = new URL(target.url);
-  url.pathname = `/${EXPLAIN_DB}`;
+  const scratch = await openBenchDatabase(EXPLAIN_DB);
+  const url = new URL(scratch.url);
   await migrateUp(url.toString());
   const db = new Client({ connectionString: url.toString() });
   await db.connect();
@@ -89,9 +82,7 @@ async function main(): Promise<void> {
     for (const row of plan.rows) console.log(row['QUERY PLAN']);
   } finally {
     await db.end();
-    await admin.query(`DROP DATABASE IF EXISTS ${EXPLAIN_DB} WITH (FORCE)`);
-    await admin.end();
-    await target.release();
+    await scratch.drop();
   }
 }
 

@@ -10,7 +10,6 @@ import {
 } from '@nestjs/websockets';
 import { type Namespace, type Socket } from 'socket.io';
 import { ApiKeyAuthenticator } from '../auth/api-key-authenticator';
-import { hashApiKey } from '../auth/api-key-secret';
 import { type AuthContext } from '../auth/auth-context';
 import { AppConfig } from '../config/app-config';
 import { JobsRepository } from '../jobs/jobs.repository';
@@ -26,7 +25,6 @@ import {
 
 export interface SocketData {
   auth: AuthContext;
-  keyHash: string;
   /** Set while frames are being dropped for this socket; it gets a resync once it catches up. */
   dropping?: boolean;
 }
@@ -94,7 +92,6 @@ export class EventsGateway implements OnGatewayInit, OnGatewayConnection {
           const refused = this.admit(socket, auth);
           if (refused) return next(refused);
           socket.data.auth = auth;
-          socket.data.keyHash = hashApiKey(token);
           next();
         })
         .catch((error: Error) => {

@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { toRequest } from './CreateJob';
+import { type Draft, EMPTY, toRequest } from './CreateJob';
 
-const draft = {
-  type: 'sleep',
-  payload: '{}',
-  maxAttempts: '',
-  schedule: 'now' as const,
-  delaySeconds: '',
-  runAt: '',
-  priority: '',
-  queue: '',
-  idempotencyKey: '',
-  timeoutMs: '',
-};
+const draft: Draft = { ...EMPTY, type: 'sleep' };
 
 describe('toRequest', () => {
   it('leaves empty fields out, so the API’s defaults apply', () => {

@@ -10,7 +10,7 @@ import { queryKeys } from '../services/queryKeys';
 
 type Schedule = 'now' | 'delay' | 'at';
 
-interface Draft {
+export interface Draft {
   type: string;
   payload: string;
   maxAttempts: string;
@@ -23,7 +23,7 @@ interface Draft {
   timeoutMs: string;
 }
 
-const EMPTY: Draft = {
+export const EMPTY: Draft = {
   type: '',
   payload: '{}',
   maxAttempts: '',
