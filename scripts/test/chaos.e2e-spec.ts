@@ -7,6 +7,7 @@ import { postgresRestart } from '../src/chaos/postgres-restart';
 import { rateLimitReplicas } from '../src/chaos/rate-limit-replicas';
 import { sigkillStorm } from '../src/chaos/sigkill-storm';
 import { socketFlood } from '../src/chaos/socket-flood';
+import { unauthFlood } from '../src/chaos/unauth-flood';
 
 /**
  * The chaos scenarios at reduced size, on the built API and worker processes (npm test builds
@@ -85,5 +86,9 @@ describe('chaos (reduced runs)', () => {
 
   it('rate limit across two API replicas: accepted ≤ rate × seconds + burst (+5 %)', async () => {
     held(await rateLimitReplicas(context, { ratePerSecond: 20, burst: 20, seconds: 5, clients: 6 }));
+  });
+
+  it('unauthenticated flood of 1 MB bodies: 401/429 from the headers, bodies unread, no 5xx, the tenant’s p95 bounded', async () => {
+    held(await unauthFlood(context, { clients: 16, seconds: 2, authFailureLimit: 20 }));
   });
 });

@@ -349,6 +349,55 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
+/** A process's resident memory in MiB, from /proc (0 once it has exited). */
+export function rssMb(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Bytes a process has read through read() so far, sockets included (rchar in /proc/<pid>/io). */
+export function bytesRead(pid: number): number {
+  const match = /rchar: (\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+  return match ? Number(match[1]) : 0;
+}
+
+/**
+ * Samples a process's RSS every `everyMs` until stopped. `peak(from)` is the highest sample
+ * since `mark()` returned `from`, so one sampler can report each phase of a scenario.
+ */
+export class RssSampler {
+  readonly samples: number[] = [];
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly pid: number,
+    everyMs = 100,
+  ) {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), everyMs);
+  }
+
+  private sample(): void {
+    this.samples.push(rssMb(this.pid));
+  }
+
+  mark(): number {
+    return this.samples.length;
+  }
+
+  peak(from = 0): number {
+    return Math.round(Math.max(0, ...this.samples.slice(from)));
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
 /** A seeded PRNG (mulberry32), so a failing run can be repeated with its CHAOS_SEED. */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;

@@ -7,6 +7,7 @@ import { POSTGRES_RESTART_FULL, postgresRestart } from './postgres-restart';
 import { RATE_LIMIT_REPLICAS_FULL, rateLimitReplicas } from './rate-limit-replicas';
 import { SIGKILL_STORM_FULL, sigkillStorm } from './sigkill-storm';
 import { SOCKET_FLOOD_FULL, socketFlood } from './socket-flood';
+import { UNAUTH_FLOOD_FULL, unauthFlood } from './unauth-flood';
 
 export interface Scenario {
   /** The name `npm run chaos <name>` takes. */
@@ -58,6 +59,12 @@ export const SCENARIOS: Scenario[] = [
     checks:
       "one tenant opens 200 sockets on one key (cap 50) and floods subscribe on each: at most the cap open, subscribes charged to its bucket, another tenant's events on time",
     full: (context) => socketFlood(context, SOCKET_FLOOD_FULL),
+  },
+  {
+    name: 'unauth-flood',
+    checks:
+      "32 connections POST 1 MB bodies without a key, then with guessed keys, while a tenant submits and lists: 401/429 from the headers, bodies unread, 0 × 5xx, the tenant's p95 within 5× quiet (or 250 ms)",
+    full: (context) => unauthFlood(context, UNAUTH_FLOOD_FULL),
   },
   {
     name: 'rate-limit-replicas',
