@@ -3,6 +3,7 @@ import { fuzz } from '../src/chaos/fuzz';
 import { dlqRedrive } from '../src/chaos/dlq-redrive';
 import { gracefulShutdown } from '../src/chaos/graceful-shutdown';
 import { isolation } from '../src/chaos/isolation';
+import { longJobs } from '../src/chaos/long-jobs';
 import { postgresRestart } from '../src/chaos/postgres-restart';
 import { rateLimitReplicas } from '../src/chaos/rate-limit-replicas';
 import { sigkillStorm } from '../src/chaos/sigkill-storm';
@@ -90,5 +91,19 @@ describe('chaos (reduced runs)', () => {
 
   it('unauthenticated flood of 1 MB bodies: 401/429 from the headers, bodies unread, no 5xx, the tenant’s p95 bounded', async () => {
     held(await unauthFlood(context, { clients: 16, seconds: 2, authFailureLimit: 20 }));
+  });
+
+  it('one tenant’s long jobs on every slot: the other’s start as slots free, the long tenant held to its share, a job cut at its time limit', async () => {
+    const findings = await longJobs(context, {
+      workers: 2,
+      concurrency: 2,
+      longSeconds: 600,
+      turnSeconds: 2,
+      backlog: 8,
+      shortJobs: 30,
+      shortMs: 100,
+      timeoutMs: 1_000,
+    });
+    held(findings);
   });
 });

@@ -3,6 +3,7 @@ import { DLQ_REDRIVE_FULL, dlqRedrive } from './dlq-redrive';
 import { FUZZ_FULL, fuzz } from './fuzz';
 import { GRACEFUL_SHUTDOWN_FULL, gracefulShutdown } from './graceful-shutdown';
 import { ISOLATION_FULL, isolation } from './isolation';
+import { LONG_JOBS_FULL, longJobs } from './long-jobs';
 import { POSTGRES_RESTART_FULL, postgresRestart } from './postgres-restart';
 import { RATE_LIMIT_REPLICAS_FULL, rateLimitReplicas } from './rate-limit-replicas';
 import { SIGKILL_STORM_FULL, sigkillStorm } from './sigkill-storm';
@@ -65,6 +66,12 @@ export const SCENARIOS: Scenario[] = [
     checks:
       "32 connections POST 1 MB bodies without a key, then with guessed keys, while a tenant submits and lists: 401/429 from the headers, bodies unread, 0 × 5xx, the tenant's p95 within 5× quiet (or 250 ms)",
     full: (context) => unauthFlood(context, UNAUTH_FLOOD_FULL),
+  },
+  {
+    name: 'long-jobs',
+    checks:
+      "one tenant's long sleeps hold all 16 slots of 2 workers and 64 more wait; another tenant submits 400 short jobs: they start as the first slots free, the long tenant starts none meanwhile and is held to its share of 8 without losing a job; a job past its timeout_ms is cut there",
+    full: (context) => longJobs(context, LONG_JOBS_FULL),
   },
   {
     name: 'rate-limit-replicas',
