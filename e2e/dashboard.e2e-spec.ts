@@ -104,13 +104,13 @@ describe('the dashboard in Chromium', () => {
     await ui.enabled(page.getByRole('button', { name: 'Submit job' }), false);
   });
 
-  it('follows a sleep job from pending through running (progress moving) to completed without a reload', async () => {
+  it('follows a sleep job from scheduled through running (progress moving) to completed without a reload', async () => {
     const page = await signIn(system.adminKey);
     const job = await submit(system.adminKey, { type: 'sleep', payload: { seconds: 4 }, delay_ms: 1_500 });
     await page.goto(`${system.baseUrl}/jobs/${job.id}`);
     await live(page);
     const badge = page.locator('.job-header .status');
-    await ui.textIs(badge, 'Pending');
+    await ui.textIs(badge, 'Scheduled');
     await ui.textIs(badge, 'Running');
     const bar = page.getByRole('progressbar', { name: 'Job progress' });
     await ui.attribute(bar, 'aria-valuenow', (value) => value !== '0');

@@ -9,6 +9,7 @@ import { ShortKeyPrefixes1764660000000 } from './1764660000000-ShortKeyPrefixes'
 import { JobFilesByTenant1764700000000 } from './1764700000000-JobFilesByTenant';
 import { JobTimeouts1764710000000 } from './1764710000000-JobTimeouts';
 import { JobsRunningByTenant1764720000000 } from './1764720000000-JobsRunningByTenant';
+import { ScheduledJobs1764800000000 } from './1764800000000-ScheduledJobs';
 
 /** Every migration, oldest first. Listed explicitly so ts-jest and compiled code load the same set. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   JobFilesByTenant1764700000000,
   JobTimeouts1764710000000,
   JobsRunningByTenant1764720000000,
+  ScheduledJobs1764800000000,
 ];

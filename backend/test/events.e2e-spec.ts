@@ -165,6 +165,7 @@ describe('live events over socket.io', () => {
       'job.started',
       'job.failed',
       'job.retry',
+      'job.due',
       'job.started',
       'job.failed',
       'job.dead',
@@ -290,7 +291,7 @@ describe('live events over socket.io', () => {
     const times = watcher.summaries.map((s) => Date.parse(s.at));
     for (let i = 1; i < times.length; i++) expect(times[i] - times[i - 1]).toBeGreaterThanOrEqual(900);
     expect(watcher.summaries[0]).toMatchObject({ type: 'metrics.summary', tenant_id: acme.tenantId });
-    expect(watcher.summaries.at(-1)!.summary.pending_jobs).toBeGreaterThanOrEqual(10);
+    expect(watcher.summaries.at(-1)!.summary.scheduled_jobs).toBeGreaterThanOrEqual(10);
   });
 
   it('delivers events from a job run by the worker to sockets on both API instances', async () => {

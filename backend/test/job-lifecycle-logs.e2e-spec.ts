@@ -121,6 +121,6 @@ describe('job lifecycle log lines (real API and worker processes)', () => {
       run_at: expect.any(String),
     });
     expect(of(dies, 'dead')[0]).toMatchObject({ attempt: 2 });
-    expect(of(cancelled, 'cancelled')[0]).toMatchObject({ process: 'api', from_status: 'pending' });
+    expect(of(cancelled, 'cancelled')[0]).toMatchObject({ process: 'api', from_status: 'scheduled' });
   });
 });

@@ -913,6 +913,7 @@ describe('the jobs REST API', () => {
       const response = await as(dave).get('/api/v1/jobs/metrics/summary').expect(200);
       expect(response.body).toEqual({
         total_jobs: 5,
+        scheduled_jobs: 0,
         pending_jobs: 3,
         running_jobs: 0,
         completed_jobs: 0,
@@ -945,7 +946,7 @@ describe('the jobs REST API', () => {
       await as(gus).post(`/api/v1/jobs/${cancelMe.id}/cancel`).expect(200);
       await as(bob).post('/api/v1/jobs', { payload: {}, queue: 'bobs-own' }).expect(201);
       const response = await as(gus).get('/api/v1/jobs/metrics/queues').expect(200);
-      const zero = { running: 0, failed: 0, dead: 0, completed: 0 };
+      const zero = { scheduled: 0, running: 0, failed: 0, dead: 0, completed: 0 };
       expect(response.body).toEqual({
         queues: [
           { queue: 'reports', pending: 2, cancelled: 0, ...zero },

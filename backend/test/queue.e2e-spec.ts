@@ -8,6 +8,7 @@ import {
   type JobEventKind,
   type JobEventNotification,
   MAINTENANCE_LOCK_KEYS,
+  jobClaim,
 } from '../src/queue/queue.sql';
 import { waitUntil } from './support/processes';
 import { jobFactory } from './support/job-factory';
@@ -160,6 +161,59 @@ describe('the queue statements on a real PostgreSQL', () => {
     ).toHaveLength(1);
   });
 
+  it('schedules a job due later, and promotes it to pending, claimable, once due', async () => {
+    const [later, now] = await queue.insertMany([jobFactory.delayed(tenant, 300), jobFactory.build(tenant)]);
+    expect([later.status, now.status]).toEqual(['scheduled', 'pending']);
+    expect(await queue.claim('w1', 10, LEASE_SECONDS)).toEqual([expect.objectContaining({ id: now.id })]);
+    expect(await queue.promoteDue(100)).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    expect(await queue.promoteDue(100)).toBe(1);
+    expect(await sql('SELECT status FROM jobs WHERE id = $1', [later.id])).toEqual([{ status: 'pending' }]);
+    expect(await queue.claim('w1', 10, LEASE_SECONDS)).toEqual([expect.objectContaining({ id: later.id })]);
+  });
+
+  it('promotes due jobs in batches, the longest overdue first, and cancels a scheduled job', async () => {
+    const rows = await queue.insertMany(jobFactory.many(tenant, 5, { runAt: new Date(Date.now() + 200) }));
+    await sql(
+      `UPDATE jobs SET run_at = now() - make_interval(secs => (payload->>'n')::int) WHERE status = 'scheduled'`,
+    );
+    expect(await queue.cancel(tenant, rows[0].id)).toEqual({ previousStatus: 'scheduled', cancelled: true });
+    expect(await queue.promoteDue(2)).toBe(2);
+    const promoted = await sql<{ n: number }>(
+      `SELECT (payload->>'n')::int AS n FROM jobs WHERE status = 'pending' ORDER BY 1`,
+    );
+    expect(promoted.map((row) => row.n)).toEqual([3, 4]);
+    expect(await queue.promoteDue(2)).toBe(2);
+    expect(await queue.promoteDue(2)).toBe(0);
+  });
+
+  it("keeps a tenant's backlog scheduled a year ahead out of every claim's reads", async () => {
+    const [{ id: hoarder }] = await sql<{ id: string }>(
+      `INSERT INTO tenants (name) VALUES ('hoarder') RETURNING id`,
+    );
+    await queue.insertMany(
+      jobFactory.many(hoarder, 1_000, { priority: 1_000, runAt: new Date(Date.now() + 365 * 86_400_000) }),
+    );
+    // The bulk of the backlog by copy, as a year's schedule would have accumulated it.
+    await sql(
+      `INSERT INTO jobs (tenant_id, status, priority, run_at, payload)
+       SELECT $1, 'scheduled', 1000, now() + interval '1 year', '{}'::jsonb FROM generate_series(1, 100000)`,
+      [hoarder],
+    );
+    const [mine] = await queue.insertMany([jobFactory.build(tenant)]);
+    await sql('ANALYZE jobs');
+    const claim = jobClaim('w1', 10, LEASE_SECONDS, 'r', 4);
+    const [{ 'QUERY PLAN': plan }] = await sql<{ 'QUERY PLAN': Array<{ Plan: Record<string, number> }> }>(
+      `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${claim.text}`,
+      claim.values,
+    );
+    const blocks = plan[0].Plan['Shared Hit Blocks'] + plan[0].Plan['Shared Read Blocks'];
+    // Walking the hoarder's 101,000 index entries would read hundreds of pages; a claim that
+    // never sees them reads a few dozen (the new job, its tenant, the counters' insert).
+    expect(blocks).toBeLessThan(150);
+    expect(await sql('SELECT status FROM jobs WHERE id = $1', [mine.id])).toEqual([{ status: 'running' }]);
+  });
+
   it('claims no more than asked, highest priority (lowest number) first, never a future job', async () => {
     await queue.insertMany([
       jobFactory.build(tenant, { priority: 5, payload: { name: 'low' } }),
@@ -225,7 +279,11 @@ describe('the queue statements on a real PostgreSQL', () => {
     const [retry] = await queue.failMany('w1', [{ id, error: 'boom 1', retryDelayMs: 50 }]);
     expect(retry).toMatchObject({ id, status: 'failed', attempts: 1 });
     expect(await queue.claim('w1', 1, LEASE_SECONDS)).toEqual([]); // not before run_at
+    expect(await queue.promoteDue(100)).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 80));
+    // Due now, but not claimable until promoted: the claim's index holds pending jobs only.
+    expect(await queue.claim('w1', 1, LEASE_SECONDS)).toEqual([]);
+    expect(await queue.promoteDue(100)).toBe(1);
     expect(await queue.claim('w1', 1, LEASE_SECONDS)).toHaveLength(1);
     const [dead] = await queue.failMany('w1', [{ id, error: 'boom 2', retryDelayMs: 50 }]);
     expect(dead).toMatchObject({ status: 'dead', attempts: 2 });
@@ -254,6 +312,7 @@ describe('the queue statements on a real PostgreSQL', () => {
     expect(byId).toEqual({ [retryable.id]: 'failed', [lastTry.id]: 'dead' });
     // The lost worker can no longer complete what was taken from it.
     expect(await queue.completeMany('lost-worker', [{ id: retryable.id, result: 1 }])).toEqual([]);
+    await queue.promoteDue(100);
     const [again] = await queue.claim('w2', 5, LEASE_SECONDS);
     expect(again).toMatchObject({ id: retryable.id, attempts: 2 });
   });
@@ -332,6 +391,12 @@ describe('the queue statements on a real PostgreSQL', () => {
 
     it('agree with the jobs table through every transition, before and after a roll', async () => {
       await queue.insertMany(jobFactory.many(tenant, 10));
+      const [soon] = await queue.insertMany([
+        jobFactory.delayed(tenant, 60_000),
+        jobFactory.delayed(tenant, 60_000),
+      ]);
+      await sql(`UPDATE jobs SET run_at = now() WHERE id = $1`, [soon.id]);
+      expect(await queue.promoteDue(10)).toBe(1);
       const claimed = await queue.claim('w1', 8, LEASE_SECONDS);
       await queue.completeMany(
         'w1',
@@ -349,7 +414,15 @@ describe('the queue statements on a real PostgreSQL', () => {
       await sql(`UPDATE jobs SET finished_at = now() - interval '30 days' WHERE id = $1`, [claimed[0].id]);
       expect(await queue.pruneFinishedExclusively(7, 10)).toBe(1);
 
-      const expected = { pending: 3, running: 1, completed: 1, failed: 2, dead: 1, cancelled: 1 };
+      const expected = {
+        scheduled: 1,
+        pending: 4,
+        running: 1,
+        completed: 1,
+        failed: 2,
+        dead: 1,
+        cancelled: 1,
+      };
       expect(await tableCounts()).toEqual(expected);
       expect(await counters()).toEqual(expected);
       expect(await queue.rollCountsExclusively()).toBeGreaterThan(0);
@@ -537,17 +610,18 @@ describe('the queue statements on a real PostgreSQL', () => {
     });
   });
 
-  it('claims through the partial claim index with a deep backlog', async () => {
+  it('claims through the pending index with a deep backlog', async () => {
     await sql(`INSERT INTO jobs (tenant_id, payload) SELECT $1, '{}'::jsonb FROM generate_series(1, 50000)`, [
       tenant,
     ]);
     await sql('ANALYZE jobs');
     const plan = await sql<{ 'QUERY PLAN': string }>(
-      `EXPLAIN SELECT id FROM jobs WHERE status IN ('pending', 'failed') AND run_at <= now()
+      `EXPLAIN SELECT id FROM jobs WHERE tenant_id = $1 AND status = 'pending' AND run_at <= now()
        ORDER BY priority, run_at, id LIMIT 10 FOR UPDATE SKIP LOCKED`,
+      [tenant],
     );
     const text = plan.map((row) => row['QUERY PLAN']).join('\n');
-    expect(text).toContain('jobs_claim_idx');
+    expect(text).toContain('jobs_pending_idx');
     expect(text).not.toMatch(/Seq Scan|Sort/);
   });
 });

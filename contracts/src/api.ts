@@ -584,7 +584,7 @@ export interface components {
             run_at: string;
             started_at: string | null;
             /** @enum {string} */
-            status: "pending" | "running" | "failed" | "completed" | "dead" | "cancelled";
+            status: "scheduled" | "pending" | "running" | "failed" | "completed" | "dead" | "cancelled";
             /** Format: uuid */
             tenant_id: string;
             trace_id: string | null;
@@ -616,7 +616,7 @@ export interface components {
             run_at: string;
             started_at: string | null;
             /** @enum {string} */
-            status: "pending" | "running" | "failed" | "completed" | "dead" | "cancelled";
+            status: "scheduled" | "pending" | "running" | "failed" | "completed" | "dead" | "cancelled";
             /** Format: uuid */
             tenant_id: string;
             trace_id: string | null;
@@ -651,11 +651,13 @@ export interface components {
             failed_per_minute: number;
             /** @description Failed attempts / finished attempts over the last minute */
             failure_rate: number;
-            /** @description Waiting to run (now or at run_at) */
+            /** @description Due, waiting for a worker */
             pending_jobs: number;
-            /** @description Waiting: pending + failed */
+            /** @description Waiting: scheduled + pending + failed */
             queue_length: number;
             running_jobs: number;
+            /** @description Due later: run_at is ahead */
+            scheduled_jobs: number;
             /** @description Completions per second over the last minute */
             throughput_per_second: number;
             /** @description Jobs kept (finished ones are pruned after RETENTION_DAYS) */
@@ -670,9 +672,11 @@ export interface components {
             pending: number;
             queue: string;
             running: number;
+            /** @description Due later */
+            scheduled: number;
         };
         QueueDepthsDto: {
-            /** @description Queues with jobs, most waiting (pending + failed) first, at most 100 */
+            /** @description Queues with jobs, most waiting (scheduled + pending + failed) first, at most 100 */
             queues: components["schemas"]["QueueDepthDto"][];
         };
         ReadinessDto: {
@@ -836,7 +840,7 @@ export interface operations {
                 cursor?: string;
                 limit?: number;
                 queue?: string;
-                status?: "pending" | "running" | "failed" | "completed" | "dead" | "cancelled";
+                status?: "scheduled" | "pending" | "running" | "failed" | "completed" | "dead" | "cancelled";
                 /** @description Admins only: one tenant (default: all) */
                 tenant_id?: string;
                 type?: string;

@@ -8,6 +8,8 @@ export const EVENTS_NAMESPACE = '/events';
 
 export const JOB_EVENT_TYPES = [
   'job.submitted',
+  /** A scheduled job, or a retry past its backoff, became due: now pending. */
+  'job.due',
   'job.started',
   'job.progress',
   'job.completed',
@@ -21,6 +23,7 @@ export type JobEventType = (typeof JOB_EVENT_TYPES)[number];
 /** The same events under snake_case names (job_submitted, …, job_dlq), one to one, for clients that expect those. */
 export const SEED_EVENT_NAMES: Readonly<Record<JobEventType, string>> = Object.freeze({
   'job.submitted': 'job_submitted',
+  'job.due': 'job_due',
   'job.started': 'job_started',
   'job.progress': 'job_progress',
   'job.completed': 'job_completed',
@@ -30,7 +33,7 @@ export const SEED_EVENT_NAMES: Readonly<Record<JobEventType, string>> = Object.f
   'job.cancelled': 'job_cancelled',
 });
 
-export type JobStatus = 'pending' | 'running' | 'failed' | 'completed' | 'dead' | 'cancelled';
+export type JobStatus = 'scheduled' | 'pending' | 'running' | 'failed' | 'completed' | 'dead' | 'cancelled';
 
 /** One job state change. Never carries the payload or the result: fetch the job for those. */
 export interface JobEvent {
@@ -50,6 +53,8 @@ export interface JobEvent {
 
 export interface MetricsSummary {
   total_jobs: number;
+  /** Due later (run_at ahead); not counted in queue_length. */
+  scheduled_jobs: number;
   pending_jobs: number;
   running_jobs: number;
   completed_jobs: number;

@@ -113,6 +113,15 @@ export class AppConfig {
   @Min(10)
   RESCUE_INTERVAL_MS: number = 5000;
 
+  /**
+   * How often the (single, cluster-wide) promoter makes due jobs runnable: scheduled ones and
+   * retries whose backoff is over. A delayed job starts at most about this long after it is due.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  PROMOTE_INTERVAL_MS: number = 250;
+
   /** Completed and cancelled jobs older than this are deleted (dead ones stay in the DLQ). */
   @Transform(toInt)
   @IsInt()

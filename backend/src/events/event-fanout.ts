@@ -131,12 +131,17 @@ export class EventFanout implements OnModuleInit, OnApplicationShutdown {
           .summaryOf(tenantId)
           .then((summary) => {
             this.summaryTimers.delete(key);
-            this.gateway.server.to(tenantId ? tenantRoom(tenantId) : ADMIN_ROOM).emit('metrics.summary', {
-              type: 'metrics.summary',
+            const event = {
+              type: 'metrics.summary' as const,
               tenant_id: tenantId,
               summary,
               at: new Date().toISOString(),
-            });
+            };
+            // A slow socket is skipped like its job frames are: the next summary supersedes this one.
+            for (const id of this.rooms.get(tenantId ? tenantRoom(tenantId) : ADMIN_ROOM) ?? []) {
+              const socket = this.gateway.server.sockets.get(id);
+              if (socket && bufferedPackets(socket) <= DROP_ALL_ABOVE) socket.emit('metrics.summary', event);
+            }
           })
           .catch((error: Error) => {
             this.summaryTimers.delete(key);

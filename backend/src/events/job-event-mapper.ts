@@ -8,6 +8,8 @@ function typesOf(kind: JobEventNotification['kind'], status: string): JobEventTy
     case 'requeued': // redriven or retried by hand: back in the queue
     case 'released': // handed back by a stopping worker: back in the queue
       return ['job.submitted'];
+    case 'due':
+      return ['job.due'];
     case 'started':
       return ['job.started'];
     case 'progress':

@@ -33,7 +33,15 @@ export class JobStatsService {
     const completed = Number(window.completed);
     const failed = Number(window.failed);
     return {
-      total_jobs: n('pending') + n('running') + n('failed') + n('completed') + n('dead') + n('cancelled'),
+      total_jobs:
+        n('scheduled') +
+        n('pending') +
+        n('running') +
+        n('failed') +
+        n('completed') +
+        n('dead') +
+        n('cancelled'),
+      scheduled_jobs: n('scheduled'),
       pending_jobs: n('pending'),
       running_jobs: n('running'),
       completed_jobs: n('completed'),
@@ -41,7 +49,7 @@ export class JobStatsService {
       dlq_jobs: n('dead'),
       cancelled_jobs: n('cancelled'),
       active_jobs: n('running'),
-      queue_length: n('pending') + n('failed'),
+      queue_length: n('scheduled') + n('pending') + n('failed'),
       throughput_per_second: Math.round((completed / window.window_seconds) * 100) / 100,
       failure_rate:
         completed + failed === 0 ? 0 : Math.round((failed / (completed + failed)) * 10_000) / 10_000,
@@ -56,6 +64,7 @@ export class JobStatsService {
       const n = (status: keyof typeof counts): number => Math.max(0, counts[status] ?? 0);
       return {
         queue,
+        scheduled: n('scheduled'),
         pending: n('pending'),
         running: n('running'),
         failed: n('failed'),
@@ -64,7 +73,9 @@ export class JobStatsService {
         cancelled: n('cancelled'),
       };
     });
-    queues.sort((a, b) => b.pending + b.failed - (a.pending + a.failed) || a.queue.localeCompare(b.queue));
+    const waiting = (q: { scheduled: number; pending: number; failed: number }): number =>
+      q.scheduled + q.pending + q.failed;
+    queues.sort((a, b) => waiting(b) - waiting(a) || a.queue.localeCompare(b.queue));
     return { queues };
   }
 

@@ -233,7 +233,7 @@ export class JobsService {
     if (!outcome) throw new NotFoundException(`No job ${id}`);
     if (!outcome.cancelled)
       throw new ConflictException(
-        `Job ${id} is ${outcome.previousStatus}: only pending, failed or running jobs can be cancelled`,
+        `Job ${id} is ${outcome.previousStatus}: only scheduled, pending, failed or running jobs can be cancelled`,
       );
     return this.get(auth, id);
   }

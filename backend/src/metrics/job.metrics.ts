@@ -18,8 +18,12 @@ export const JOB_METRICS = Object.freeze({
 export const JOB_EVENTS = ['submitted', 'started', 'completed', 'failed', 'retried', 'dead'] as const;
 export type JobEvent = (typeof JOB_EVENTS)[number];
 
-/** Jobs waiting to run, as the summary's queue_length counts them: due or delayed, or failed awaiting a retry. */
-const WAITING: ReadonlySet<string> = new Set<JobState>([JOB_STATES.pending, JOB_STATES.failed]);
+/** Jobs waiting to run, as the summary's queue_length counts them: due or scheduled, or failed awaiting a retry. */
+const WAITING: ReadonlySet<string> = new Set<JobState>([
+  JOB_STATES.scheduled,
+  JOB_STATES.pending,
+  JOB_STATES.failed,
+]);
 
 type GroupLabels = { tenant_id: string; queue: string; type: string };
 

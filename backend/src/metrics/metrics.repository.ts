@@ -37,32 +37,28 @@ export interface JobMetricsRows {
 }
 
 /**
- * Age of the oldest due job across every tenant, without scanning the backlog: jobs_claim_idx
- * is ordered (priority, run_at), so the first entry of each priority holds that priority's
- * oldest run_at. A recursive skip scan visits one entry per distinct priority (a handful), not
- * one per waiting job. A priority whose oldest job is not yet due has no due job at all.
+ * Age of the oldest due job across every tenant, without scanning the backlog. Pending jobs are
+ * all due (jobs due later are scheduled), and within one (tenant, priority) jobs_pending_idx is
+ * ordered by run_at, so the first entry of each such group is its oldest: a recursive skip scan
+ * visits one entry per (tenant, priority) group, not one per waiting job.
  */
 export function jobOldestReadyAge(): Statement {
   return {
     name: 'jobOldestReadyAge',
     text: `
-      WITH RECURSIVE priorities AS (
-        (SELECT priority FROM jobs WHERE status IN ('pending', 'failed') ORDER BY priority, run_at, id LIMIT 1)
+      WITH RECURSIVE heads AS (
+        (SELECT tenant_id, priority, run_at FROM jobs WHERE status = 'pending'
+         ORDER BY tenant_id, priority, run_at, id LIMIT 1)
         UNION ALL
-        SELECT (SELECT j.priority FROM jobs j
-                WHERE j.status IN ('pending', 'failed') AND j.priority > p.priority
-                ORDER BY j.priority, j.run_at, j.id LIMIT 1)
-        FROM priorities p
-        WHERE p.priority IS NOT NULL
+        SELECT next.tenant_id, next.priority, next.run_at
+        FROM heads h
+        CROSS JOIN LATERAL (
+          SELECT j.tenant_id, j.priority, j.run_at FROM jobs j
+          WHERE j.status = 'pending' AND (j.tenant_id, j.priority) > (h.tenant_id, h.priority)
+          ORDER BY j.tenant_id, j.priority, j.run_at, j.id LIMIT 1
+        ) next
       )
-      SELECT extract(epoch FROM now() - min(first.run_at))::float8 AS seconds
-      FROM priorities p
-      CROSS JOIN LATERAL (
-        SELECT run_at FROM jobs
-        WHERE status IN ('pending', 'failed') AND priority = p.priority
-        ORDER BY priority, run_at, id LIMIT 1
-      ) first
-      WHERE p.priority IS NOT NULL AND first.run_at <= now()`,
+      SELECT extract(epoch FROM now() - min(run_at))::float8 AS seconds FROM heads WHERE run_at <= now()`,
     values: [],
   };
 }

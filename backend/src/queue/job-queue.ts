@@ -19,6 +19,7 @@ import {
   jobFileInsert,
   jobInsertMany,
   jobProgress,
+  jobPromoteDue,
   maintenanceTryLock,
   MAINTENANCE_LOCK_KEYS,
   jobPruneFinished,
@@ -245,6 +246,21 @@ export class JobQueue {
 
   rescueExpiredExclusively(limit: number, retryDelayMs: number): Promise<FailOutcome[] | null> {
     return this.runExclusively(MAINTENANCE_LOCK_KEYS.rescuer, jobRescueExpired(limit, retryDelayMs));
+  }
+
+  /** Makes up to `limit` due scheduled jobs and retries pending; null: another process is promoting. */
+  async promoteDueExclusively(limit: number): Promise<number | null> {
+    const rows = await this.runExclusively<{ promoted: number }>(
+      MAINTENANCE_LOCK_KEYS.promoter,
+      jobPromoteDue(limit),
+    );
+    return rows === null ? null : rows[0].promoted;
+  }
+
+  /** Makes up to `limit` due jobs pending, whoever else promotes (tests and benchmarks drive it). */
+  async promoteDue(limit: number): Promise<number> {
+    const [row] = await this.run<{ promoted: number }>(jobPromoteDue(limit));
+    return row.promoted;
   }
 
   /** Deletes up to `limit` completed or cancelled jobs finished more than `retentionDays` ago. */

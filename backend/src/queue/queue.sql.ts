@@ -27,7 +27,15 @@ export const JOB_CANCEL_CHANNEL = 'conveyor_job_cancel';
 export const JOB_EVENTS_CHANNEL = 'conveyor_job_events';
 
 export type JobEventKind =
-  'submitted' | 'started' | 'completed' | 'failed' | 'released' | 'cancelled' | 'progress' | 'requeued';
+  | 'submitted'
+  | 'started'
+  | 'completed'
+  | 'failed'
+  | 'released'
+  | 'cancelled'
+  | 'progress'
+  | 'requeued'
+  | 'due';
 
 /**
  * One notification's rows: [id, tenant_id, queue, type, status, attempts, progress, error]
@@ -134,7 +142,9 @@ export interface NewJob {
 }
 
 /**
- * Inserts many jobs in one statement; a row whose idempotency key exists is skipped. Rows come
+ * Inserts many jobs in one statement; a row whose idempotency key exists is skipped. A job due
+ * later is `scheduled` (jobPromoteDue makes it `pending` when due), so the claim's index never
+ * holds it. Rows come
  * back in input order. The ids come from the caller, so that a statement carrying several
  * callers' jobs (GroupedInserts) can hand each caller its own row back, and tell a skipped repeat
  * by its id missing from the result.
@@ -151,10 +161,10 @@ export function jobInsertMany(jobs: NewJob[], ids: string[] = jobs.map(() => ran
                    trace_parent, timeout_ms, ord)
       ),
       inserted AS (
-        INSERT INTO jobs (id, tenant_id, queue, type, payload, priority, run_at, max_attempts, idempotency_key, trace_id,
-                          trace_parent, timeout_ms)
-        SELECT id, tenant_id, queue, type, payload, priority, coalesce(run_at, now()), max_attempts, idempotency_key, trace_id,
-               trace_parent, timeout_ms
+        INSERT INTO jobs (id, tenant_id, queue, type, payload, status, priority, run_at, max_attempts, idempotency_key,
+                          trace_id, trace_parent, timeout_ms)
+        SELECT id, tenant_id, queue, type, payload, CASE WHEN run_at > now() THEN 'scheduled' ELSE 'pending' END,
+               priority, coalesce(run_at, now()), max_attempts, idempotency_key, trace_id, trace_parent, timeout_ms
         FROM input
         -- Idempotency keys are taken in one order by every statement, so that two statements
         -- holding the same keys cannot deadlock; a key's first job in the input still wins.
@@ -188,7 +198,7 @@ export function jobInsertMany(jobs: NewJob[], ids: string[] = jobs.map(() => ran
 /**
  * Claims up to `limit` ready jobs in one round trip, fairly across tenants.
  *
- * 1. ready_tenants: the distinct tenants with pending work, by a skip scan of jobs_ready_idx
+ * 1. ready_tenants: the distinct tenants with pending work, by a skip scan of jobs_pending_idx
  *    (one index descent per tenant, not a scan of the backlog; the ORDER BY spells out the
  *    whole index key so the planner cannot pick an index that also holds finished jobs).
  * 2. Caps: a tenant with max_concurrency gets at most its free slots (max_concurrency -
@@ -230,11 +240,11 @@ export function jobClaim(
     name: 'jobClaim',
     text: `
       WITH RECURSIVE ready_tenants AS (
-        (SELECT tenant_id FROM jobs WHERE status IN ('pending', 'failed')
+        (SELECT tenant_id FROM jobs WHERE status = 'pending'
          ORDER BY tenant_id, priority, run_at, id LIMIT 1)
         UNION ALL
         SELECT (SELECT j.tenant_id FROM jobs j
-                WHERE j.status IN ('pending', 'failed') AND j.tenant_id > r.tenant_id
+                WHERE j.status = 'pending' AND j.tenant_id > r.tenant_id
                 ORDER BY j.tenant_id, j.priority, j.run_at, j.id LIMIT 1)
         FROM ready_tenants r
         WHERE r.tenant_id IS NOT NULL
@@ -265,7 +275,7 @@ export function jobClaim(
           SELECT j.id, j.status, j.run_at, row_number() OVER () AS rank
           FROM (
             SELECT id, status, run_at FROM jobs
-            WHERE tenant_id = q.tenant_id AND status IN ('pending', 'failed') AND run_at <= now()
+            WHERE tenant_id = q.tenant_id AND status = 'pending' AND run_at <= now()
             ORDER BY priority, run_at, id
             LIMIT q.quota
             FOR UPDATE SKIP LOCKED
@@ -440,6 +450,41 @@ export function jobRescueExpired(limit: number, retryDelayMs: number): Statement
   };
 }
 
+/**
+ * Makes jobs that have become due runnable: scheduled jobs and failed attempts whose retry time
+ * has come turn `pending`, at most `limit` a pass, the longest overdue first, and wake idle
+ * workers. Only these rows enter jobs_pending_idx, which is why no claim ever walks jobs that
+ * are not due (docs/storage.md). SKIP LOCKED: a job being cancelled right now is left for the
+ * next pass.
+ */
+export function jobPromoteDue(limit: number): Statement {
+  return {
+    name: 'jobPromoteDue',
+    text: `
+      WITH due AS (
+        SELECT id, status FROM jobs
+        WHERE status IN ('scheduled', 'failed') AND run_at <= now()
+        ORDER BY run_at
+        LIMIT $1
+        FOR UPDATE SKIP LOCKED
+      ),
+      promoted AS (
+        UPDATE jobs j SET status = 'pending', updated_at = now()
+        FROM due
+        WHERE j.id = due.id
+        RETURNING ${EVENT_COLUMNS.split(', ')
+          .map((c) => `j.${c}`)
+          .join(', ')}, due.status AS from_status
+      ),
+      ${jobTransitions('promoted', 'from_status')},
+      ${jobEvents('due', 'promoted')}
+      SELECT count(*)::int AS promoted, ${EVENTS_SENT},
+             CASE WHEN count(*) > 0 THEN pg_notify('${JOB_READY_CHANNEL}', '') END AS woke
+      FROM promoted`,
+    values: [limit],
+  };
+}
+
 /** A stopping worker hands back jobs it will not finish; the attempt is not counted. */
 export function jobReleaseMany(workerId: string, ids: string[]): Statement {
   return {
@@ -481,6 +526,7 @@ export const MAINTENANCE_LOCK_KEYS = Object.freeze({
   rescuer: 0x636f6e76,
   pruner: 0x636f6e77,
   roller: 0x636f6e78,
+  promoter: 0x636f6e79,
 });
 
 /**
@@ -540,7 +586,7 @@ export function jobCancel(tenantId: string | null, id: string): Statement {
         UPDATE jobs j
         SET status = 'cancelled', finished_at = now(), lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
         FROM target
-        WHERE j.id = target.id AND target.status IN ('pending', 'failed', 'running')
+        WHERE j.id = target.id AND target.status IN ('scheduled', 'pending', 'failed', 'running')
         RETURNING ${EVENT_COLUMNS.split(', ')
           .map((c) => `j.${c}`)
           .join(', ')}, j.trace_id, target.status AS from_status
@@ -647,7 +693,7 @@ export function jobCountsByQueue(tenantId: string | null, limit: number): Statem
       ), shown AS (
         SELECT queue FROM by_queue GROUP BY queue
         HAVING sum(jobs) > 0
-        ORDER BY sum(jobs) FILTER (WHERE status IN ('pending', 'failed')) DESC NULLS LAST, queue
+        ORDER BY sum(jobs) FILTER (WHERE status IN ('scheduled', 'pending', 'failed')) DESC NULLS LAST, queue
         LIMIT $2
       )
       SELECT b.queue, b.status, b.jobs FROM by_queue b JOIN shown USING (queue)`,

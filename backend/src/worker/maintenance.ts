@@ -6,6 +6,7 @@ import { type RuntimeLogger } from './worker-runtime';
 
 const RESCUE_BATCH = 500;
 const PRUNE_BATCH = 1_000;
+const PROMOTE_BATCH = 1_000;
 /** What jobRescueExpired records as the attempt's error. */
 const RESCUED_ERROR = 'lease expired: the worker stopped heartbeating';
 
@@ -37,6 +38,7 @@ class PeriodicTask {
 
 export interface MaintenanceOptions {
   rescueIntervalMs: number;
+  promoteIntervalMs: number;
   pruneIntervalMs: number;
   rollIntervalMs: number;
   retentionDays: number;
@@ -52,11 +54,12 @@ export interface MaintenanceObserver {
 }
 
 /**
- * Maintenance, apart from the claim loop (as River's maintenance services are): the rescuer
+ * Maintenance, apart from the claim loop (as River's maintenance services are): the promoter
+ * makes scheduled jobs and retries runnable once due; the rescuer
  * returns jobs whose lease expired (their worker was killed or hung) to the queue or the DLQ;
  * the roller folds job transitions into the counters and per-minute metrics; the pruner deletes
  * finished jobs past retention; the registry pruner deletes the rows of workers that stopped
- * heartbeating. Every worker runs all four; an advisory lock
+ * heartbeating. Every worker runs all five; an advisory lock
  * per task lets only one process work on it at a time cluster-wide.
  */
 export class Maintenance {
@@ -70,6 +73,16 @@ export class Maintenance {
     lifecycle: JobLifecycleLog = NO_LIFECYCLE_LOG,
   ) {
     this.tasks = [
+      new PeriodicTask(
+        'promoter',
+        options.promoteIntervalMs,
+        async () => {
+          let promoted: number | null;
+          do promoted = await queue.promoteDueExclusively(PROMOTE_BATCH);
+          while (promoted === PROMOTE_BATCH);
+        },
+        logger,
+      ),
       new PeriodicTask(
         'rescuer',
         options.rescueIntervalMs,

@@ -82,6 +82,7 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
       queue,
       {
         rescueIntervalMs: config.RESCUE_INTERVAL_MS,
+        promoteIntervalMs: config.PROMOTE_INTERVAL_MS,
         pruneIntervalMs: config.PRUNE_INTERVAL_MS,
         rollIntervalMs: config.METRICS_ROLL_INTERVAL_MS,
         retentionDays: config.RETENTION_DAYS,

@@ -1,6 +1,7 @@
 import { type MetricsSummary } from '../services/metrics';
 
 const COUNTERS: Array<[keyof MetricsSummary, string]> = [
+  ['scheduled_jobs', 'Scheduled'],
   ['pending_jobs', 'Pending'],
   ['running_jobs', 'Running'],
   ['failed_jobs', 'Retrying'],

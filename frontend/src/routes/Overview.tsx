@@ -115,7 +115,7 @@ export default function Overview() {
                 {queues.data.queues.map((queue) => (
                   <tr key={queue.queue}>
                     <td>{queue.queue}</td>
-                    <td>{(queue.pending + queue.failed).toLocaleString('en')}</td>
+                    <td>{(queue.scheduled + queue.pending + queue.failed).toLocaleString('en')}</td>
                     <td>{queue.running.toLocaleString('en')}</td>
                     <td>{queue.dead.toLocaleString('en')}</td>
                   </tr>

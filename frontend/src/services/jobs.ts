@@ -9,6 +9,7 @@ export type JobType = Schemas['JobTypeDto'];
 export type CreateJob = Omit<Schemas['CreateJobDto'], 'payload'> & { payload: Record<string, unknown> };
 
 export const JOB_STATUSES: readonly JobStatus[] = [
+  'scheduled',
   'pending',
   'running',
   'failed',
@@ -18,7 +19,8 @@ export const JOB_STATUSES: readonly JobStatus[] = [
 ];
 
 /** What the API allows (a 409 otherwise): the buttons follow the same rules. */
-export const canCancel = (status: JobStatus): boolean => ['pending', 'failed', 'running'].includes(status);
+export const canCancel = (status: JobStatus): boolean =>
+  ['scheduled', 'pending', 'failed', 'running'].includes(status);
 export const canRetry = (status: JobStatus): boolean => ['failed', 'dead', 'cancelled'].includes(status);
 export const isFinished = (status: JobStatus): boolean => ['completed', 'dead', 'cancelled'].includes(status);
 

@@ -55,6 +55,7 @@ export function jobEvent(
 ): JobEvent {
   const status: Record<JobEventType, JobStatus> = {
     'job.submitted': 'pending',
+    'job.due': 'pending',
     'job.started': 'running',
     'job.progress': 'running',
     'job.completed': 'completed',

@@ -138,6 +138,7 @@ export class DeadJobActionResultDto {
 
 export class QueueDepthDto {
   @ApiProperty() queue!: string;
+  @ApiProperty({ description: 'Due later' }) scheduled!: number;
   @ApiProperty() pending!: number;
   @ApiProperty() running!: number;
   @ApiProperty({ description: 'Waiting for a retry' }) failed!: number;
@@ -149,7 +150,7 @@ export class QueueDepthDto {
 export class QueueDepthsDto {
   @ApiProperty({
     type: [QueueDepthDto],
-    description: 'Queues with jobs, most waiting (pending + failed) first, at most 100',
+    description: 'Queues with jobs, most waiting (scheduled + pending + failed) first, at most 100',
   })
   queues!: QueueDepthDto[];
 }
@@ -179,14 +180,15 @@ export class SummaryQuery {
 export class MetricsSummaryDto implements MetricsSummary {
   @ApiProperty({ description: 'Jobs kept (finished ones are pruned after RETENTION_DAYS)' })
   total_jobs!: number;
-  @ApiProperty({ description: 'Waiting to run (now or at run_at)' }) pending_jobs!: number;
+  @ApiProperty({ description: 'Due later: run_at is ahead' }) scheduled_jobs!: number;
+  @ApiProperty({ description: 'Due, waiting for a worker' }) pending_jobs!: number;
   @ApiProperty() running_jobs!: number;
   @ApiProperty() completed_jobs!: number;
   @ApiProperty({ description: 'An attempt failed; a retry is scheduled' }) failed_jobs!: number;
   @ApiProperty({ description: 'Attempts exhausted: in the dead-letter queue' }) dlq_jobs!: number;
   @ApiProperty() cancelled_jobs!: number;
   @ApiProperty({ description: 'Running now (= running_jobs)' }) active_jobs!: number;
-  @ApiProperty({ description: 'Waiting: pending + failed' }) queue_length!: number;
+  @ApiProperty({ description: 'Waiting: scheduled + pending + failed' }) queue_length!: number;
   @ApiProperty({ description: 'Completions per second over the last minute' }) throughput_per_second!: number;
   @ApiProperty({ description: 'Failed attempts / finished attempts over the last minute' })
   failure_rate!: number;
