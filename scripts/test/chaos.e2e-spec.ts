@@ -1,4 +1,5 @@
 import { type ChaosContext, type Findings } from '../src/chaos/harness';
+import { cpuHeavy } from '../src/chaos/cpu-heavy';
 import { fuzz } from '../src/chaos/fuzz';
 import { dlqRedrive } from '../src/chaos/dlq-redrive';
 import { gracefulShutdown } from '../src/chaos/graceful-shutdown';
@@ -103,6 +104,19 @@ describe('chaos (reduced runs)', () => {
       shortJobs: 30,
       shortMs: 100,
       timeoutMs: 1_000,
+    });
+    held(findings);
+  });
+
+  it('CPU-heavy analyze jobs beside another tenant’s short ones: no lease lost, heartbeats on, its p95 bounded, oversize input refused', async () => {
+    const findings = await cpuHeavy(context, {
+      concurrency: 8,
+      heavyJobs: 2,
+      heavyParallel: 2,
+      patterns: 3,
+      fileBytes: 10_485_760,
+      leaseSeconds: 2,
+      restSeconds: 2,
     });
     held(findings);
   });

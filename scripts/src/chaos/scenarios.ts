@@ -1,4 +1,5 @@
 import { type ChaosContext, type Findings } from './harness';
+import { CPU_HEAVY_FULL, cpuHeavy } from './cpu-heavy';
 import { DLQ_REDRIVE_FULL, dlqRedrive } from './dlq-redrive';
 import { FUZZ_FULL, fuzz } from './fuzz';
 import { GRACEFUL_SHUTDOWN_FULL, gracefulShutdown } from './graceful-shutdown';
@@ -72,6 +73,12 @@ export const SCENARIOS: Scenario[] = [
     checks:
       "one tenant's long sleeps hold all 16 slots of 2 workers and 64 more wait; another tenant submits 400 short jobs: they start as the first slots free, the long tenant starts none meanwhile and is held to its share of 8 without losing a job; a job past its timeout_ms is cut there",
     full: (context) => longJobs(context, LONG_JOBS_FULL),
+  },
+  {
+    name: 'cpu-heavy',
+    checks:
+      "6 analyze jobs of 10 MiB and 100 patterns (2 at a time) beside another tenant's long sleep and a short job every 100 ms on one worker (concurrency 8, 2 s leases): no lease expired, heartbeats on, its pickup/completion p95 within 5× rest (or 1 s), exact counts; oversize input 400/413",
+    full: (context) => cpuHeavy(context, CPU_HEAVY_FULL),
   },
   {
     name: 'rate-limit-replicas',

@@ -1,0 +1,333 @@
+import {
+  type ChaosContext,
+  type Findings,
+  type Tenant,
+  createTenant,
+  http,
+  jsonInit,
+  percentile,
+  runScenario,
+  scratchDatabase,
+  sleep,
+  sql,
+  startApi,
+  startWorker,
+  stop,
+  waitUntil,
+} from './harness';
+
+export interface CpuHeavyOptions {
+  /**
+   * WORKER_CONCURRENCY of the one worker both tenants share: room for the heavy jobs, the other
+   * tenant's long sleep and its short jobs, so that its latency measures the worker, not a queue.
+   */
+  concurrency: number;
+  /** Analyze jobs of the heavy tenant in all, `heavyParallel` of them at a time. */
+  heavyJobs: number;
+  heavyParallel: number;
+  /** Patterns of each analyze job ('a', 'aa', … so each has its own count), at most 100. */
+  patterns: number;
+  /** The file: lines of 250 × 'a' up to this many bytes (UPLOAD_MAX_BYTES, the largest accepted). */
+  fileBytes: number;
+  /** LEASE_SECONDS: heartbeats every max(1 s, a third of it); a loop stalled longer loses leases. */
+  leaseSeconds: number;
+  /** Seconds of the other tenant's probes at rest, before the heavy jobs. */
+  restSeconds: number;
+}
+
+export const CPU_HEAVY_FULL: CpuHeavyOptions = {
+  concurrency: 8,
+  heavyJobs: 6,
+  heavyParallel: 2,
+  patterns: 100,
+  fileBytes: 10_485_760,
+  leaseSeconds: 2,
+  restSeconds: 5,
+};
+
+const LINE = `${'a'.repeat(250)}\n`;
+/** A probe of the other tenant every this many ms, a sleep of PROBE_MS. */
+const PROBE_EVERY_MS = 100;
+const PROBE_MS = 50;
+/**
+ * The other tenant's pickup and completion p95 beside the heavy jobs may be this many times its
+ * p95 at rest, or P95_FLOOR_MS. The analyze threads take both cores of this machine, so the
+ * worker's event loop, the API and PostgreSQL get a share of them, and other engineers' runs take
+ * more: at a load average of 8-12 the completion p95 went from ~130 ms at rest to ~650 ms. An
+ * analyze job on the event loop stalls it for the whole job: 2.5 s at rest for 3 patterns over
+ * 10 MiB, 7.6 s for 100.
+ */
+const P95_FACTOR = 5;
+const P95_FLOOR_MS = 1_500;
+
+interface Probe {
+  created_ms: number;
+  started_ms: number | null;
+  finished_ms: number | null;
+}
+
+function analyzeForm(patterns: string[], content: Buffer): FormData {
+  const form = new FormData();
+  form.append('type', 'analyze');
+  form.append('payload', JSON.stringify({ patterns }));
+  form.append('max_attempts', '1');
+  form.append('file', new Blob([content]), 'heavy.log');
+  return form;
+}
+
+/**
+ * CPU-heavy jobs beside another tenant's short ones on one worker: the heavy tenant runs analyze
+ * jobs at the largest accepted file (UPLOAD_MAX_BYTES of 250-character lines) with up to 100
+ * patterns, seconds of CPU each, `heavyParallel` at a time, while the other tenant keeps a long
+ * sleep running (its lease must be renewed all along) and submits a short job every 100 ms.
+ * Handlers marked cpuBound run on worker threads (docs/job-limits.md), so: no lease of either
+ * tenant is ever seen expired and no job carries a 'lease expired' error, every running job's
+ * lease is renewed at least every `leaseSeconds` (the largest gap is reported), the other tenant's
+ * pickup and completion p95 stay within P95_FACTOR × rest (or P95_FLOOR_MS), and each analyze
+ * job's counts are exact. Input past the bounds (101 patterns, a pattern of 257 characters) is a
+ * 400 at submission and a file one byte over the limit a 413, with nothing stored.
+ */
+export function cpuHeavy(context: ChaosContext, options: CpuHeavyOptions): Promise<Findings> {
+  return runScenario('CPU-heavy jobs beside short ones', async (findings, cleanup) => {
+    const database = await scratchDatabase(context.adminUrl);
+    cleanup.push(() => database.drop());
+    const heavy = await createTenant(database.url, 'heavy');
+    const other = await createTenant(database.url, 'other');
+    const api = await startApi(database.url, { UPLOAD_MAX_BYTES: String(options.fileBytes) });
+    cleanup.push(() => stop(api));
+    const worker = startWorker(database.url, {
+      WORKER_CONCURRENCY: String(options.concurrency),
+      LEASE_SECONDS: String(options.leaseSeconds),
+      // The worker's own rescuer looks often: a lease that expires is taken at once, and seen.
+      RESCUE_INTERVAL_MS: '200',
+      POLL_INTERVAL_MS: '200',
+      WORKERS_HEARTBEAT_SECONDS: '1',
+      SHUTDOWN_GRACE_SECONDS: '1',
+    });
+    cleanup.push(() => stop(worker));
+    await waitUntil(
+      'the worker is in the registry',
+      async () => (await sql(database.url, 'SELECT 1 FROM workers')).length === 1,
+      60_000,
+    );
+    await sleep(1_500);
+
+    const lines = Math.floor(options.fileBytes / LINE.length);
+    const content = Buffer.from(LINE.repeat(lines));
+    const patterns = Array.from({ length: options.patterns }, (_, i) => 'a'.repeat(i + 1));
+    const post = (tenant: Tenant, form: FormData) =>
+      http(`${api.base}/api/v1/jobs`, {
+        method: 'POST',
+        headers: { authorization: tenant.bearer },
+        body: form,
+        timeoutMs: 60_000,
+      });
+
+    // Input past the bounds: refused at submission, nothing stored.
+    const refusals: Array<[string, Promise<{ status: number; body: unknown }>, number, string]> = [
+      ['101 patterns', post(heavy, analyzeForm(Array(101).fill('a'), content)), 400, 'payload.patterns'],
+      [
+        'a pattern of 257 characters',
+        post(heavy, analyzeForm(['a'.repeat(257)], content)),
+        400,
+        'payload.patterns',
+      ],
+      [
+        'a file one byte over UPLOAD_MAX_BYTES',
+        post(heavy, analyzeForm(['a'], Buffer.alloc(options.fileBytes + 1, 'a'))),
+        413,
+        'file',
+      ],
+    ];
+    const refused: string[] = [];
+    for (const [what, pending, status, field] of refusals) {
+      const result = await pending;
+      const details = JSON.stringify((result.body as { details?: unknown })?.details ?? null);
+      refused.push(`${what}: ${result.status}`);
+      findings.expect(
+        result.status === status && details.includes(`"${field}"`),
+        `${what} was answered ${result.status} ${details}, not ${status} naming ${field}`,
+      );
+    }
+    findings.set('oversize input refused', refused.join('; '));
+    const stored = await sql<{ n: string }>(
+      database.url,
+      `SELECT (SELECT count(*) FROM jobs) + (SELECT count(*) FROM job_files) AS n`,
+    );
+    findings.expect(Number(stored[0].n) === 0, `refused submissions stored ${stored[0].n} jobs or files`);
+
+    // A long sleep of the other tenant: its lease must be renewed through the whole run.
+    const sentinel = await http(
+      `${api.base}/api/v1/jobs`,
+      jsonInit(other.bearer, { type: 'sleep', payload: { seconds: 300 }, max_attempts: 1 }),
+    );
+    if (sentinel.status !== 201) throw new Error(`the long sleep was answered ${sentinel.status}`);
+
+    const sentinelId = (sentinel.body as { id: string }).id;
+
+    // Leases of every running job, every 100 ms: any seen expired, and each renewal (a new
+    // lease_expires_at; two in a row differ by the time between the heartbeats that set them).
+    let watching = true;
+    let expiredSeen = 0;
+    let largestGapMs = 0;
+    const leases = new Map<string, { last: number; renewals: number }>();
+    const watcher = (async () => {
+      while (watching) {
+        const rows = await sql<{ id: string; lease_ms: string; expired: boolean }>(
+          database.url,
+          `SELECT id, extract(epoch FROM lease_expires_at) * 1000 AS lease_ms, lease_expires_at < now() AS expired
+           FROM jobs WHERE status = 'running'`,
+        );
+        for (const row of rows) {
+          if (row.expired) expiredSeen++;
+          const lease = Number(row.lease_ms);
+          const seen = leases.get(row.id);
+          if (!seen) leases.set(row.id, { last: lease, renewals: 0 });
+          else if (lease !== seen.last) {
+            largestGapMs = Math.max(largestGapMs, lease - seen.last);
+            leases.set(row.id, { last: lease, renewals: seen.renewals + 1 });
+          }
+        }
+        await sleep(100);
+      }
+    })();
+    cleanup.push(async () => {
+      watching = false;
+      await watcher;
+    });
+
+    // The other tenant's probes: a short sleep every 100 ms until `until` says stop.
+    const probe = async (until: () => boolean): Promise<Probe[]> => {
+      const ids: string[] = [];
+      while (!until()) {
+        const result = await http(
+          `${api.base}/api/v1/jobs`,
+          jsonInit(other.bearer, { type: 'sleep', payload: { seconds: PROBE_MS / 1000 }, max_attempts: 1 }),
+        );
+        if (result.status === 201) ids.push((result.body as { id: string }).id);
+        else findings.add('probe submissions refused');
+        await sleep(PROBE_EVERY_MS);
+      }
+      await waitUntil(
+        'the probes have ended',
+        async () =>
+          (await sql(database.url, `SELECT 1 FROM jobs WHERE id = ANY($1) AND finished_at IS NULL`, [ids]))
+            .length === 0,
+        60_000,
+      );
+      return sql<Probe>(
+        database.url,
+        `SELECT extract(epoch FROM created_at) * 1000 AS created_ms,
+                extract(epoch FROM started_at) * 1000 AS started_ms,
+                extract(epoch FROM finished_at) * 1000 AS finished_ms
+         FROM jobs WHERE id = ANY($1)`,
+        [ids],
+      );
+    };
+    const latencies = (probes: Probe[]) => ({
+      pickup: probes.map((p) => Number(p.started_ms) - Number(p.created_ms)).sort((a, b) => a - b),
+      done: probes.map((p) => Number(p.finished_ms) - Number(p.created_ms)).sort((a, b) => a - b),
+    });
+
+    const restUntil = performance.now() + options.restSeconds * 1000;
+    const rest = latencies(await probe(() => performance.now() > restUntil));
+
+    // The heavy tenant: `heavyParallel` analyze jobs at a time, each submitted as another ends.
+    const heavyIds: string[] = [];
+    let heavySubmitted = 0;
+    let heavyDone = false;
+    const heavyStarted = performance.now();
+    const sentinelRenewalsAtStart = leases.get(sentinelId)?.renewals ?? 0;
+    const driver = Promise.all(
+      Array.from({ length: options.heavyParallel }, async () => {
+        while (heavySubmitted < options.heavyJobs) {
+          heavySubmitted++;
+          const result = await post(heavy, analyzeForm(patterns, content));
+          if (result.status !== 201)
+            throw new Error(`an analyze job was answered ${result.status}: ${JSON.stringify(result.body)}`);
+          const id = (result.body as { id: string }).id;
+          heavyIds.push(id);
+          await waitUntil(
+            'the analyze job has ended',
+            async () =>
+              (await sql(database.url, `SELECT 1 FROM jobs WHERE id = $1 AND finished_at IS NOT NULL`, [id]))
+                .length === 1,
+            600_000,
+            200,
+          );
+        }
+      }),
+    ).finally(() => (heavyDone = true));
+    const loaded = latencies(await probe(() => heavyDone));
+    await driver;
+    const heavySeconds = (performance.now() - heavyStarted) / 1000;
+    watching = false;
+    await watcher;
+    const sentinelRenewals = (leases.get(sentinelId)?.renewals ?? 0) - sentinelRenewalsAtStart;
+
+    const heavyRows = await sql<{
+      status: string;
+      result: { counts?: Record<string, number>; lines?: number };
+    }>(database.url, `SELECT status, result FROM jobs WHERE id = ANY($1)`, [heavyIds]);
+    const exact = heavyRows.filter(
+      (row) =>
+        row.status === 'completed' &&
+        row.result?.lines === lines &&
+        patterns.every((p) => row.result.counts?.[p] === lines * Math.floor(250 / p.length)),
+    ).length;
+    const [{ rescued }] = await sql<{ rescued: string }>(
+      database.url,
+      `SELECT count(*) AS rescued FROM jobs WHERE errors::text LIKE '%lease expired%'`,
+    );
+
+    const fmt = (sorted: number[]) =>
+      `${Math.round(percentile(sorted, 50))} / ${Math.round(percentile(sorted, 95))} / ${Math.round(sorted.at(-1) ?? 0)}`;
+    findings.set(
+      'heavy tenant: analyze jobs (at a time), file bytes / lines, patterns',
+      `${options.heavyJobs} (${options.heavyParallel}), ${content.length} / ${lines}, ${options.patterns}`,
+    );
+    findings.set(
+      'heavy jobs: seconds in all, completed with exact counts',
+      `${heavySeconds.toFixed(1)}, ${exact}`,
+    );
+    findings.set(
+      'other tenant probes at rest / beside the heavy jobs',
+      `${rest.pickup.length} / ${loaded.pickup.length}`,
+    );
+    findings.set('other tenant pickup ms p50 / p95 / max at rest', fmt(rest.pickup));
+    findings.set('other tenant pickup ms p50 / p95 / max beside', fmt(loaded.pickup));
+    findings.set('other tenant completion ms p50 / p95 / max at rest', fmt(rest.done));
+    findings.set('other tenant completion ms p50 / p95 / max beside', fmt(loaded.done));
+    findings.set(`the other tenant's long sleep: lease renewals beside the heavy jobs`, sentinelRenewals);
+    findings.set(
+      `largest gap between renewals of a running job's lease ms (lease ${options.leaseSeconds} s), leases seen expired`,
+      `${Math.round(largestGapMs)}, ${expiredSeen}`,
+    );
+    findings.set("jobs with a 'lease expired' error", rescued);
+
+    findings.expect(
+      exact === options.heavyJobs,
+      `only ${exact} of ${options.heavyJobs} analyze jobs completed with exact counts`,
+    );
+    findings.expect(loaded.pickup.length > 0, 'no probe ran beside the heavy jobs: the check saw nothing');
+    findings.expect(expiredSeen === 0, `leases were seen expired ${expiredSeen} times`);
+    findings.expect(Number(rescued) === 0, `${rescued} jobs lost their lease ('lease expired')`);
+    // Heartbeats every max(1 s, lease / 3): at least one a lease period, with room for a missed one.
+    const renewalsDue = Math.floor(heavySeconds / options.leaseSeconds);
+    findings.expect(
+      sentinelRenewals >= renewalsDue && renewalsDue > 0,
+      `the other tenant's long sleep had its lease renewed ${sentinelRenewals} times in ${heavySeconds.toFixed(1)} s beside the heavy jobs (at least ${renewalsDue} due)`,
+    );
+    for (const [what, at, beside] of [
+      ['pickup', rest.pickup, loaded.pickup],
+      ['completion', rest.done, loaded.done],
+    ] as const) {
+      const bound = Math.max(P95_FLOOR_MS, P95_FACTOR * percentile(at, 95));
+      findings.expect(
+        percentile(beside, 95) <= bound,
+        `the other tenant's ${what} p95 went from ${Math.round(percentile(at, 95))} ms at rest to ${Math.round(percentile(beside, 95))} ms (bound ${Math.round(bound)})`,
+      );
+    }
+    findings.expect(worker.alive(), 'the worker died');
+  });
+}
