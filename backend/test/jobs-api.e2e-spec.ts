@@ -456,6 +456,40 @@ describe('the jobs REST API', () => {
           .expect(201);
       });
 
+      it('accepts a file of exactly UPLOAD_MAX_BYTES and refuses one byte more with a 413', async () => {
+        const upload = (bytes: number) =>
+          as(alice)
+            .post('/api/v1/jobs')
+            .field('type', 'analyze')
+            .field('payload', '{"patterns": ["x"]}')
+            .attach('file', Buffer.alloc(bytes, 'x'), 'edge.log');
+        const atLimit = await upload(4096).expect(201);
+        expect(atLimit.body.payload.file_size).toBe(4096);
+        const [file] = await sql<{ size: number }>(
+          'SELECT octet_length(content) AS size FROM job_files WHERE id = $1',
+          [atLimit.body.payload.file_id],
+        );
+        expect(file).toEqual({ size: 4096 });
+        const over = await upload(4097).expect(413);
+        expect(over.body.details).toEqual([{ field: 'file', message: 'file too large' }]);
+      });
+
+      it('takes a payload field of exactly MAX_BODY_BYTES (65,536) and refuses one byte more with a 413', async () => {
+        // {"patterns":["x…"]}: past its size check, a pattern this long is a 400 of the handler's.
+        const payload = (bytes: number) => `{"patterns":["${'x'.repeat(bytes - 17)}"]}`;
+        const upload = (bytes: number) =>
+          as(alice)
+            .post('/api/v1/jobs')
+            .field('type', 'analyze')
+            .field('payload', payload(bytes))
+            .attach('file', Buffer.from('x\n'), 'a.log');
+        expect(payload(65_536)).toHaveLength(65_536);
+        const atLimit = await upload(65_536).expect(400);
+        expect(atLimit.body.details).toMatchObject([{ field: 'payload.patterns' }]);
+        const over = await upload(65_537).expect(413);
+        expect(over.body.details).toEqual([{ field: 'payload', message: 'too large' }]);
+      });
+
       it('accepts the file in field `file` too, with numeric fields as strings', async () => {
         const response = await as(alice)
           .post('/api/v1/jobs')

@@ -94,10 +94,13 @@ export class MultipartJobGuard implements CanActivate {
           headers: request.headers,
           limits: {
             fieldNameSize: 100,
-            fieldSize: maxField,
+            // busboy reports a limit when a value reaches it, not when it passes it: a payload of
+            // exactly MAX_BODY_BYTES and a file of exactly UPLOAD_MAX_BYTES are allowed, so each
+            // limit given is one byte more.
+            fieldSize: maxField + 1,
             fields: this.fields.size,
             files: 1,
-            fileSize: maxFile,
+            fileSize: maxFile + 1,
             parts: this.fields.size + 1,
           },
         });
