@@ -15,6 +15,7 @@ import busboy from 'busboy';
 import { getMetadataStorage } from 'class-validator';
 import { type Request, type Response } from 'express';
 import { InvalidInputException } from '../common/api-error';
+import { ByteBudget } from '../common/byte-budget';
 import { unstorableJson } from '../common/json-body-check';
 import { AppConfig } from '../config/app-config';
 import { CreateJobDto } from './dto/create-job.dto';
@@ -27,6 +28,15 @@ const FILE_FIELDS = new Set(['file', 'filename']);
 
 /** A text field other than payload is a short value (a queue, a number, a key): at most this long. */
 const MAX_SMALL_FIELD = 1_024;
+
+/**
+ * Bytes of uploaded files an API process reads back into memory at once for their inserts (each
+ * costs about twice its size until its insert ends: the buffer and the statement's copy). More
+ * uploads wait their turn with their file on disk. Without it memory grew with every upload in
+ * flight: 32 uploads of 10 MiB at once took the API to 616 MiB (docs/chaos.md, multipart-flood).
+ */
+const IN_MEMORY_FILE_BYTES = 32 * 1024 * 1024;
+const inMemoryFiles = new ByteBudget(IN_MEMORY_FILE_BYTES);
 
 export type RequestWithFiles = Request & { files?: Record<string, UploadedJobFile[] | undefined> };
 
@@ -55,7 +65,8 @@ const invalid = (field: string, message: string) =>
  *   (413), so a slow or huge upload holds no memory;
  * - a refused request is answered at once and its connection closed, rather than its body read.
  * Then `payload` is parsed as JSON and integer fields as numbers, so the global ValidationPipe
- * checks the body like a JSON one; the file is read back (its size known) for its insert.
+ * checks the body like a JSON one; the file is read back (its size known) for its insert, within
+ * the process's IN_MEMORY_FILE_BYTES.
  *
  * A guard, not an interceptor: Nest wraps each request in an AsyncResource and an rxjs pipeline
  * per interceptor, and a JSON submission, which this only waves on, paid 1.56 ms of API CPU each
@@ -72,7 +83,7 @@ export class MultipartJobGuard implements CanActivate {
     if (!request.is('multipart/form-data')) return true;
     const response = context.switchToHttp().getResponse<Response>();
     try {
-      const { body, file } = await this.read(request);
+      const { body, file } = await this.read(request, response);
       request.body = fieldsOf(body);
       if (file) request.files = { file: [file] };
       return true;
@@ -85,7 +96,10 @@ export class MultipartJobGuard implements CanActivate {
     }
   }
 
-  private read(request: Request): Promise<{ body: Record<string, string>; file?: UploadedJobFile }> {
+  private read(
+    request: Request,
+    response: Response,
+  ): Promise<{ body: Record<string, string>; file?: UploadedJobFile }> {
     const { MAX_BODY_BYTES: maxField, UPLOAD_MAX_BYTES: maxFile } = this.config;
     return new Promise((resolve, reject) => {
       let parser: ReturnType<typeof busboy>;
@@ -167,6 +181,15 @@ export class MultipartJobGuard implements CanActivate {
         upload.done
           .then(async (size) => {
             if (failed) return;
+            // Held until the response has gone (its insert done), or given back if the client
+            // leaves while it waits; the file waits on disk meanwhile.
+            const hold = inMemoryFiles.hold(size);
+            response.once('close', hold.release);
+            if (!response.socket || response.socket.destroyed) hold.release();
+            if (!(await hold.ready) || failed) {
+              await rm(upload.path, { force: true });
+              return fail(invalid('body', 'the upload was cut short'));
+            }
             const buffer = await readFile(upload.path);
             await rm(upload.path, { force: true });
             resolve({
