@@ -5,6 +5,7 @@ import { dlqRedrive } from '../src/chaos/dlq-redrive';
 import { gracefulShutdown } from '../src/chaos/graceful-shutdown';
 import { isolation } from '../src/chaos/isolation';
 import { longJobs } from '../src/chaos/long-jobs';
+import { multipartFlood } from '../src/chaos/multipart-flood';
 import { postgresRestart } from '../src/chaos/postgres-restart';
 import { rateLimitReplicas } from '../src/chaos/rate-limit-replicas';
 import { sigkillStorm } from '../src/chaos/sigkill-storm';
@@ -119,5 +120,18 @@ describe('chaos (reduced runs)', () => {
       restSeconds: 2,
     });
     held(findings);
+  });
+
+  it('multipart upload flood at and over the limits: RSS bounded, 4xx naming the problem, no 5xx, accepted files whole, quota held', async () => {
+    const findings = await multipartFlood(context, {
+      clients: 16,
+      uploadsPerClient: 3,
+      fileBytes: 10_485_760,
+      quotaFiles: 1,
+      rssBoundMb: 300,
+    });
+    // Known bug (docs/chaos.md, multipart-flood): concurrent uploads each check the quota against
+    // the files already committed, so a burst of them stores past it.
+    held(findings, [/a tenant stores \d+ bytes of files, over its quota/]);
   });
 });

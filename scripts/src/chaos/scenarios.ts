@@ -5,6 +5,7 @@ import { FUZZ_FULL, fuzz } from './fuzz';
 import { GRACEFUL_SHUTDOWN_FULL, gracefulShutdown } from './graceful-shutdown';
 import { ISOLATION_FULL, isolation } from './isolation';
 import { LONG_JOBS_FULL, longJobs } from './long-jobs';
+import { MULTIPART_FLOOD_FULL, multipartFlood } from './multipart-flood';
 import { POSTGRES_RESTART_FULL, postgresRestart } from './postgres-restart';
 import { RATE_LIMIT_REPLICAS_FULL, rateLimitReplicas } from './rate-limit-replicas';
 import { SIGKILL_STORM_FULL, sigkillStorm } from './sigkill-storm';
@@ -77,8 +78,14 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'cpu-heavy',
     checks:
-      "6 analyze jobs of 10 MiB and 100 patterns (2 at a time) beside another tenant's long sleep and a short job every 100 ms on one worker (concurrency 8, 2 s leases): no lease expired, heartbeats on, its pickup/completion p95 within 5× rest (or 1 s), exact counts; oversize input 400/413",
+      "6 analyze jobs of 10 MiB and 100 patterns (2 at a time) beside another tenant's long sleep and a short job every 100 ms on one worker (concurrency 8, 2 s leases): no lease expired, heartbeats on, its pickup/completion p95 within 5× rest (or 1.5 s), exact counts; oversize input 400/413",
     full: (context) => cpuHeavy(context, CPU_HEAVY_FULL),
+  },
+  {
+    name: 'multipart-flood',
+    checks:
+      '32 clients send 512 multipart uploads at and over the limits (10 MiB files, one byte more, unknown fields, a second file, oversize fields) from two tenants, 16 each at once against a quota of 8 files, then 16 small files at once with room for one: API RSS under 400 MiB, 4xx naming each problem, 0 × 5xx, every accepted file stored whole with its job, the quota held',
+    full: (context) => multipartFlood(context, MULTIPART_FLOOD_FULL),
   },
   {
     name: 'rate-limit-replicas',
