@@ -37,8 +37,8 @@ migrate: ## Apply pending migrations to DATABASE_URL (or the embedded PostgreSQL
 	npm run migrate
 
 .PHONY: bench
-bench: ## Queue throughput benchmark (bench:queue) on DATABASE_URL or an embedded PostgreSQL
-	npm run bench:queue
+bench: ## Benchmark report against pg-boss and graphile-worker (docs/benchmarks/); QUICK=1 for the quick run
+	npm run bench$(if $(QUICK), -- --quick)
 
 .PHONY: create-user-local
 create-user-local: ## Create a tenant and key in the database npm start uses: USER_ID=… [API_KEY=…] [ADMIN=1]

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { loadConfigOrExit } from '../../backend/src/common/process-lifecycle';
 import { openDatabaseTarget, type DatabaseTarget } from '../../backend/src/launcher/database-target';
+import { sleep } from './bench-stats';
 
 export interface BenchDatabase {
   /** The scratch database's URL (not migrated: a benchmark that needs the schema migrates it). */
@@ -31,6 +32,18 @@ export async function openBenchDatabase(name: string): Promise<BenchDatabase> {
     target,
     admin,
     async drop() {
+      // A client's end() resolves once it has said goodbye, not once its server process is gone:
+      // a forced drop at once can cut a session still closing, and its client then raises an
+      // error (unhandled on a pool without a listener, it ended the process with exit code 1).
+      const deadline = Date.now() + 2_000;
+      while (Date.now() < deadline) {
+        const { rows } = await admin.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1',
+          [name],
+        );
+        if (rows[0].n === 0) break;
+        await sleep(20);
+      }
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
       await admin.end();
       await target.release();

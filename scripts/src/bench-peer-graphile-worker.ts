@@ -1,8 +1,7 @@
 import { Logger, makeWorkerUtils, run, type Runner } from 'graphile-worker';
 import { Pool } from 'pg';
-import { installedVersion, PEER_CONCURRENCY, type PeerQueue } from './bench-peer-harness';
+import { installedVersion, PEER_CONCURRENCY, type PeerOptions, type PeerQueue } from './bench-peer-harness';
 
-export const GRAPHILE_WORKER_DATABASE = 'bench_graphile';
 const TASK = 'bench';
 
 /** Warnings and errors only: at `info` graphile-worker logs a line for every completed job. */
@@ -15,44 +14,65 @@ const logger = new Logger(() => (level, message) => {
  * graphile-worker 0.17 as its performance page configures it for throughput, scaled to
  * PEER_CONCURRENCY: a local queue of 500 jobs fetched and locked in one query, job completions
  * and failures batched (delay 0: flushed on the next tick), prepared statements, a pool of
- * concurrency + 2. `useNodeTime` stays off: the database and this process share one clock, which
- * its documentation says makes the setting moot. New jobs wake the worker by LISTEN/NOTIFY.
+ * concurrency + 2 (or one per enqueuing caller). `useNodeTime` stays off: the database and this
+ * process share one clock, which its documentation says makes the setting moot. New jobs wake
+ * the worker by LISTEN/NOTIFY.
  */
-const SETTINGS = {
+function bestSettings(callers: number) {
+  return {
+    setup: 'best',
+    version: installedVersion('graphile-worker'),
+    concurrentJobs: PEER_CONCURRENCY,
+    maxPoolSize: Math.max(PEER_CONCURRENCY + 2, callers),
+    localQueue: { size: 500 },
+    completeJobBatchDelay: 0,
+    failJobBatchDelay: 0,
+    preparedStatements: true,
+    useNodeTime: false,
+    pollInterval: 2000,
+  };
+}
+
+/**
+ * graphile-worker's defaults (pool of 10, no local queue: one fetch per job, each completion its
+ * own statement, prepared statements, 2 s poll behind LISTEN/NOTIFY) at PEER_CONCURRENCY.
+ */
+const DEFAULT_SETTINGS = {
+  setup: 'default',
   version: installedVersion('graphile-worker'),
   concurrentJobs: PEER_CONCURRENCY,
-  maxPoolSize: PEER_CONCURRENCY + 2,
-  localQueue: { size: 500 },
-  completeJobBatchDelay: 0,
-  failJobBatchDelay: 0,
-  preparedStatements: true,
-  useNodeTime: false,
-  pollInterval: 2000,
+  maxPoolSize: 10,
 };
 
-export async function openGraphileWorker(url: string): Promise<PeerQueue> {
+export async function openGraphileWorker(url: string, options: PeerOptions): Promise<PeerQueue> {
+  const settings = options.setup === 'best' ? bestSettings(options.callers ?? 0) : { ...DEFAULT_SETTINGS };
+  const { setup: _setup, version: _version, ...workerOptions } = settings;
   // Our own pool, shared by the worker and the utils, so that close() knows every connection has ended.
-  const pgPool = new Pool({ connectionString: url, max: SETTINGS.maxPoolSize });
+  const pgPool = new Pool({ connectionString: url, max: settings.maxPoolSize });
   const onError = (error: Error) => console.error('graphile-worker pool:', error.message);
   pgPool.on('error', onError);
   pgPool.on('connect', (client) => client.on('error', onError));
-  const preset = { worker: { ...SETTINGS, logger } };
+  const preset = { worker: { ...workerOptions, logger } };
   const utils = await makeWorkerUtils({ preset, pgPool });
   await utils.migrate();
   const payload = { duration_ms: 0 };
   let runner: Runner | undefined;
+  let enqueued = 0;
   // Completed jobs are deleted, so a pickup job's lock time is read inside its own handler.
   let pickupPhase = false;
   const databasePickup = new Map<string, number>();
 
   return {
-    settings: SETTINGS,
+    settings,
     async enqueueBulk(count) {
       await utils.addJobs(Array.from({ length: count }, () => ({ identifier: TASK, payload })));
+      enqueued += count;
     },
     async enqueueOne() {
       pickupPhase = true;
-      return (await utils.addJob(TASK, payload)).id;
+      const { id } = await utils.addJob(TASK, payload);
+      enqueued++;
+      return id;
     },
     async anyUnfinished() {
       // Completed jobs are deleted: any row left is unfinished.
@@ -62,6 +82,19 @@ export async function openGraphileWorker(url: string): Promise<PeerQueue> {
         ),
       );
       return rows[0].left;
+    },
+    async completedCount() {
+      const { rows } = await utils.withPgClient((client) =>
+        client.query<{ n: number }>(`SELECT count(*)::int AS n FROM graphile_worker._private_jobs`),
+      );
+      return enqueued - rows[0].n;
+    },
+    async discardWaiting() {
+      const { rowCount } = await utils.withPgClient((client) =>
+        client.query(`DELETE FROM graphile_worker._private_jobs WHERE locked_at IS NULL`),
+      );
+      enqueued -= rowCount ?? 0;
+      return rowCount ?? 0;
     },
     async startWorker(onJobStart) {
       runner = await run({

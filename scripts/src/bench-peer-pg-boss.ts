@@ -1,8 +1,7 @@
 import PgBoss from 'pg-boss';
 import { Pool } from 'pg';
-import { installedVersion, PEER_CONCURRENCY, type PeerQueue } from './bench-peer-harness';
+import { installedVersion, PEER_CONCURRENCY, type PeerOptions, type PeerQueue } from './bench-peer-harness';
 
-export const PG_BOSS_DATABASE = 'bench_pgboss';
 const QUEUE = 'bench';
 
 /**
@@ -12,23 +11,41 @@ const QUEUE = 'bench';
  * interval, so the interval is pg-boss's minimum (0.5 s) and the batch is the size that drained
  * fastest here (2 cores, 60,000 jobs; batches of 100 to 2,000 tried): below ~250 the wait caps a
  * loop at batch/0.5 s, above ~350 a round of fetches and completions no longer fits in 0.5 s.
- * Cron scheduling, unused here, is off; supervision (maintenance) keeps its defaults.
+ * Cron scheduling, unused here, is off; supervision (maintenance) keeps its defaults. The pool
+ * has a connection per worker loop and per enqueuing caller.
  */
-const SETTINGS = {
+function bestSettings(callers: number) {
+  return {
+    setup: 'best',
+    version: installedVersion('pg-boss'),
+    workers: PEER_CONCURRENCY,
+    batchSize: 300,
+    pollingIntervalSeconds: 0.5,
+    max: Math.max(PEER_CONCURRENCY + 2, callers),
+    schedule: false,
+  };
+}
+
+/**
+ * pg-boss as `new PgBoss(url)` and `work(queue, handler)` give it: pool of 10, cron and
+ * supervision on, one job per fetch and a poll every 2 s; PEER_CONCURRENCY `work()` loops.
+ */
+const DEFAULT_SETTINGS = {
+  setup: 'default',
   version: installedVersion('pg-boss'),
   workers: PEER_CONCURRENCY,
-  batchSize: 300,
-  pollingIntervalSeconds: 0.5,
-  max: PEER_CONCURRENCY + 2,
-  schedule: false,
+  batchSize: 1,
+  pollingIntervalSeconds: 2,
+  max: 10,
+  schedule: true,
 };
 
-export async function openPgBoss(url: string): Promise<PeerQueue> {
-  const boss = new PgBoss({
-    connectionString: url,
-    max: SETTINGS.max,
-    schedule: SETTINGS.schedule,
-  });
+export async function openPgBoss(url: string, options: PeerOptions): Promise<PeerQueue> {
+  const best = options.setup === 'best';
+  const settings = best ? bestSettings(options.callers ?? 0) : DEFAULT_SETTINGS;
+  const boss = best
+    ? new PgBoss({ connectionString: url, max: settings.max, schedule: settings.schedule })
+    : new PgBoss({ connectionString: url });
   boss.on('error', (error) => console.error('pg-boss:', error));
   await boss.start();
   await boss.createQueue(QUEUE);
@@ -37,8 +54,8 @@ export async function openPgBoss(url: string): Promise<PeerQueue> {
   const payload = { duration_ms: 0 };
 
   return {
-    settings: SETTINGS,
-    idlePollMs: SETTINGS.pollingIntervalSeconds * 1000,
+    settings,
+    idlePollMs: settings.pollingIntervalSeconds * 1000,
     async enqueueBulk(count) {
       await boss.insert(Array.from({ length: count }, () => ({ name: QUEUE, data: payload })));
     },
@@ -54,13 +71,26 @@ export async function openPgBoss(url: string): Promise<PeerQueue> {
       );
       return rows[0].left as boolean;
     },
+    async completedCount() {
+      const { rows } = await pool.query(
+        `SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND state = 'completed'`,
+        [QUEUE],
+      );
+      return rows[0].n as number;
+    },
+    async discardWaiting() {
+      const { rowCount } = await pool.query(
+        `DELETE FROM pgboss.job WHERE name = $1 AND state IN ('created', 'retry')`,
+        [QUEUE],
+      );
+      return rowCount ?? 0;
+    },
     async startWorker(onJobStart) {
-      const options = {
-        batchSize: SETTINGS.batchSize,
-        pollingIntervalSeconds: SETTINGS.pollingIntervalSeconds,
-      };
-      for (let i = 0; i < SETTINGS.workers; i++)
-        await boss.work(QUEUE, options, async (jobs) => {
+      const work = best
+        ? { batchSize: settings.batchSize, pollingIntervalSeconds: settings.pollingIntervalSeconds }
+        : {};
+      for (let i = 0; i < settings.workers; i++)
+        await boss.work(QUEUE, work, async (jobs) => {
           for (const job of jobs) onJobStart(job.id);
         });
     },

@@ -23,3 +23,25 @@ export function wholeNumberArg(args: string[], name: string, fallback: number): 
   }
   return value;
 }
+
+/** The median of `values` (the mean of the middle two for an even count); NaN when empty. */
+export function median(values: number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+export interface LatencySummary {
+  samples: number;
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+/** p50/p95/p99 (nearest rank) of unsorted latencies, in their unit, to 0.01. */
+export function latencySummary(latencies: number[]): LatencySummary {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (p: number) => (sorted.length === 0 ? NaN : +percentile(sorted, p).toFixed(2));
+  return { samples: sorted.length, p50: at(50), p95: at(95), p99: at(99) };
+}

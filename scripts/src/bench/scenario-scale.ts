@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import { startWorker, type WorkerProcess } from '../bench-api';
+import { latencySummary, sleep } from '../bench-stats';
+import { CONVEYOR_TEMPLATE, ConveyorDatabase, JobEventCounter, noopJob, WORKER_ENV } from './conveyor';
+import { type Metric, type Scenario, type Sizes, type SystemId } from './model';
+import { openPeer } from './peers';
+import { analyze, within } from './scenario-queue';
+
+const fmt = (n: number) => n.toLocaleString('en');
+
+export const scaleRateMetric = (sizes: Sizes): Metric => ({
+  key: 'drain_jobs_per_second',
+  label: `drain with ${fmt(sizes.scaleJobs ?? 0)} queued, first ${fmt(sizes.scaleWindow)} jobs: jobs/s`,
+  unit: 'jobs/s',
+  better: 'higher',
+});
+
+const otherTenantMetric = (p: 'p50' | 'p95' | 'p99', sizes: Sizes): Metric => ({
+  key: `other_tenant_${p}_ms`,
+  label: `another tenant's pickup (insert → lock) with ${fmt(sizes.scaleJobs ?? 0)} queued: ${p}`,
+  unit: 'ms',
+  better: 'lower',
+});
+
+async function conveyorScale(context: Parameters<Scenario['run']>[0], system: SystemId): Promise<void> {
+  const { sizes, results } = context;
+  const jobs = sizes.scaleJobs!;
+  const database = await context.server.database('scale', CONVEYOR_TEMPLATE);
+  const conveyor = ConveyorDatabase.open(database.url);
+  const events = await JobEventCounter.listen(database.url);
+  let worker: WorkerProcess | undefined;
+  try {
+    const big = await conveyor.tenant('big');
+    const other = await conveyor.tenant('other');
+    await conveyor.insertBacklog(big.id, jobs, {}, 2);
+    await conveyor.analyze();
+    worker = startWorker(database.url, WORKER_ENV);
+    if (
+      !(await within(
+        events.firstStarted.then(() => true),
+        120_000,
+      ))
+    )
+      throw new Error('the worker started no job within 120 s');
+    const start = events.firstStartedAt!;
+    const windowDone = events.until(() => events.completedBy.get(big.id) ?? 0, sizes.scaleWindow, 600_000);
+    // Meanwhile another tenant submits one job every 20 ms: its pickup with the backlog in front.
+    const ids: string[] = [];
+    const completions: Array<Promise<boolean>> = [];
+    let finished = false;
+    void windowDone.then(() => (finished = true));
+    while (!finished) {
+      const id = randomUUID();
+      completions.push(events.completion(id, 120_000));
+      await conveyor.queue.insertMany([noopJob(other.id)], [id]);
+      ids.push(id);
+      await sleep(20);
+    }
+    if (!(await windowDone)) throw new Error(`${sizes.scaleWindow} jobs did not complete within 600 s`);
+    const seconds = (performance.now() - start) / 1000;
+    results.add('scale', scaleRateMetric(sizes), system, Math.round(sizes.scaleWindow / seconds));
+    await Promise.all(completions);
+    const waits = latencySummary(await conveyor.databasePickupMs(ids));
+    for (const p of ['p50', 'p95', 'p99'] as const)
+      results.add('scale', otherTenantMetric(p, sizes), system, waits[p]);
+  } finally {
+    await worker?.stop();
+    await events.close();
+    await conveyor.close();
+    await database.drop();
+  }
+}
+
+async function peerScale(context: Parameters<Scenario['run']>[0], system: SystemId): Promise<void> {
+  const { sizes, results } = context;
+  const jobs = sizes.scaleJobs!;
+  const { peer, database, close } = await openPeer(context.server, system, 'scale');
+  try {
+    context.results.setup('scale', system, peer.settings);
+    let next = 0;
+    await Promise.all(
+      [0, 1].map(async () => {
+        for (let start = (next += 1_000) - 1_000; start < jobs; start = (next += 1_000) - 1_000)
+          await peer.enqueueBulk(Math.min(1_000, jobs - start));
+      }),
+    );
+    await analyze(database);
+    let started = 0;
+    let first = 0;
+    let reached!: () => void;
+    const windowDone = new Promise<void>((resolve) => (reached = resolve));
+    await peer.startWorker(() => {
+      if (started++ === 0) first = performance.now();
+      if (started === sizes.scaleWindow) reached();
+    });
+    if (
+      (await within(
+        windowDone.then(() => true),
+        600_000,
+      )) === undefined
+    )
+      throw new Error(`${system} did not start ${sizes.scaleWindow} jobs within 600 s`);
+    results.add(
+      'scale',
+      scaleRateMetric(sizes),
+      system,
+      Math.round(sizes.scaleWindow / ((performance.now() - first) / 1000)),
+    );
+  } finally {
+    await close();
+  }
+}
+
+/**
+ * Scale: the drain rate with a large backlog queued (over its first jobs), to compare with the
+ * same system's rate on a small backlog, and another tenant's pickup meanwhile (Conveyor; the
+ * peers have no tenants). Best setups only: the defaults are measured by the queue scenario.
+ */
+export const scaleScenario: Scenario = {
+  id: 'scale',
+  title: 'Scale: a large backlog',
+  describe: (sizes) =>
+    `Per round, on a fresh database: ${fmt(sizes.scaleJobs ?? 0)} no-op jobs queued (statements of 1,000, ` +
+    `two at a time), ANALYZE, then one worker at concurrency 10; the rate is taken over the first ` +
+    `${fmt(sizes.scaleWindow)} jobs (Conveyor: completed, heard as job events; peers: handler calls) and ` +
+    `compared with the same system's rate draining ${fmt(sizes.drains[0])} jobs. Meanwhile another ` +
+    `Conveyor tenant submits one job every 20 ms (insert → lock on the database clock). Best setups of ` +
+    `the peers only.`,
+  systems: () => ['conveyor', 'pg-boss', 'graphile-worker'],
+  skip: (sizes) => (sizes.scaleJobs === null ? 'full runs only' : undefined),
+  async run(context, system) {
+    if (system === 'conveyor') await conveyorScale(context, system);
+    else await peerScale(context, system);
+  },
+};

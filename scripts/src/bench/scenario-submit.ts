@@ -1,0 +1,151 @@
+import { type ChildProcess } from 'node:child_process';
+import { startApi, stopApi } from '../bench-api';
+import { cpuSecondsOfPid } from '../bench-cpu';
+import { percentile } from '../bench-stats';
+import { ApiClient, CONVEYOR_TEMPLATE, ConveyorDatabase, noopJob } from './conveyor';
+import { type BenchContext, type Metric, type Scenario, type Sizes, type SystemId, SYSTEMS } from './model';
+import { openPeer } from './peers';
+
+/** Runs `total` calls of `call` from `clients` concurrent loops; returns calls/s and latency percentiles. */
+export async function load(clients: number, total: number, call: (i: number) => Promise<unknown>) {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      for (let i = next++; i < total; i = next++) {
+        const t = performance.now();
+        await call(i);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    callsPerSecond: total / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
+}
+
+const metrics = (sizes: Sizes) => {
+  const single = `one job per call, ${sizes.callers} callers`;
+  return {
+    single: { key: 'single_jobs_per_second', label: `${single}: jobs/s`, unit: 'jobs/s', better: 'higher' },
+    singleP50: { key: 'single_p50_ms', label: `${single}: call p50`, unit: 'ms', better: 'lower' },
+    singleP99: { key: 'single_p99_ms', label: `${single}: call p99`, unit: 'ms', better: 'lower' },
+    batch: {
+      key: 'batch_jobs_per_second',
+      label: `batches of ${sizes.batchSize.toLocaleString('en')}, ${sizes.batchCallers} callers: jobs/s`,
+      unit: 'jobs/s',
+      better: 'higher',
+    },
+    apiCpu: {
+      key: 'api_cpu_ms_per_job',
+      label: `${single}: API process CPU per job`,
+      unit: 'ms',
+      better: 'lower',
+    },
+  } satisfies Record<string, Metric>;
+};
+
+interface Target {
+  single(i: number): Promise<unknown>;
+  batch(): Promise<unknown>;
+  /** The API process, whose CPU per job is measured (HTTP only). */
+  api?: ChildProcess;
+  close(): Promise<void>;
+}
+
+type State = Map<SystemId, Target>;
+
+async function openTarget(context: BenchContext, system: SystemId): Promise<Target> {
+  const { server, sizes } = context;
+  if (system === 'conveyor' || system === 'conveyor-http') {
+    const database = await server.database(`submit_${system}`, CONVEYOR_TEMPLATE);
+    const conveyor = ConveyorDatabase.open(database.url);
+    const tenant = await conveyor.tenant('bench');
+    if (system === 'conveyor') {
+      const batch = () =>
+        conveyor.queue.insertMany(Array.from({ length: sizes.batchSize }, () => noopJob(tenant.id)));
+      return {
+        // One-job submissions go through insertOne, as the API's do (committed in groups).
+        single: () => conveyor.queue.insertOne(noopJob(tenant.id)),
+        batch,
+        async close() {
+          await conveyor.close();
+          await database.drop();
+        },
+      };
+    }
+    const { child, base } = await startApi(database.url, {}, true);
+    const client = new ApiClient(base, tenant.key, Math.max(sizes.callers, sizes.batchCallers));
+    const job = { type: 'default', payload: { duration_ms: 0 } };
+    const batchBody = { jobs: Array.from({ length: sizes.batchSize }, () => job) };
+    return {
+      single: () => client.post('/api/v1/jobs', job),
+      batch: () => client.post('/api/v1/jobs/batch', batchBody),
+      api: child,
+      async close() {
+        client.close();
+        await stopApi(child);
+        await conveyor.close();
+        await database.drop();
+      },
+    };
+  }
+  const { peer, close } = await openPeer(server, system, 'submit', sizes.callers);
+  context.results.setup('submit', system, peer.settings);
+  return { single: () => peer.enqueueOne(), batch: () => peer.enqueueBulk(sizes.batchSize), close };
+}
+
+/**
+ * Enqueue throughput: one job per call from `callers` concurrent callers (Conveyor's JobQueue
+ * submit path in process and its HTTP API, pg-boss send(), graphile-worker addJob), then batches
+ * (Conveyor's batch endpoint and insertMany, pg-boss insert, graphile-worker addJobs). Each
+ * system keeps one fresh database for the scenario, so every round inserts into a table holding
+ * the same number of earlier rows for all of them.
+ */
+export const submitScenario: Scenario<State> = {
+  id: 'submit',
+  title: 'Enqueue and HTTP submit',
+  describe: (sizes) =>
+    `Per round and system: ${sizes.singleCalls.toLocaleString('en')} one-job calls from ${sizes.callers} ` +
+    `concurrent callers (after a warm-up), then ${sizes.batches} batches of ${sizes.batchSize.toLocaleString('en')} ` +
+    `from ${sizes.batchCallers} callers. Conveyor in process: JobQueue.insertOne (one-job submissions are ` +
+    `committed in groups, as the API does) and insertMany on a pool like the API's; over HTTP: POST /api/v1/jobs ` +
+    `and /api/v1/jobs/batch to one API process from keep-alive connections. Peers: pg-boss send()/insert(), ` +
+    `graphile-worker addJob()/addJobs(), in this process. The API's CPU per job is read from /proc.`,
+  systems: () => SYSTEMS,
+  setup: async () => new Map(),
+  async run(context, system, _round, state) {
+    const { sizes, results } = context;
+    const m = metrics(sizes);
+    let target = state.get(system);
+    if (!target) {
+      target = await openTarget(context, system);
+      state.set(system, target);
+      // Connections, prepared statements and the API's key cache warm up before anything is timed.
+      await load(sizes.callers, Math.min(100, sizes.singleCalls), (i) => target!.single(i));
+    }
+    const cpuBefore = target.api && cpuSecondsOfPid(target.api.pid!);
+    const single = await load(sizes.callers, sizes.singleCalls, (i) => target.single(i));
+    const cpuAfter = target.api && cpuSecondsOfPid(target.api.pid!);
+    results.add(this.id, m.single, system, Math.round(single.callsPerSecond));
+    results.add(this.id, m.singleP50, system, +single.p50.toFixed(2));
+    results.add(this.id, m.singleP99, system, +single.p99.toFixed(2));
+    if (cpuBefore !== undefined && cpuAfter !== undefined)
+      results.add(
+        this.id,
+        m.apiCpu,
+        system,
+        +(((cpuAfter - cpuBefore) * 1000) / sizes.singleCalls).toFixed(3),
+      );
+    const batch = await load(sizes.batchCallers, sizes.batches, () => target.batch());
+    results.add(this.id, m.batch, system, Math.round(batch.callsPerSecond * sizes.batchSize));
+  },
+  async teardown(_context, state) {
+    for (const target of state.values()) await target.close();
+  },
+};

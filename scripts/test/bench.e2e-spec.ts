@@ -1,0 +1,102 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { builtScript, cleanEnv, runNode } from '../../backend/test/support/processes';
+
+interface MetricJson {
+  key: string;
+  unit: string;
+  systems: Record<string, { median: number; rounds: number[] }>;
+  conveyor_per_best_peer?: Record<string, number>;
+}
+
+interface ReportJson {
+  mode: string;
+  machine: Record<string, unknown>;
+  scenarios: Array<{ id: string; skipped?: string; metrics: MetricJson[] }>;
+}
+
+/**
+ * `npm run bench` at smoke size (a few hundred jobs, one round) on the test server, through the
+ * built script as a person runs it (the charts' libraries are ES modules a jest file cannot load):
+ * every scenario but the full-only scale one runs, and the report's files come out with figures.
+ */
+describe('benchmark report (smoke run)', () => {
+  let out: string;
+
+  beforeAll(() => {
+    out = mkdtempSync(path.join(tmpdir(), 'conveyor-bench-report-'));
+  });
+
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('writes report.md, report.json and SVG charts with non-zero figures for every system', async () => {
+    const adminUrl = process.env.TEST_ADMIN_DATABASE_URL;
+    if (!adminUrl)
+      throw new Error('TEST_ADMIN_DATABASE_URL is unset: run through jest (globalSetup sets it)');
+    const run = await runNode(
+      builtScript('scripts/src/bench.js'),
+      ['--smoke', '--out', out],
+      cleanEnv({ DATABASE_URL: adminUrl }),
+    );
+    expect({ code: run.code, output: run.code === 0 ? '' : run.output }).toEqual({ code: 0, output: '' });
+
+    const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as ReportJson;
+    expect(report.mode).toBe('smoke');
+    for (const field of ['cores', 'memory_gib', 'cpu_model', 'postgres_version', 'node_version', 'date'])
+      expect(report.machine[field]).toBeTruthy();
+
+    const byId = Object.fromEntries(report.scenarios.map((s) => [s.id, s]));
+    expect(Object.keys(byId).sort()).toEqual(
+      ['events', 'fairness', 'pgbench', 'queue', 'rss', 'scale', 'submit'].sort(),
+    );
+    expect(byId.scale.skipped).toBe('full runs only');
+    for (const id of ['submit', 'queue', 'events', 'fairness', 'pgbench', 'rss'])
+      expect([id, byId[id].skipped]).toEqual([id, undefined]);
+
+    const systems = (id: string, key: string) =>
+      Object.keys(byId[id].metrics.find((m) => m.key === key)!.systems);
+    expect(systems('submit', 'single_jobs_per_second').sort()).toEqual(
+      [
+        'conveyor',
+        'conveyor-http',
+        'graphile-worker',
+        'graphile-worker-default',
+        'pg-boss',
+        'pg-boss-default',
+      ].sort(),
+    );
+    expect(systems('queue', 'drain_small_jobs_per_second').sort()).toEqual(
+      ['conveyor', 'graphile-worker', 'graphile-worker-default', 'pg-boss', 'pg-boss-default'].sort(),
+    );
+    expect(systems('queue', 'pickup_db_p50_ms')).toContain('conveyor');
+
+    // Rates, times of pickups and waits, and memory are never 0; CPU shares may round to 0.
+    for (const scenario of report.scenarios)
+      for (const metric of scenario.metrics)
+        for (const [system, { median, rounds }] of Object.entries(metric.systems)) {
+          const figure = `${scenario.id}.${metric.key}.${system}`;
+          expect([figure, rounds.every((value) => Number.isFinite(value) && value >= 0)]).toEqual([
+            figure,
+            true,
+          ]);
+          if (
+            ['jobs/s', 'MiB'].includes(metric.unit) ||
+            /pickup|wait|alone|flood_p|scheduled/.test(metric.key)
+          )
+            expect([figure, median > 0]).toEqual([figure, true]);
+        }
+    const drain = byId.queue.metrics.find((m) => m.key === 'drain_small_jobs_per_second')!;
+    expect(drain.conveyor_per_best_peer?.conveyor).toBeGreaterThan(0);
+
+    const markdown = readFileSync(path.join(out, 'report.md'), 'utf8');
+    expect(markdown).toMatch(/^# Conveyor benchmark report/);
+    expect(markdown).toContain('| Scenario | Metric | Unit | Conveyor |');
+    expect(markdown).toMatch(/PostgreSQL \d+/);
+    for (const chart of ['throughput.svg', 'pickup.svg', 'events.svg', 'fairness.svg', 'memory.svg']) {
+      expect([chart, existsSync(path.join(out, chart))]).toEqual([chart, true]);
+      expect(readFileSync(path.join(out, chart), 'utf8')).toMatch(/^<svg[^>]*>.*<\/svg>$/s);
+      expect(markdown).toContain(`](${chart})`);
+    }
+  }, 150_000);
+});
