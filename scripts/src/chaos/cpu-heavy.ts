@@ -1,3 +1,4 @@
+import { freePort } from '../../../backend/src/database/embedded/embedded-database';
 import {
   type ChaosContext,
   type Findings,
@@ -95,7 +96,9 @@ export function cpuHeavy(context: ChaosContext, options: CpuHeavyOptions): Promi
     const other = await createTenant(database.url, 'other');
     const api = await startApi(database.url, { UPLOAD_MAX_BYTES: String(options.fileBytes) });
     cleanup.push(() => stop(api));
+    const metricsPort = await freePort();
     const worker = startWorker(database.url, {
+      WORKER_METRICS_PORT: String(metricsPort),
       WORKER_CONCURRENCY: String(options.concurrency),
       LEASE_SECONDS: String(options.leaseSeconds),
       // The worker's own rescuer looks often: a lease that expires is taken at once, and seen.
@@ -261,6 +264,12 @@ export function cpuHeavy(context: ChaosContext, options: CpuHeavyOptions): Promi
     const loaded = latencies(await probe(() => heavyDone));
     await driver;
     const heavySeconds = (performance.now() - heavyStarted) / 1000;
+    // The worker's event-loop delay (prom-client's, since the process started: nothing read it before).
+    const metrics = await http(`http://127.0.0.1:${metricsPort}/metrics`);
+    const lagMs = (name: string) => {
+      const match = new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(String(metrics.body));
+      return match ? Math.round(Number(match[1]) * 1000) : NaN;
+    };
     watching = false;
     await watcher;
     const sentinelRenewals = (leases.get(sentinelId)?.renewals ?? 0) - sentinelRenewalsAtStart;
@@ -275,10 +284,12 @@ export function cpuHeavy(context: ChaosContext, options: CpuHeavyOptions): Promi
         row.result?.lines === lines &&
         patterns.every((p) => row.result.counts?.[p] === lines * Math.floor(250 / p.length)),
     ).length;
-    const [{ rescued }] = await sql<{ rescued: string }>(
+    const rescues = await sql<{ name: string; type: string; n: string }>(
       database.url,
-      `SELECT count(*) AS rescued FROM jobs WHERE errors::text LIKE '%lease expired%'`,
+      `SELECT t.name, j.type, count(*) AS n FROM jobs j JOIN tenants t ON t.id = j.tenant_id
+       WHERE j.errors::text LIKE '%lease expired%' GROUP BY 1, 2 ORDER BY 1, 2`,
     );
+    const rescued = rescues.reduce((sum, row) => sum + Number(row.n), 0);
 
     const fmt = (sorted: number[]) =>
       `${Math.round(percentile(sorted, 50))} / ${Math.round(percentile(sorted, 95))} / ${Math.round(sorted.at(-1) ?? 0)}`;
@@ -303,7 +314,14 @@ export function cpuHeavy(context: ChaosContext, options: CpuHeavyOptions): Promi
       `largest gap between renewals of a running job's lease ms (lease ${options.leaseSeconds} s), leases seen expired`,
       `${Math.round(largestGapMs)}, ${expiredSeen}`,
     );
-    findings.set("jobs with a 'lease expired' error", rescued);
+    findings.set(
+      "jobs with a 'lease expired' error",
+      rescued === 0 ? 0 : rescues.map((row) => `${row.name} ${row.type} × ${row.n}`).join(', '),
+    );
+    findings.set(
+      'worker event-loop delay ms p50 / p99 / max',
+      `${lagMs('nodejs_eventloop_lag_p50_seconds')} / ${lagMs('nodejs_eventloop_lag_p99_seconds')} / ${lagMs('nodejs_eventloop_lag_max_seconds')}`,
+    );
 
     findings.expect(
       exact === options.heavyJobs,
@@ -311,7 +329,7 @@ export function cpuHeavy(context: ChaosContext, options: CpuHeavyOptions): Promi
     );
     findings.expect(loaded.pickup.length > 0, 'no probe ran beside the heavy jobs: the check saw nothing');
     findings.expect(expiredSeen === 0, `leases were seen expired ${expiredSeen} times`);
-    findings.expect(Number(rescued) === 0, `${rescued} jobs lost their lease ('lease expired')`);
+    findings.expect(rescued === 0, `${rescued} jobs lost their lease ('lease expired')`);
     // Heartbeats every max(1 s, lease / 3): at least one a lease period, with room for a missed one.
     const renewalsDue = Math.floor(heavySeconds / options.leaseSeconds);
     findings.expect(

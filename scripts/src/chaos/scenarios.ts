@@ -72,7 +72,7 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'long-jobs',
     checks:
-      "one tenant's long sleeps hold all 16 slots of 2 workers and 64 more wait; another tenant submits 400 short jobs: they start as the first slots free, the long tenant starts none meanwhile and is held to its share of 8 without losing a job; a job past its timeout_ms is cut there",
+      "one tenant's long sleeps hold all 16 slots of 2 workers and 64 more wait; another tenant submits 400 short jobs: they start as the first slots free and finish within a bound, the long tenant claims none while they wait and keeps its long jobs; a job past its timeout_ms is cut there",
     full: (context) => longJobs(context, LONG_JOBS_FULL),
   },
   {
