@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Client, Pool } from 'pg';
 import { JOB_HANDLERS } from '../src/handlers/handler-registry';
 import { MAX_GROUP_PAYLOAD_CHARS } from '../src/queue/grouped-inserts';
@@ -212,6 +213,26 @@ describe('the queue statements on a real PostgreSQL', () => {
     // never sees them reads a few dozen (the new job, its tenant, the counters' insert).
     expect(blocks).toBeLessThan(150);
     expect(await sql('SELECT status FROM jobs WHERE id = $1', [mine.id])).toEqual([{ status: 'running' }]);
+  });
+
+  it("holds a tenant's file quota against a burst of concurrent uploads", async () => {
+    const upload = (n: number) =>
+      queue.insertWithFile(
+        jobFactory.build(tenant, { type: 'analyze', payload: { n } }),
+        {
+          id: randomUUID(),
+          tenantId: tenant,
+          filename: `f${n}.log`,
+          contentType: null,
+          content: Buffer.alloc(1_000),
+        },
+        1_500,
+      );
+    const outcomes = await Promise.all(Array.from({ length: 10 }, (_, n) => upload(n)));
+    expect(outcomes.filter((outcome) => 'job' in outcome)).toHaveLength(1);
+    expect(outcomes.filter((outcome) => 'overQuota' in outcome)).toHaveLength(9);
+    expect(await sql('SELECT count(*)::int AS n FROM jobs')).toEqual([{ n: 1 }]);
+    await sql('DELETE FROM job_files');
   });
 
   it('claims no more than asked, highest priority (lowest number) first, never a future job', async () => {

@@ -17,6 +17,7 @@ import {
   jobFailMany,
   jobHeartbeat,
   jobFileInsert,
+  jobFileQuotaLock,
   jobInsertMany,
   jobProgress,
   jobPromoteDue,
@@ -147,6 +148,7 @@ export class JobQueue {
         await client.query('ROLLBACK');
         return { duplicate: true };
       }
+      await client.query(jobFileQuotaLock(file.tenantId));
       const stored = (await client.query(jobFileInsert(file, id, quotaBytes))).rows;
       if (stored.length === 0) {
         await client.query('ROLLBACK');

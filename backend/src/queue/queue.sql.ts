@@ -845,10 +845,27 @@ export interface NewJobFile {
   content: Buffer;
 }
 
+/** The first key of jobFileQuotaLock's two-key advisory locks (the second is the tenant's hash). */
+const FILE_QUOTA_LOCK_CLASS = 0x636f6e81;
+
+/**
+ * Serialises a tenant's uploads for the rest of the transaction: each quota check must see the
+ * files of the uploads committed before it, or a burst of concurrent uploads (each checking
+ * against the same committed total) stores past the quota. Other tenants are not held up.
+ */
+export function jobFileQuotaLock(tenantId: string): Statement {
+  return {
+    name: 'jobFileQuotaLock',
+    text: `SELECT pg_advisory_xact_lock(${FILE_QUOTA_LOCK_CLASS}, hashtext($1::text))`,
+    values: [tenantId],
+  };
+}
+
 /**
  * Stores an upload already attached to its job, in the job insert's transaction (so a job never
  * exists without its file, nor a file without its job), and only while the tenant's stored
- * bytes stay within `quotaBytes`: no row comes back when the upload would exceed it.
+ * bytes stay within `quotaBytes`: no row comes back when the upload would exceed it. Run after
+ * jobFileQuotaLock in the same transaction.
  */
 export function jobFileInsert(file: NewJobFile, jobId: string, quotaBytes: number): Statement {
   return {
