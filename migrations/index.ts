@@ -10,6 +10,7 @@ import { JobFilesByTenant1764700000000 } from './1764700000000-JobFilesByTenant'
 import { JobTimeouts1764710000000 } from './1764710000000-JobTimeouts';
 import { JobsRunningByTenant1764720000000 } from './1764720000000-JobsRunningByTenant';
 import { ScheduledJobs1764800000000 } from './1764800000000-ScheduledJobs';
+import { HotHeartbeats1764810000000 } from './1764810000000-HotHeartbeats';
 
 /** Every migration, oldest first. Listed explicitly so ts-jest and compiled code load the same set. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   JobTimeouts1764710000000,
   JobsRunningByTenant1764720000000,
   ScheduledJobs1764800000000,
+  HotHeartbeats1764810000000,
 ];

@@ -329,7 +329,10 @@ export function jobClaim(
   };
 }
 
-/** Extends the leases of the jobs this worker still holds; returns the ids it still holds. */
+/**
+ * Extends the leases of the jobs this worker still holds; returns the ids it still holds. It
+ * writes no indexed column, so each row's update is HOT (no index entry written).
+ */
 export function jobHeartbeat(workerId: string, ids: string[], leaseSeconds: number): Statement {
   return {
     name: 'jobHeartbeat',
@@ -431,7 +434,8 @@ export function jobFailMany(
 /**
  * Returns jobs whose lease expired (their worker died or hung) to the queue as a failed attempt,
  * or to the DLQ when that was the last one. SKIP LOCKED: a job a live worker is completing right
- * now is left for the next pass.
+ * now is left for the next pass. lease_expires_at is not indexed (so that heartbeats are HOT
+ * updates): the running rows, few by nature, are read through jobs_running_tenant_idx.
  */
 export function jobRescueExpired(limit: number, retryDelayMs: number): Statement {
   return {
