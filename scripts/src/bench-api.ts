@@ -8,6 +8,18 @@ import { sleep } from './bench-stats';
 const API = path.resolve(__dirname, '../../backend/src/main.api.js');
 const WORKER = path.resolve(__dirname, '../../backend/src/main.worker.js');
 
+/** Processes started here and still running: killed if this process exits first (an error mid-run). */
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
 /**
  * The environment of a benchmarked process: PATH and HOME only plus what the benchmark sets, so
  * that nothing in the caller's shell (a TENANT_MAX_SHARE, a JOB_LOG_LEVEL) changes what is measured.
@@ -34,14 +46,16 @@ export async function startApi(
     DASHBOARD_DIR: '',
     ...env,
   };
-  const child = fork(API, [], {
-    // BENCH_CPU_PROF=<dir>: write a V8 CPU profile of the API process there, to see where a request's time goes.
-    execArgv: process.env.BENCH_CPU_PROF
-      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
-      : [],
-    env: clean ? benchEnv(vars) : { ...process.env, ...vars },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
+  const child = track(
+    fork(API, [], {
+      // BENCH_CPU_PROF=<dir>: write a V8 CPU profile of the API process there, to see where a request's time goes.
+      execArgv: process.env.BENCH_CPU_PROF
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+        : [],
+      env: clean ? benchEnv(vars) : { ...process.env, ...vars },
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    }),
+  );
   const base = `http://127.0.0.1:${port}`;
   for (let ready = false; !ready; await sleep(100)) {
     if (child.exitCode !== null) throw new Error(`the API exited (code ${child.exitCode}) while starting`);
@@ -72,7 +86,8 @@ export interface WorkerProcess {
    * before the handler runs, read here off the worker's stdout as it comes.
    */
   onStarted: (jobId: string) => void;
-  stop(): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs` (a benchmark whose database goes next need not wait long). */
+  stop(graceMs?: number): Promise<void>;
 }
 
 /**
@@ -81,10 +96,12 @@ export interface WorkerProcess {
  * would be: the lines are part of what is measured.
  */
 export function startWorker(databaseUrl: string, env: Record<string, string> = {}): WorkerProcess {
-  const child = fork(WORKER, [], {
-    env: benchEnv({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'info', JOB_LOG_LEVEL: 'info', ...env }),
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-  });
+  const child = track(
+    fork(WORKER, [], {
+      env: benchEnv({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'info', JOB_LOG_LEVEL: 'info', ...env }),
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    }),
+  );
   let markReady!: () => void;
   let failed!: (error: Error) => void;
   const ready = new Promise<void>((resolve, reject) => {
@@ -97,7 +114,7 @@ export function startWorker(databaseUrl: string, env: Record<string, string> = {
     child,
     ready,
     onStarted: () => undefined,
-    stop: () => stopApi(child),
+    stop: (graceMs) => stopApi(child, graceMs),
   };
   createInterface({ input: child.stdout! }).on('line', (line) => {
     if (line.includes('"event":"started"')) {

@@ -65,6 +65,7 @@ export async function openGraphileWorker(url: string, options: PeerOptions): Pro
   return {
     settings,
     async enqueueBulk(count) {
+      pickupPhase = false;
       await utils.addJobs(Array.from({ length: count }, () => ({ identifier: TASK, payload })));
       enqueued += count;
     },
@@ -116,6 +117,11 @@ export async function openGraphileWorker(url: string, options: PeerOptions): Pro
           },
         },
       });
+    },
+    async stopWorker() {
+      await runner?.stop();
+      await runner?.promise;
+      runner = undefined;
     },
     async databasePickupMs(jobId) {
       const ms = databasePickup.get(jobId);

@@ -45,6 +45,8 @@ export interface PeerQueue {
   discardWaiting(): Promise<number>;
   /** Starts the worker; `onJobStart` is called first thing in every job's handler. */
   startWorker(onJobStart: (jobId: string) => void): Promise<void>;
+  /** Stops the worker (startWorker may start it again); waits until it takes no more jobs. */
+  stopWorker(): Promise<void>;
   /** Insert → lock of a completed job on the database clock, as Conveyor's pickup is timed. */
   databasePickupMs(jobId: string): Promise<number>;
   /** Stops the worker and closes every connection. */

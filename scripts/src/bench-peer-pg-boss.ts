@@ -94,6 +94,11 @@ export async function openPgBoss(url: string, options: PeerOptions): Promise<Pee
           for (const job of jobs) onJobStart(job.id);
         });
     },
+    async stopWorker() {
+      await boss.offWork(QUEUE);
+      // offWork stops the loops without waiting; one in the middle of a fetch finishes it first.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    },
     async databasePickupMs(jobId) {
       const { rows } = await pool.query(
         `SELECT extract(epoch FROM (started_on - created_on)) * 1000 AS ms FROM pgboss.job WHERE id = $1`,

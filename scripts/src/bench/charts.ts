@@ -103,7 +103,7 @@ function percentilesSpec(title: string, data: Datum[], rowTitle: string | null) 
       width: 420,
       mark: { type: 'point', filled: true, size: 70 },
       encoding: {
-        y: { field: 'system', type: 'nominal', title: null, sort: systems, axis: { labelLimit: 320 } },
+        y: { field: 'system', type: 'nominal', title: null, sort: systems, axis: { labelLimit: 460 } },
         x: { field: 'value', type: 'quantitative', title: 'ms (log scale)', scale: { type: 'log' } },
         color: { field: 'series', type: 'nominal', title: 'percentile', sort: ['p50', 'p95', 'p99'] },
         shape: { field: 'series', type: 'nominal', sort: ['p50', 'p95', 'p99'] },

@@ -109,6 +109,7 @@ export class JobEventCounter {
   firstStartedAt?: number;
   readonly firstStarted = new Promise<void>((resolve) => (this.firstStart = resolve));
   private readonly waiters = new Map<string, () => void>();
+  private nextStart: Array<(at: number) => void> = [];
   private readonly thresholds: Array<{ count: () => number; at: number; resolve: () => void }> = [];
 
   private constructor(private readonly client: Awaited<ReturnType<typeof connect>>) {}
@@ -126,10 +127,12 @@ export class JobEventCounter {
     if (kind !== 'started' && kind !== 'completed') return;
     const jobs = (JSON.parse(payload) as { jobs: Array<[string, string]> }).jobs;
     if (kind === 'started') {
+      const now = performance.now();
       if (this.started === 0) {
-        this.firstStartedAt = performance.now();
+        this.firstStartedAt = now;
         this.firstStart?.();
       }
+      for (const resolve of this.nextStart.splice(0)) resolve(now);
       this.started += jobs.length;
     } else {
       this.completed += jobs.length;
@@ -147,6 +150,11 @@ export class JobEventCounter {
         this.thresholds.splice(this.thresholds.indexOf(threshold), 1);
         threshold.resolve();
       }
+  }
+
+  /** Resolves with performance.now() when the next `started` event arrives. */
+  nextStarted(): Promise<number> {
+    return new Promise((resolve) => this.nextStart.push(resolve));
   }
 
   /** Resolves when `count()` reaches `at` (checked on each event), or false after `timeoutMs`. */

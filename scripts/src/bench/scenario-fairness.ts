@@ -136,7 +136,7 @@ export const fairnessScenario: Scenario = {
           );
       }
     } finally {
-      await worker.stop();
+      await worker.stop(1_000);
       await events.close();
       await conveyor.close();
       await database.drop();

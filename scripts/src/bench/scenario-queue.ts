@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { startWorker, type WorkerProcess } from '../bench-api';
-import { type PeerQueue } from '../bench-peer-harness';
 import { latencySummary, sleep } from '../bench-stats';
 import { CONVEYOR_TEMPLATE, ConveyorDatabase, JobEventCounter, noopJob, WORKER_ENV } from './conveyor';
 import {
@@ -73,128 +72,155 @@ interface Pickup {
   database: number[];
 }
 
+/** Both drains of a round, the first followed by the idle pickup (when it finished in time). */
+interface Round {
+  drains: Drain[];
+  pickup?: Pickup;
+}
+
 /**
- * Conveyor: `jobs` no-op jobs inserted, ANALYZE, then one worker process (concurrency 10) drains
- * them: from the first job's start to the last one's completion, both heard as job events. With
- * `pickupSamples`, the idle worker then gets jobs one at a time.
+ * Conveyor, one database and one worker process (concurrency 10) for the round. For each drain
+ * the worker is frozen (SIGSTOP) while the backlog is inserted and ANALYZEd, then let go
+ * (SIGCONT): it wakes on the NOTIFYs it missed, as it would on a backlog that appeared at once.
+ * The drain runs from the first job's start to the last one's completion, both heard as job
+ * events. One process boot a round instead of one a drain: on 2 busy cores a boot takes seconds.
  */
-export async function conveyorDrain(
-  context: BenchContext,
-  jobs: number,
-  pickupSamples: number,
-): Promise<{ drain: Drain; pickup?: Pickup }> {
-  const database = await context.server.database(`drain_${jobs}_conveyor`, CONVEYOR_TEMPLATE);
+export async function conveyorRound(context: BenchContext, pickupSamples: number): Promise<Round> {
+  const { sizes } = context;
+  const database = await context.server.database('queue_conveyor', CONVEYOR_TEMPLATE);
   const conveyor = ConveyorDatabase.open(database.url);
   const events = await JobEventCounter.listen(database.url);
-  let worker: WorkerProcess | undefined;
+  const worker = startWorker(database.url, WORKER_ENV);
+  const round: Round = { drains: [] };
   try {
     const tenant = await conveyor.tenant('bench');
-    await conveyor.insertBacklog(tenant.id, jobs);
-    await conveyor.analyze();
-    worker = startWorker(database.url, WORKER_ENV);
-    const box = context.sizes.drainBoxSeconds * 1000;
-    const firstStart = Promise.race([events.firstStarted, worker.ready.then(() => events.firstStarted)]);
     if (
-      !(await within(
-        firstStart.then(() => true),
-        60_000,
-      ))
+      (await within(
+        worker.ready.then(() => true),
+        120_000,
+      )) === undefined
     )
-      throw new Error('the Conveyor worker started no job within 60 s');
-    const start = events.firstStartedAt!;
-    const done = await events.until(() => events.completed, jobs, box);
-    const drain = { completed: events.completed, seconds: (performance.now() - start) / 1000, boxed: !done };
-    if (pickupSamples === 0 || !done) return { drain };
-
-    // The worker writes at most 200 routine lifecycle lines a second: a second's pause lets the
-    // drain's second pass, so every pickup's `started` line is written.
-    await sleep(1_100);
-    const handler: number[] = [];
-    const ids: string[] = [];
-    for (let i = 0; i < pickupSamples; i++) {
-      const id = randomUUID();
-      const started = new Promise<number>((resolve) => {
-        worker!.onStarted = (jobId) => jobId === id && resolve(performance.now());
-      });
-      const completed = events.completion(id, 30_000);
-      const sent = performance.now();
-      await conveyor.queue.insertMany([noopJob(tenant.id)], [id]);
-      const at = await within(started, 10_000);
-      if (at !== undefined) handler.push(at - sent);
-      if (!(await completed)) throw new Error(`pickup job ${id} did not complete within 30 s`);
-      ids.push(id);
-      await sleep(20); // let the worker go idle again
+      throw new Error('the Conveyor worker was not ready within 120 s');
+    for (const jobs of sizes.drains) {
+      worker.child.kill('SIGSTOP');
+      try {
+        await conveyor.insertBacklog(tenant.id, jobs);
+        await conveyor.analyze();
+      } finally {
+        worker.child.kill('SIGCONT');
+      }
+      const completedBefore = events.completed;
+      const start = await within(events.nextStarted(), 60_000);
+      if (start === undefined) throw new Error('the Conveyor worker started no job within 60 s');
+      const done = await events.until(
+        () => events.completed - completedBefore,
+        jobs,
+        sizes.drainBoxSeconds * 1000,
+      );
+      const seconds = (performance.now() - start) / 1000;
+      round.drains.push({ completed: events.completed - completedBefore, seconds, boxed: !done });
+      // A backlog left by the time box would run into the next phase: the round ends here.
+      if (!done) break;
+      if (round.drains.length === 1 && pickupSamples > 0)
+        round.pickup = await conveyorPickup(conveyor, events, worker, tenant.id, pickupSamples);
     }
-    return { drain, pickup: { handler, database: await conveyor.databasePickupMs(ids) } };
+    return round;
   } finally {
-    await worker?.stop();
+    await worker.stop(1_000);
     await events.close();
     await conveyor.close();
     await database.drop();
   }
 }
 
+async function conveyorPickup(
+  conveyor: ConveyorDatabase,
+  events: JobEventCounter,
+  worker: WorkerProcess,
+  tenantId: string,
+  samples: number,
+): Promise<Pickup> {
+  // The worker writes at most 200 routine lifecycle lines a second: a second's pause lets the
+  // drain's second pass, so every pickup's `started` line is written.
+  await sleep(1_100);
+  const handler: number[] = [];
+  const ids: string[] = [];
+  for (let i = 0; i < samples; i++) {
+    const id = randomUUID();
+    const started = new Promise<number>((resolve) => {
+      worker.onStarted = (jobId) => jobId === id && resolve(performance.now());
+    });
+    const completed = events.completion(id, 30_000);
+    const sent = performance.now();
+    await conveyor.queue.insertMany([noopJob(tenantId)], [id]);
+    const at = await within(started, 10_000);
+    if (at !== undefined) handler.push(at - sent);
+    if (!(await completed)) throw new Error(`pickup job ${id} did not complete within 30 s`);
+    ids.push(id);
+    await sleep(20); // let the worker go idle again
+  }
+  return { handler, database: await conveyor.databasePickupMs(ids) };
+}
+
 /**
- * A peer: the same backlog inserted with its bulk API, ANALYZE, its worker drains it (from the
- * first handler call until the database shows none unfinished, polled every 20 ms). With
- * `pickupSamples`, the idle worker then gets jobs one at a time (a drain cut by the time box
- * has its waiting jobs deleted first, so the worker is idle).
+ * A peer, one database for the round as Conveyor has: for each drain the backlog is inserted
+ * with its bulk API and ANALYZEd, then its worker (in this process) drains it, from the first
+ * handler call until the database shows none unfinished (polled every 20 ms), and is stopped.
+ * After the first drain the idle worker gets the pickup jobs; a drain cut by the time box has
+ * its waiting jobs deleted first, so that the worker is idle and the next drain starts clean.
  */
-export async function peerDrain(
+export async function peerRound(
   context: BenchContext,
   system: SystemId,
-  jobs: number,
   pickupSamples: number,
-  label = `drain_${jobs}`,
-): Promise<{ drain: Drain; pickup?: Pickup; peer: PeerQueue }> {
-  const { peer, database, close } = await openPeer(context.server, system, label);
+): Promise<Round> {
+  const { sizes } = context;
+  const { peer, database, close } = await openPeer(context.server, system, 'queue');
+  const round: Round = { drains: [] };
   try {
     context.results.setup('queue', system, peer.settings);
-    for (let i = 0; i < jobs; i += 1_000) await peer.enqueueBulk(Math.min(1_000, jobs - i));
-    await analyze(database);
-
-    let onStart: (jobId: string) => void;
-    let firstStart!: () => void;
-    const started = new Promise<void>((resolve) => (firstStart = resolve));
-    let drainStart = 0;
-    onStart = () => {
-      drainStart = performance.now();
-      onStart = () => {};
-      firstStart();
-    };
-    await peer.startWorker((jobId) => onStart(jobId));
-    if (
-      (await within(
-        started.then(() => true),
-        60_000,
-      )) === undefined
-    )
-      throw new Error(`${system} started no job within 60 s`);
-    const deadline = drainStart + context.sizes.drainBoxSeconds * 1000;
-    let done = false;
-    while (!(done = !(await peer.anyUnfinished())) && performance.now() < deadline) await sleep(20);
-    const seconds = (performance.now() - drainStart) / 1000;
-    const drain = { completed: done ? jobs : await peer.completedCount(), seconds, boxed: !done };
-    if (pickupSamples === 0) return { drain, peer };
-    if (!done) {
-      await peer.discardWaiting();
-      while (await peer.anyUnfinished()) await sleep(20);
+    for (const jobs of sizes.drains) {
+      for (let i = 0; i < jobs; i += 1_000) await peer.enqueueBulk(Math.min(1_000, jobs - i));
+      await analyze(database);
+      const completedBefore = round.drains.length === 0 ? 0 : await peer.completedCount();
+      let firstStart!: (at: number) => void;
+      const started = new Promise<number>((resolve) => (firstStart = resolve));
+      let onStart = (_jobId: string) => {
+        onStart = () => {};
+        firstStart(performance.now());
+      };
+      await peer.startWorker((jobId) => onStart(jobId));
+      const drainStart = await within(started, 60_000);
+      if (drainStart === undefined) throw new Error(`${system} started no job within 60 s`);
+      const deadline = drainStart + sizes.drainBoxSeconds * 1000;
+      let done = false;
+      while (!(done = !(await peer.anyUnfinished())) && performance.now() < deadline) await sleep(20);
+      const seconds = (performance.now() - drainStart) / 1000;
+      const completed = done ? jobs : (await peer.completedCount()) - completedBefore;
+      round.drains.push({ completed, seconds, boxed: !done });
+      if (!done) {
+        await peer.discardWaiting();
+        while (await peer.anyUnfinished()) await sleep(20);
+      }
+      if (round.drains.length === 1 && pickupSamples > 0) {
+        const handler: number[] = [];
+        const databaseMs: number[] = [];
+        for (let i = 0; i < pickupSamples; i++) {
+          let handlerStarted!: (at: number) => void;
+          const handlerStart = new Promise<number>((resolve) => (handlerStarted = resolve));
+          onStart = () => handlerStarted(performance.now());
+          const sent = performance.now();
+          const id = await peer.enqueueOne();
+          handler.push((await handlerStart) - sent);
+          while (await peer.anyUnfinished()) await sleep(1);
+          databaseMs.push(await peer.databasePickupMs(id));
+          await sleep(20 + Math.random() * (peer.idlePollMs ?? 0)); // let the worker go idle again
+        }
+        round.pickup = { handler, database: databaseMs };
+      }
+      await peer.stopWorker();
     }
-
-    const handler: number[] = [];
-    const databaseMs: number[] = [];
-    for (let i = 0; i < pickupSamples; i++) {
-      let handlerStarted!: (at: number) => void;
-      const handlerStart = new Promise<number>((resolve) => (handlerStarted = resolve));
-      onStart = () => handlerStarted(performance.now());
-      const sent = performance.now();
-      const id = await peer.enqueueOne();
-      handler.push((await handlerStart) - sent);
-      while (await peer.anyUnfinished()) await sleep(1);
-      databaseMs.push(await peer.databasePickupMs(id));
-      await sleep(20 + Math.random() * (peer.idlePollMs ?? 0)); // let the worker go idle again
-    }
-    return { drain, pickup: { handler, database: databaseMs }, peer };
+    return round;
   } finally {
     await close();
   }
@@ -231,32 +257,36 @@ export const queueScenario: Scenario = {
   id: 'queue',
   title: 'Drain and idle pickup',
   describe: (sizes: Sizes) =>
-    `Per round and system, on a fresh database each time: ${fmt(sizes.drains[0])} and then ` +
-    `${fmt(sizes.drains[1])} no-op jobs inserted in statements of 1,000, ANALYZE, then one worker at ` +
-    `concurrency 10 drains them (from the first job's start until none is left; cut at ` +
-    `${sizes.drainBoxSeconds} s, the rate being what was done by then). After the smaller drain the idle ` +
-    `worker gets ${sizes.pickupSamples} jobs one at a time, 20 ms apart (plus a random part of the ` +
-    `polling interval for pollers): insert → handler start on this machine's clock (Conveyor: its ` +
-    `worker's \`started\` log line as it arrives on the pipe), and insert → lock on the database clock ` +
-    `(created_at → started_at; pg-boss created_on → started_on; graphile-worker created_at → locked_at). ` +
-    `Conveyor's worker is a separate process logging at info (JOB_LOG_LEVEL info, the default) to a ` +
-    `pipe; the peers' workers run in the benchmark process.`,
+    `Per round and system, one fresh database and one worker at concurrency 10: ${fmt(sizes.drains[0])} ` +
+    `no-op jobs inserted in statements of 1,000 and ANALYZEd with the worker held (Conveyor's process ` +
+    `frozen with SIGSTOP, the peers' workers not started), then drained, from the first job's start until ` +
+    `none is left (cut at ${sizes.drainBoxSeconds} s, the rate being what was done by then; waiting jobs ` +
+    `left by the cut are deleted). The idle worker then gets ${sizes.pickupSamples} jobs one at a time, ` +
+    `20 ms apart (plus a random part of the polling interval for pollers): insert → handler start on this ` +
+    `machine's clock (Conveyor: its worker's \`started\` log line as it arrives on the pipe) and insert → lock ` +
+    `on the database clock (created_at → started_at; pg-boss created_on → started_on; graphile-worker ` +
+    `created_at → locked_at). Then ${fmt(sizes.drains[1])} jobs the same way on the same database. ` +
+    `Conveyor's worker is the built process logging at info (JOB_LOG_LEVEL info, the default) to a pipe; ` +
+    `the peers' workers run in the benchmark process, as their libraries do.`,
   systems: () => QUEUE_SYSTEMS,
-  async run(context, system, _round) {
+  async run(context, system) {
     const { sizes } = context;
-    for (const index of [0, 1] as const) {
-      const jobs = sizes.drains[index];
-      const samples = index === 0 ? sizes.pickupSamples : 0;
-      const { drain, pickup } = isPeer(system)
-        ? await peerDrain(context, system, jobs, samples)
-        : await conveyorDrain(context, jobs, samples);
-      record(context, system, jobs, index, drain);
-      if (pickup) recordPickup(context, system, pickup);
-      else if (samples > 0)
-        context.results.note(
-          'queue',
-          `${SYSTEM_LABELS[system]}: no pickup measured in a round whose drain was cut.`,
-        );
-    }
+    const round = isPeer(system)
+      ? await peerRound(context, system, sizes.pickupSamples)
+      : await conveyorRound(context, sizes.pickupSamples);
+    round.drains.forEach((drain, index) =>
+      record(context, system, sizes.drains[index], index as 0 | 1, drain),
+    );
+    if (round.drains.length < 2)
+      context.results.note(
+        'queue',
+        `${SYSTEM_LABELS[system]}: its first drain was cut, so a round had no second drain.`,
+      );
+    if (round.pickup) recordPickup(context, system, round.pickup);
+    else if (sizes.pickupSamples > 0)
+      context.results.note(
+        'queue',
+        `${SYSTEM_LABELS[system]}: no pickup measured in a round whose first drain was cut.`,
+      );
   },
 };

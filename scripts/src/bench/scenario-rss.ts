@@ -26,18 +26,15 @@ export const rssScenario: Scenario = {
   async run(context) {
     const database = await context.server.database('rss', CONVEYOR_TEMPLATE);
     const worker = startWorker(database.url, WORKER_ENV);
+    let api: Awaited<ReturnType<typeof startApi>>['child'] | undefined;
     try {
-      const { child: api } = await startApi(database.url, {}, true);
-      try {
-        await worker.ready;
-        await sleep(context.sizes.rssSettleSeconds * 1000);
-        context.results.add(this.id, rssMetric, 'conveyor-http', rssMiB(api.pid!));
-        context.results.add(this.id, rssMetric, 'conveyor', rssMiB(worker.child.pid!));
-      } finally {
-        await stopApi(api);
-      }
+      api = (await startApi(database.url, {}, true)).child;
+      await worker.ready;
+      await sleep(context.sizes.rssSettleSeconds * 1000);
+      context.results.add(this.id, rssMetric, 'conveyor-http', rssMiB(api.pid!));
+      context.results.add(this.id, rssMetric, 'conveyor', rssMiB(worker.child.pid!));
     } finally {
-      await worker.stop();
+      await Promise.all([api && stopApi(api, 1_000), worker.stop(1_000)]);
       await database.drop();
     }
   },

@@ -64,7 +64,7 @@ async function conveyorScale(context: Parameters<Scenario['run']>[0], system: Sy
     for (const p of ['p50', 'p95', 'p99'] as const)
       results.add('scale', otherTenantMetric(p, sizes), system, waits[p]);
   } finally {
-    await worker?.stop();
+    await worker?.stop(1_000);
     await events.close();
     await conveyor.close();
     await database.drop();
