@@ -286,13 +286,11 @@ export class WorkerRuntime {
    * Jobs claimed ahead of free slots: as many as keep a prefetched job's expected wait near
    * PREFETCH_WAIT_MS at the handlers' average run time, at most the configured prefetch. Fast
    * jobs get deep batches; jobs of seconds get none, so no job waits behind a slow one here
-   * while another worker idles. Until a handler has run, a worker prefetches one batch of its
-   * concurrency (as if jobs took PREFETCH_WAIT_MS) instead of none, so that a fresh worker claims
-   * ahead from its first claim; the first run times then size it.
+   * while another worker idles.
    */
   private prefetchSize(): number {
-    const runMs = this.runMsAverage ?? PREFETCH_WAIT_MS;
-    const fits = (this.options.concurrency * PREFETCH_WAIT_MS) / Math.max(runMs, 0.01);
+    if (this.runMsAverage === undefined) return 0;
+    const fits = (this.options.concurrency * PREFETCH_WAIT_MS) / Math.max(this.runMsAverage, 0.01);
     return Math.min(this.options.prefetch, Math.floor(fits));
   }
 
