@@ -36,9 +36,9 @@ const BODY_BYTES = Buffer.byteLength(
 /**
  * The tenant's p95 under a flood may be this many times its quiet p95, or P95_FLOOR_MS, whichever
  * is larger. On this 2-core machine the flood's client takes a core from the API, and other
- * engineers' runs make a quiet p95 anything from 4 to 40 ms, so some slowdown is the price of the
+ * engineers' runs make a quiet p95 anything from 4 to 46 ms, so some slowdown is the price of the
  * flood's connections alone (bench:auth-flood: p95 3.7 ms quiet, 21 and 47 ms under the two
- * floods; here 28-42 ms quiet, 66-91 ms under them); reading the bodies made it 442-950 ms.
+ * floods; here 27-46 ms quiet, 66-110 ms under them); reading the bodies made it 442-950 ms.
  */
 const P95_FACTOR = 5;
 const P95_FLOOR_MS = 250;
