@@ -75,6 +75,32 @@ function barsSpec(title: string, unit: string, data: Datum[]) {
   };
 }
 
+/** Plain bars, one per process, in the data's order. */
+function processBars(title: string, data: Datum[]) {
+  return {
+    title,
+    data: { values: data },
+    width: 420,
+    layer: [
+      { mark: 'bar' },
+      {
+        mark: { type: 'text', align: 'left', dx: 3 },
+        encoding: { text: { field: 'value', type: 'quantitative', format: ',.0f' } },
+      },
+    ],
+    encoding: {
+      y: {
+        field: 'system',
+        type: 'nominal',
+        title: null,
+        sort: data.map((d) => d.system),
+        axis: { labelLimit: 220 },
+      },
+      x: { field: 'value', type: 'quantitative', title: 'MiB' },
+    },
+  };
+}
+
 /** Facet titles above each panel, left-aligned, in full. */
 const HEADER = {
   labelOrient: 'top',
@@ -166,12 +192,18 @@ export function chartSpecs(metrics: MetricResult[]): Record<string, object> {
       null,
     );
   const memory = by('rss');
-  if (memory.length > 0)
-    specs['memory.svg'] = barsSpec(
-      'Idle RSS, MiB (median of rounds)',
-      'MiB',
-      medians(memory, () => 'idle RSS'),
-    );
+  if (memory.length > 0) {
+    // Conveyor's column holds the worker's figure, its API's the API process's.
+    const names: Record<string, string> = {
+      [SYSTEM_LABELS.conveyor]: 'Conveyor worker process',
+      [SYSTEM_LABELS['conveyor-http']]: 'Conveyor API process',
+    };
+    const data = medians(memory, () => 'idle RSS').map((d) => ({
+      ...d,
+      system: names[d.system] ?? d.system,
+    }));
+    specs['memory.svg'] = processBars('Idle RSS, MiB (median of rounds)', data);
+  }
   return specs;
 }
 

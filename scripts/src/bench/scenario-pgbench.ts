@@ -86,7 +86,7 @@ export const pgbenchScenario: Scenario = {
   describe: (sizes) =>
     `Per round, on a fresh migrated database: ${sizes.pgbenchJobs.toLocaleString('en')} jobs queued, ` +
     `ANALYZE, then \`pgbench -n -M prepared -c ${CLIENTS} -j 2\` runs Conveyor's own claim statement ` +
-    `(jobClaim, ${CLAIM} jobs, the fleet share a worker of 10 slots has) and completion statement ` +
+    `(jobClaim with a limit of ${CLAIM} and the tenant share of ${TENANT_SLOTS} a worker of 10 slots passes) and completion statement ` +
     `(jobCompleteMany of the claimed ids), each its own transaction, until 90 % of the backlog is done, ` +
     `with the worker's session settings (\`${QUEUE_SESSION_OPTIONS}\`). jobs/s = jobs completed × tps / ` +
     `transactions (tps without connection time). No Node, no handler: what PostgreSQL alone allows ` +

@@ -140,9 +140,9 @@ async function conveyorPickup(
   tenantId: string,
   samples: number,
 ): Promise<Pickup> {
-  // The worker writes at most 200 routine lifecycle lines a second: a second's pause lets the
-  // drain's second pass, so every pickup's `started` line is written.
-  await sleep(1_100);
+  // The worker writes at most 200 routine lifecycle lines a second of the clock: waiting for the
+  // next second lets the drain's pass, so every pickup's `started` line is written.
+  await sleep(1_010 - (Date.now() % 1_000));
   const handler: number[] = [];
   const ids: string[] = [];
   for (let i = 0; i < samples; i++) {

@@ -86,11 +86,11 @@ export async function openBenchServer(log: (message: string) => void): Promise<B
   const version = (await admin.query(`SELECT current_setting('server_version') AS v`)).rows[0].v as string;
   const settings = Object.fromEntries(
     (
-      await admin.query<{ name: string; setting: string; unit: string | null }>(
-        `SELECT name, setting, unit FROM pg_settings WHERE name = ANY($1) ORDER BY name`,
+      await admin.query<{ name: string; value: string }>(
+        `SELECT name, current_setting(name) AS value FROM pg_settings WHERE name = ANY($1) ORDER BY name`,
         [SHOWN_SETTINGS],
       )
-    ).rows.map((row) => [row.name, row.unit ? `${row.setting} ${row.unit}` : row.setting]),
+    ).rows.map((row) => [row.name, row.value]),
   );
 
   const prefix = `bench_${process.pid}`;
