@@ -72,7 +72,7 @@ export const SIZES: Record<Mode, Sizes> = {
     batches: 20,
     drains: [20_000, 100_000],
     drainBoxSeconds: 60,
-    pickupSamples: 100,
+    pickupSamples: 50,
     eventsAtRest: 200,
     eventsLoadSeconds: 10,
     eventsPerSecond: 1_000,
@@ -80,7 +80,7 @@ export const SIZES: Record<Mode, Sizes> = {
     scaleWindow: 20_000,
     fairnessJobs: 100_000,
     fairnessSamples: 200,
-    pgbenchJobs: 100_000,
+    pgbenchJobs: 50_000,
     rssSettleSeconds: 10,
   },
   quick: {
