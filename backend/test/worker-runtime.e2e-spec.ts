@@ -99,14 +99,12 @@ describe('worker processes running jobs from a real PostgreSQL', () => {
     expect(await countByStatus()).toEqual({ completed: 10_000 });
     // The counters agree with the table, before and after the roller folded the transitions.
     expect(await countersOf(tenant)).toEqual({ completed: 10_000 });
-    expect(await rolledMetrics()).toEqual({
-      submitted: 10_000,
-      started: 10_000,
-      completed: 10_000,
-      failed: 0,
-      retried: 0,
-      dead: 0,
-    });
+    // `started` counts claims: a worker hands back prefetched jobs that waited over a second for a
+    // slot (a heavily loaded machine makes even these wait; CI once saw 548), and each is claimed
+    // again, without spending an attempt (max_attempts above is 1).
+    const { started, ...rolled } = await rolledMetrics();
+    expect(rolled).toEqual({ submitted: 10_000, completed: 10_000, failed: 0, retried: 0, dead: 0 });
+    expect(started).toBeGreaterThanOrEqual(10_000);
     expect(await countersOf(tenant)).toEqual({ completed: 10_000 });
   });
 
