@@ -31,12 +31,13 @@ function benchEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
 /**
  * One API process (LOG_LEVEL warn, no dashboard) on its own port and the given database; resolves
  * once /ready answers. `env` adds or overrides variables; without `clean` it inherits this
- * process's environment.
+ * process's environment. `entry` runs another build's main.api.js (bench:platforms compares builds).
  */
 export async function startApi(
   databaseUrl: string,
   env: Record<string, string> = {},
   clean = false,
+  entry = API,
 ): Promise<{ child: ChildProcess; base: string }> {
   const port = await freePort();
   const vars = {
@@ -47,7 +48,7 @@ export async function startApi(
     ...env,
   };
   const child = track(
-    fork(API, [], {
+    fork(entry, [], {
       // BENCH_CPU_PROF=<dir>: write a V8 CPU profile of the API process there, to see where a request's time goes.
       execArgv: process.env.BENCH_CPU_PROF
         ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]

@@ -4,8 +4,7 @@ import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { type NextFunction, type Request, type Response } from 'express';
-import helmet from 'helmet';
+import { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import { ApiKeyAuthenticator } from '../auth/api-key-authenticator';
 import { ApiKeyGuard } from '../auth/api-key.guard';
@@ -13,7 +12,8 @@ import { AuthFailureLimiter } from '../auth/auth-failure-limiter';
 import { bearerPrecheck } from '../auth/bearer-precheck';
 import { ApiExceptionFilter } from '../common/api-exception.filter';
 import { parseJsonBodies } from '../common/body-parsing';
-import { assignRequestId } from '../logging/logging.module';
+import { securityHeaders } from '../common/security-headers';
+import { assignRequestId, REQUEST_LOGGER } from '../logging/logging.module';
 import { recordHttpMetrics } from '../metrics/http.metrics';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { apiValidationPipe } from '../common/validation';
@@ -73,7 +73,7 @@ export async function createApiApp(config: AppConfig): Promise<ApiApp> {
   app.disable('x-powered-by');
   // API answers change with every job state: an ETag (a hash of each body) buys no cache hits.
   app.set('etag', false);
-  app.use(helmet({ contentSecurityPolicy: { directives: SWAGGER_UI_CSP } }));
+  app.use(securityHeaders({ contentSecurityPolicy: { directives: SWAGGER_UI_CSP } }));
   const origins = config.CORS_ORIGINS.split(',')
     .map((origin) => origin.trim())
     .filter(Boolean);
@@ -100,5 +100,9 @@ export async function createApiApp(config: AppConfig): Promise<ApiApp> {
   app.useGlobalGuards(app.get(ApiKeyGuard), app.get(RateLimitGuard));
   setUpDocs(app);
   const servesDashboard = serveDashboard(app, config.DASHBOARD_DIR);
+  // Last, where Nest put its module middleware: a request answered above (a refusal before
+  // routing, a dashboard file) gets no request line, as before (body-parsing.ts logs refusals).
+  const requestLogger = app.get<RequestHandler | null>(REQUEST_LOGGER);
+  if (requestLogger) app.use(requestLogger);
   return { app, servesDashboard };
 }
