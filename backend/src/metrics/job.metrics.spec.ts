@@ -62,6 +62,7 @@ describe('toJobMetricsSnapshot', () => {
     expect(snapshot.groups).toHaveLength(1);
     expect(snapshot.groups[0].labels).toEqual({ tenant_id: T1, queue: 'mail', type: 'email' });
     expect(snapshot.groups[0].jobs).toEqual({
+      scheduled: 0,
       pending: 3,
       running: 0,
       failed: 0,
