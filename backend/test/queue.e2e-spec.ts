@@ -379,8 +379,8 @@ describe('the queue statements on a real PostgreSQL', () => {
       await client.query('COMMIT');
       expect(after.updates - before.updates).toBe(50);
       // HOT needs room on the row's page (fillfactor 70 leaves it, the claim's new versions take
-      // some): most are HOT here, 45 of 50 in one run; with the lease indexed none was.
-      expect(after.hot - before.hot).toBeGreaterThanOrEqual(40);
+      // some): 35-45 of 50 were HOT in runs here; with the lease indexed, none was.
+      expect(after.hot - before.hot).toBeGreaterThanOrEqual(25);
     } finally {
       client.release();
     }
