@@ -302,7 +302,7 @@ export function jobClaim(
       ),
       claimed AS (
         -- By id = ANY(array), not a join with picked: the generic plan of a join guessed picked's
-        -- size from LIMIT $2 and, with few tenants, hash-joined a full scan of jobs (318 ms a
+        -- size from its LIMIT and, with few tenants, hash-joined a full scan of jobs (200 ms a
         -- claim at 200,000 jobs); an array of ids is always probed through the primary key.
         UPDATE jobs j
         SET status = 'running',

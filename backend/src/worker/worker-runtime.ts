@@ -252,10 +252,15 @@ export class WorkerRuntime {
           this.prefetched.push(...jobs.map((job) => ({ job, claimedAt, leaseUntil })));
           // Stopping meanwhile: stop() releases them all.
           if (this.state !== 'running') break;
+          // startPrefetched wakes the loop when the local queue is low, which after an empty claim
+          // it always is: keep only a wake-up that came from outside (a NOTIFY during the claim),
+          // or an idle worker claims in a tight loop instead of sleeping.
+          const wokenMeanwhile = this.woken;
           this.startPrefetched();
           // Some ready: claim again at once (a claim can return fewer than free when tenants' shares or
           // caps cut it short, while other tenants still have work).
           if (jobs.length > 0) continue;
+          this.woken = wokenMeanwhile;
         } catch (error) {
           fetchFailures++;
           const delay = Math.min(MAX_FETCH_BACKOFF_MS, 100 * 2 ** fetchFailures);

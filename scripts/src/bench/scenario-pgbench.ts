@@ -39,7 +39,7 @@ export function pgbenchScript(): string {
     text.replace(/\$(\d+)\b/g, (match, n: string) => values[n] ?? match);
   const claim = jobClaim('worker', CLAIM, 30, 'rotation', TENANT_SLOTS).text;
   // The statement's last top-level SELECT, which reads `claimed` in claim order.
-  const end = /\n\s*FROM claimed\s+ORDER BY rank, turn\s*$/.exec(claim);
+  const end = /\n\s*FROM claimed c JOIN picked p USING \(id\)\s+ORDER BY p\.rank, p\.turn\s*$/.exec(claim);
   const start =
     end && Math.max(...[...claim.slice(0, end.index).matchAll(/\n\s*SELECT /g)].map((m) => m.index));
   if (!end || !(start! > 0))
@@ -48,8 +48,8 @@ export function pgbenchScript(): string {
     );
   const claimIds =
     claim.slice(0, start!) +
-    `\n      SELECT coalesce(array_agg(id ORDER BY rank, turn), '{}') AS ids,\n` +
-    `             (SELECT count(*) FROM events) AS notifications\n      FROM claimed`;
+    `\n      SELECT coalesce(array_agg(c.id ORDER BY p.rank, p.turn), '{}') AS ids,\n` +
+    `             (SELECT count(*) FROM events) AS notifications\n      FROM claimed c JOIN picked p USING (id)`;
   const complete = jobCompleteMany('worker', [{ id: '', result: null }]).text;
   return [
     `\\set rotation random(1, 1000000000)`,
