@@ -660,6 +660,37 @@ describe('the jobs REST API', () => {
       expect(again.body.jobs[0].id).toBe(response.body.jobs[1].id);
     });
 
+    it('answers each submitted job exactly as reading it back shows it', async () => {
+      // The insert returns only what the database decided (id, status, time): the rest of the
+      // answer is built from the request, and must not drift from the stored row.
+      const later = new Date(Date.now() + 3_600_000).toISOString();
+      const single = await as(alice)
+        .post('/api/v1/jobs', {
+          type: 'email',
+          queue: 'mail',
+          priority: -3,
+          max_attempts: 2,
+          run_at: later,
+          idempotency_key: 'answer-shape',
+          payload: { to: 'a@example.com', nested: { list: [1, 2.5, 'x'] } },
+        })
+        .set('X-Request-Id', 'answer-shape-trace')
+        .expect(201);
+      const batch = await as(alice)
+        .post('/api/v1/jobs/batch', {
+          jobs: [
+            { payload: { n: 1 } },
+            { type: 'sleep', payload: { seconds: 1 }, queue: 'slow', priority: 7 },
+          ],
+        })
+        .expect(201);
+      const answered = [single.body, ...batch.body.jobs];
+      expect(answered.map((job) => job.status)).toEqual(['scheduled', 'pending', 'pending']);
+      for (const job of answered) {
+        const stored = await as(alice).get(`/api/v1/jobs/${job.id}`).expect(200);
+        expect(job).toEqual(stored.body);
+      }
+    });
     it('refuses the whole batch when any item is bad, naming each by index', async () => {
       const before = await sql('SELECT count(*)::int AS n FROM jobs');
       const response = await as(alice)

@@ -4,7 +4,10 @@ import { type DeadJobRow, type JobRow } from './jobs.repository';
 
 const iso = (date: Date | null): string | null => date?.toISOString() ?? null;
 
-export function toJobSummaryDto(row: JobRow): JobSummaryDto {
+/** A job's columns as read back, or as an insert stored them (no page position then). */
+type ShownJob = Omit<JobRow, 'position_at'>;
+
+export function toJobSummaryDto(row: ShownJob): JobSummaryDto {
   return {
     id: row.id,
     tenant_id: row.tenant_id,
@@ -26,7 +29,7 @@ export function toJobSummaryDto(row: JobRow): JobSummaryDto {
   };
 }
 
-export function toJobDto(row: JobRow): JobDto {
+export function toJobDto(row: ShownJob): JobDto {
   return {
     ...toJobSummaryDto(row),
     payload: row.payload ?? {},

@@ -10,7 +10,7 @@ import { type AuthContext } from '../auth/auth-context';
 import { type FieldProblem, InvalidInputException } from '../common/api-error';
 import { AppConfig } from '../config/app-config';
 import { JOB_HANDLERS } from '../handlers/handler-registry';
-import { JobQueue } from '../queue/job-queue';
+import { type InsertedJob, JobQueue } from '../queue/job-queue';
 import { type JobState } from '../queue/job-states';
 import { type JobSubmission, toNewJob } from '../queue/job-submission';
 import { QueueError } from '../queue/queue.errors';
@@ -124,7 +124,7 @@ export class JobsService {
       throw invalid('file', `${job.type} jobs need a file: send multipart/form-data with a file field`);
     if (!file) return this.insertOne(auth, job);
     const fileId = randomUUID();
-    const stored = await this.queue.insertWithFile<JobRow>(
+    const stored = await this.queue.insertWithFile(
       {
         ...job,
         payload: {
@@ -155,7 +155,7 @@ export class JobsService {
   }
 
   private async insertOne(auth: AuthContext, job: NewJob): Promise<{ job: JobDto; created: boolean }> {
-    const inserted = await this.queue.insertOne<JobRow>(job);
+    const inserted = await this.queue.insertOne(job);
     if (inserted) return { job: toJobDto(inserted), created: true };
     const [existing] = await this.repository.findByIdempotencyKeys(auth.tenantId, [job.idempotencyKey!]);
     return { job: toJobDto(existing), created: false };
@@ -186,8 +186,8 @@ export class JobsService {
       auth.tenantId,
       jobs.map((job) => job.queue),
     );
-    const inserted = await this.queue.insertMany<JobRow>(jobs);
-    const byKey = new Map<string, JobRow>();
+    const inserted = await this.queue.insertMany(jobs);
+    const byKey = new Map<string, InsertedJob | JobRow>();
     for (const row of inserted) if (row.idempotency_key) byKey.set(row.idempotency_key, row);
     const skippedKeys = jobs
       .map((job) => job.idempotencyKey)

@@ -51,14 +51,67 @@ export interface ClaimedJob {
   lease_expires_at: Date;
 }
 
-/** What an insert returns of a job at least (the statement returns every column). */
+/** A job as its insert stored it: every column a client is shown. */
 export interface InsertedJob {
   id: string;
+  tenant_id: string;
+  queue: string;
+  type: string;
+  payload: Record<string, unknown>;
   status: JobState;
+  priority: number;
+  run_at: Date;
+  attempts: number;
+  max_attempts: number;
+  progress: number;
+  result: null;
+  last_error: null;
+  errors: [];
+  idempotency_key: string | null;
+  trace_id: string | null;
+  created_at: Date;
+  updated_at: Date;
+  started_at: null;
+  finished_at: null;
+}
+
+/** What jobInsertMany returns per inserted job: what the database decided. */
+interface InsertOutcome {
+  id: string;
+  status: JobState;
+  now_ms: number;
+}
+
+/** The stored job, from what was sent and what the insert decided (see jobInsertMany). */
+function insertedJob(job: NewJob, { id, status, now_ms }: InsertOutcome): InsertedJob {
+  const now = new Date(now_ms);
+  return {
+    id,
+    tenant_id: job.tenantId,
+    queue: job.queue,
+    type: job.type,
+    payload: job.payload as Record<string, unknown>,
+    status,
+    priority: job.priority,
+    run_at: job.runAt ?? now,
+    attempts: 0,
+    max_attempts: job.maxAttempts,
+    progress: 0,
+    result: null,
+    last_error: null,
+    errors: [],
+    idempotency_key: job.idempotencyKey,
+    trace_id: job.traceId,
+    created_at: now,
+    updated_at: now,
+    started_at: null,
+    finished_at: null,
+  };
 }
 
 /** The columns of an inserted row its `received` log line reads. */
-interface LoggedJob extends InsertedJob {
+interface LoggedJob {
+  id: string;
   tenant_id: string;
   type: string;
   attempts: number;
@@ -100,11 +153,13 @@ export class JobQueue {
     return await this.insertMany(submissions.map((submission) => toNewJob(submission, knownTypes, now)));
   }
 
-  /** Rows come back with every column of the new job; repeats of an idempotency key are skipped. */
-  async insertMany<T extends InsertedJob = InsertedJob>(jobs: NewJob[], ids?: string[]): Promise<T[]> {
+  /** The new jobs in input order, every column; repeats of an idempotency key are skipped. */
+  async insertMany(jobs: NewJob[], ids: string[] = jobs.map(() => randomUUID())): Promise<InsertedJob[]> {
     if (jobs.length === 0) return [];
-    const rows = await this.run<T>(jobInsertMany(this.traced(jobs), ids));
-    for (const row of rows) this.lifecycle.log('received', row as unknown as LoggedJob);
+    const outcomes = await this.run<InsertOutcome>(jobInsertMany(this.traced(jobs), ids));
+    const byId = new Map(jobs.map((job, i) => [ids[i], job]));
+    const rows = outcomes.map((outcome) => insertedJob(byId.get(outcome.id)!, outcome));
+    for (const row of rows) this.lifecycle.log('received', row);
     return rows;
   }
 
@@ -120,11 +175,10 @@ export class JobQueue {
    * One job, in a statement shared with the jobs other callers insert meanwhile (group commit);
    * undefined when its idempotency key was taken. Resolves once the job is committed.
    */
-  async insertOne<T extends InsertedJob = InsertedJob>(job: NewJob): Promise<T | undefined> {
+  async insertOne(job: NewJob): Promise<InsertedJob | undefined> {
     // Read here, in the caller's context: the group's statement runs in whichever caller's it formed.
     const [traced] = this.traced([job]);
-    // The statement returns every column of the job: T names the ones the caller reads.
-    return (await this.groupedInserts.insert(traced)) as T | undefined;
+    return await this.groupedInserts.insert(traced);
   }
 
   /**
@@ -133,18 +187,18 @@ export class JobQueue {
    * Answers the new job; `duplicate` when its idempotency key returned an earlier job (nothing is
    * stored then); `overQuota` when the file would take the tenant past `quotaBytes`.
    */
-  async insertWithFile<T extends InsertedJob = InsertedJob>(
+  async insertWithFile(
     job: NewJob,
     file: NewJobFile,
     quotaBytes: number,
-  ): Promise<{ job: T } | { duplicate: true } | { overQuota: true }> {
+  ): Promise<{ job: InsertedJob } | { duplicate: true } | { overQuota: true }> {
     const [traced] = this.traced([job]);
     const id = randomUUID();
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      const [inserted] = (await client.query(jobInsertMany([traced], [id]))).rows as T[];
-      if (!inserted) {
+      const [outcome] = (await client.query(jobInsertMany([traced], [id]))).rows as InsertOutcome[];
+      if (!outcome) {
         await client.query('ROLLBACK');
         return { duplicate: true };
       }
@@ -155,7 +209,8 @@ export class JobQueue {
         return { overQuota: true };
       }
       await client.query('COMMIT');
-      this.lifecycle.log('received', inserted as unknown as LoggedJob);
+      const inserted = insertedJob(traced, outcome);
+      this.lifecycle.log('received', inserted);
       return { job: inserted };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -352,7 +407,7 @@ export class JobQueue {
     const [row] = await this.run<{
       previous_status: JobState;
       cancelled: boolean;
-      job: Omit<LoggedJob, 'id' | 'status'> | null;
+      job: Omit<LoggedJob, 'id'> | null;
     }>(jobCancel(tenantId, id));
     if (row?.job) this.lifecycle.log('cancelled', { id, ...row.job }, { from_status: row.previous_status });
     return row ? { previousStatus: row.previous_status, cancelled: row.cancelled } : null;
