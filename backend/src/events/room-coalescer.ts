@@ -15,7 +15,7 @@ interface RoomState {
  * the last frame with repeated progress events of a job collapsed to the latest. Frames per
  * second per room stay bounded whatever the event rate.
  *
- * Why a bucket rather than one frame per window: measured with bench:events at 1,000 events/s,
+ * Why a bucket rather than one frame per window: measured with the events benchmark at 1,000 events/s,
  * one frame per 100 ms gave a p95 of 96 ms from commit to frame; five per 100 ms (a frame
  * every 20 ms under load, at most 50 a second) meets the 50 ms target. framesPerWindow = 1
  * restores the strict one-frame-per-window behaviour.

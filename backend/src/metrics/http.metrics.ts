@@ -48,7 +48,7 @@ function routeOf(req: Request): string {
  * Express middleware timing every request, registered first so that body parsing counts. It is
  * on the hot path of every submission, so it reads the clock at each end and observes once, and
  * nothing else: about 1.3 µs a request (measured over 1M observes with these labels and
- * buckets), where bench:submit's 1,040 one-job requests a second leave ~1 ms of one process per
+ * buckets), where the submit benchmark's 1,040 one-job requests a second leave ~1 ms of one process per
  * request. A request whose client hung up before the answer ('close' without 'finish') is not
  * recorded: it has no status to label it with.
  *

@@ -134,7 +134,7 @@ export class TenantRateLimiter {
   /**
    * Takes a chunk of tokens from the shared bucket in one round trip and serves the rest of the
    * chunk from memory until the window ends: a busy tenant's requests then cost the database one
-   * write per chunk, not one each (measured with bench:submit: a write per request took one-job
+   * write per chunk, not one each (measured with the submit benchmark: a write per request took one-job
    * submissions from 1,060 to 780 a second, 20 clients on one tenant contending for its row).
    * Tokens are only ever handed out inside the window they were taken in, so the bound holds; a
    * chunk a replica does not use before the window ends is lost, and a chunk refused because

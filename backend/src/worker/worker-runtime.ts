@@ -99,7 +99,7 @@ const LEASE_SAFETY_MS = 1_000;
  * Short jobs are claimed in batches (as graphile-worker's local queue does): claimed jobs wait in
  * a local FIFO for a slot, and the database is asked again once half of it has started, so a
  * claim's round trip and commit are shared by many jobs instead of by the one or two slots that
- * freed, and the next batch is on its way while the rest of this one runs (bench:queue: refilling
+ * freed, and the next batch is on its way while the rest of this one runs (the queue benchmark: refilling
  * only an empty queue drained ~8,000 jobs/s here, refilling at half 11,000-14,500).
  */
 export class WorkerRuntime {

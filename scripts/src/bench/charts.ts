@@ -44,42 +44,9 @@ function medians(
   return data;
 }
 
-/** Bars per system, one panel per metric, each panel on its own scale (rates differ a thousandfold). */
-function barsSpec(title: string, unit: string, data: Datum[]) {
+/** Labelled horizontal bars of `value` per `system`, the systems in `order`. */
+function labelledBars(order: string[], unit: string) {
   return {
-    title,
-    data: { values: data },
-    facet: { row: { field: 'group', type: 'nominal', title: null, sort: groups(data), header: HEADER } },
-    spec: {
-      width: 420,
-      layer: [
-        { mark: 'bar' },
-        {
-          mark: { type: 'text', align: 'left', dx: 3 },
-          encoding: { text: { field: 'value', type: 'quantitative', format: ',.0f' } },
-        },
-      ],
-      encoding: {
-        y: {
-          field: 'system',
-          type: 'nominal',
-          title: null,
-          sort: systemScale.domain,
-          axis: { labelLimit: 220 },
-        },
-        x: { field: 'value', type: 'quantitative', title: unit },
-        color: { field: 'system', type: 'nominal', scale: systemScale, legend: null },
-      },
-    },
-    resolve: { scale: { x: 'independent', y: 'independent' } },
-  };
-}
-
-/** Plain bars, one per process, in the data's order. */
-function processBars(title: string, data: Datum[]) {
-  return {
-    title,
-    data: { values: data },
     width: 420,
     layer: [
       { mark: 'bar' },
@@ -89,15 +56,34 @@ function processBars(title: string, data: Datum[]) {
       },
     ],
     encoding: {
-      y: {
-        field: 'system',
-        type: 'nominal',
-        title: null,
-        sort: data.map((d) => d.system),
-        axis: { labelLimit: 220 },
-      },
-      x: { field: 'value', type: 'quantitative', title: 'MiB' },
+      y: { field: 'system', type: 'nominal', title: null, sort: order, axis: { labelLimit: 220 } },
+      x: { field: 'value', type: 'quantitative', title: unit },
     },
+  };
+}
+
+/** Bars per system, one panel per metric, each panel on its own scale (rates differ a thousandfold). */
+function barsSpec(title: string, unit: string, data: Datum[]) {
+  const bars = labelledBars(systemScale.domain, unit);
+  const color = { field: 'system', type: 'nominal', scale: systemScale, legend: null };
+  return {
+    title,
+    data: { values: data },
+    facet: { row: { field: 'group', type: 'nominal', title: null, sort: groups(data), header: HEADER } },
+    spec: { ...bars, encoding: { ...bars.encoding, color } },
+    resolve: { scale: { x: 'independent', y: 'independent' } },
+  };
+}
+
+/** Plain bars, one per process, in the data's order. */
+function processBars(title: string, data: Datum[]) {
+  return {
+    title,
+    data: { values: data },
+    ...labelledBars(
+      data.map((d) => d.system),
+      'MiB',
+    ),
   };
 }
 

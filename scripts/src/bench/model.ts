@@ -100,7 +100,7 @@ export const SIZES: Record<Mode, Sizes> = {
     scaleWindow: 20_000,
     fairnessJobs: 2_000,
     fairnessSamples: 15,
-    pgbenchJobs: 2_000,
+    pgbenchJobs: 10_000,
     rssSettleSeconds: 0.5,
   },
   smoke: {
@@ -120,7 +120,7 @@ export const SIZES: Record<Mode, Sizes> = {
     scaleWindow: 100,
     fairnessJobs: 300,
     fairnessSamples: 8,
-    pgbenchJobs: 500,
+    pgbenchJobs: 2_000,
     rssSettleSeconds: 0.5,
   },
 };
