@@ -269,12 +269,12 @@ export function jobClaim(
         LEFT JOIN capped c ON c.id = r.tenant_id
       ),
       candidates AS (
-        SELECT c.id, c.status, c.run_at, c.rank, q.tenant_id, md5(q.tenant_id::text || $4) AS turn
+        SELECT c.id, c.rank, q.tenant_id, md5(q.tenant_id::text || $4) AS turn
         FROM quotas q
         CROSS JOIN LATERAL (
-          SELECT j.id, j.status, j.run_at, row_number() OVER () AS rank
+          SELECT j.id, row_number() OVER () AS rank
           FROM (
-            SELECT id, status, run_at FROM jobs
+            SELECT id FROM jobs
             WHERE tenant_id = q.tenant_id AND status = 'pending' AND run_at <= now()
             ORDER BY priority, run_at, id
             LIMIT q.quota
@@ -294,7 +294,7 @@ export function jobClaim(
         WHERE $5::int IS NOT NULL AND (SELECT count(*) FROM contending) > 1
       ),
       picked AS (
-        SELECT c.id, c.status, c.run_at, c.rank, c.turn
+        SELECT c.id, c.rank, c.turn
         FROM candidates c LEFT JOIN held h ON h.tenant_id = c.tenant_id
         WHERE h.running IS NULL OR c.rank <= $5::int - h.running
         ORDER BY c.rank, c.turn
