@@ -11,6 +11,7 @@ import { JobTimeouts1764710000000 } from './1764710000000-JobTimeouts';
 import { JobsRunningByTenant1764720000000 } from './1764720000000-JobsRunningByTenant';
 import { ScheduledJobs1764800000000 } from './1764800000000-ScheduledJobs';
 import { HotHeartbeats1764810000000 } from './1764810000000-HotHeartbeats';
+import { PruneByFinishedAt1764820000000 } from './1764820000000-PruneByFinishedAt';
 
 /** Every migration, oldest first. Listed explicitly so ts-jest and compiled code load the same set. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   JobsRunningByTenant1764720000000,
   ScheduledJobs1764800000000,
   HotHeartbeats1764810000000,
+  PruneByFinishedAt1764820000000,
 ];

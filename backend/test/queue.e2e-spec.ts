@@ -11,6 +11,7 @@ import {
   MAINTENANCE_LOCK_KEYS,
   jobClaim,
   jobHeartbeat,
+  jobPruneFinished,
   jobRescueExpired,
 } from '../src/queue/queue.sql';
 import { waitUntil } from './support/processes';
@@ -448,6 +449,33 @@ describe('the queue statements on a real PostgreSQL', () => {
     expect(left.map((row) => row.id).sort()).toEqual(ids.slice(3).sort());
   });
 
+
+  it('finds the jobs to prune through an index, not by reading every finished job', async () => {
+    // A week of recent completions, none past retention, and three that are.
+    await sql(
+      `INSERT INTO jobs (tenant_id, status, payload, started_at, finished_at, attempts, progress)
+       SELECT $1, 'completed', '{}'::jsonb, t, t, 1, 100
+       FROM (SELECT now() - (i * interval '6 seconds') AS t FROM generate_series(1, 100000) i) recent`,
+      [tenant],
+    );
+    await sql(
+      `INSERT INTO jobs (tenant_id, status, payload, started_at, finished_at, attempts, progress)
+       SELECT $1, 'completed', '{}'::jsonb, t, t, 1, 100
+       FROM (SELECT now() - interval '8 days' - (i * interval '1 hour') AS t FROM generate_series(1, 3) i) old`,
+      [tenant],
+    );
+    await sql('ANALYZE jobs');
+    const prune = jobPruneFinished(7, 1_000);
+    const [{ 'QUERY PLAN': plan }] = await sql<{ 'QUERY PLAN': Array<{ Plan: Record<string, number> }> }>(
+      `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${prune.text}`,
+      prune.values,
+    );
+    const blocks = plan[0].Plan['Shared Hit Blocks'] + plan[0].Plan['Shared Read Blocks'];
+    // Reading the 100,000 recent jobs to find the three takes over a thousand pages (a sort of
+    // the whole table, once per batch and once a minute when nothing is due).
+    expect(blocks).toBeLessThan(200);
+    expect(await sql(`SELECT count(*)::int AS n FROM jobs`)).toEqual([{ n: 100_000 }]);
+  });
   describe('counters', () => {
     const tableCounts = async (): Promise<Record<string, number>> =>
       Object.fromEntries(

@@ -545,14 +545,16 @@ export function jobPruneFinished(retentionDays: number, limit: number): Statemen
     name: 'jobPruneFinished',
     text: `
       WITH pruned AS (
+        -- Through jobs_finished_idx, and by id = ANY(array): as a join (id IN), the plan guessed
+        -- the batch's size from its LIMIT and hash-joined a scan of the whole table.
         DELETE FROM jobs
-        WHERE id IN (
+        WHERE id = ANY (ARRAY(
           SELECT id FROM jobs
           WHERE status IN ('completed', 'cancelled') AND finished_at < now() - make_interval(days => $1)
           ORDER BY finished_at
           LIMIT $2
           FOR UPDATE SKIP LOCKED
-        )
+        ))
         RETURNING id, tenant_id, queue, type, status AS from_status, NULL::text AS status
       ),
       files AS (
