@@ -11,6 +11,7 @@ import {
   MAINTENANCE_LOCK_KEYS,
   jobClaim,
   jobHeartbeat,
+  jobPromoteDue,
   jobPruneFinished,
   jobRescueExpired,
 } from '../src/queue/queue.sql';
@@ -189,6 +190,42 @@ describe('the queue statements on a real PostgreSQL', () => {
     expect(promoted.map((row) => row.n)).toEqual([3, 4]);
     expect(await queue.promoteDue(2)).toBe(2);
     expect(await queue.promoteDue(2)).toBe(0);
+  });
+
+  it('promotes a batch of a large due backlog by id, without reading the whole table', async () => {
+    // 100,000 jobs waiting and 20,000 come due at once (a schedule, or a storm of retries).
+    await sql(
+      `INSERT INTO jobs (tenant_id, status, payload) SELECT $1, 'pending', '{}'::jsonb FROM generate_series(1, 100000)`,
+      [tenant],
+    );
+    await sql(
+      `INSERT INTO jobs (tenant_id, status, run_at, payload)
+       SELECT $1, 'scheduled', now() - interval '1 second', '{}'::jsonb FROM generate_series(1, 20000)`,
+      [tenant],
+    );
+    await sql('ANALYZE jobs');
+    // As a worker runs it: a prepared statement's generic plan (QUEUE_SESSION_OPTIONS).
+    const session = new Client({ connectionString: db.url });
+    await session.connect();
+    try {
+      await session.query('SET plan_cache_mode = force_generic_plan');
+      await session.query(`PREPARE promote(int) AS ${jobPromoteDue(1_000).text}`);
+      type PlanNode = { 'Node Type': string; 'Relation Name'?: string; Plans?: PlanNode[] };
+      const { rows } = await session.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
+        'EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE promote(1000)',
+      );
+      const scans = (node: PlanNode): string[] => [
+        `${node['Node Type']} ${node['Relation Name'] ?? ''}`.trim(),
+        ...(node.Plans ?? []).flatMap(scans),
+      ];
+      // The join it replaced hash-joined a sequential scan of all 120,000 rows to find 1,000.
+      expect(scans(rows[0]['QUERY PLAN'][0].Plan)).not.toContain('Seq Scan jobs');
+      expect(await sql(`SELECT count(*)::int AS n FROM jobs WHERE status = 'scheduled'`)).toEqual([
+        { n: 19_000 },
+      ]);
+    } finally {
+      await session.end();
+    }
   });
 
   it("keeps a tenant's backlog scheduled a year ahead out of every claim's reads", async () => {
@@ -448,7 +485,6 @@ describe('the queue statements on a real PostgreSQL', () => {
     const left = await sql<{ id: string }>('SELECT id FROM jobs');
     expect(left.map((row) => row.id).sort()).toEqual(ids.slice(3).sort());
   });
-
 
   it('finds the jobs to prune through an index, not by reading every finished job', async () => {
     // A week of recent completions, none past retention, and three that are.

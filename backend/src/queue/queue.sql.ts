@@ -474,13 +474,15 @@ export function jobPromoteDue(limit: number): Statement {
         LIMIT $1
         FOR UPDATE SKIP LOCKED
       ),
+      updated AS (
+        -- By id = ANY(array), not a join with due: with a backlog come due, the generic plan
+        -- guessed due's size from its LIMIT and hash-joined a scan of the whole table.
+        UPDATE jobs SET status = 'pending', updated_at = now()
+        WHERE id = ANY (ARRAY(SELECT id FROM due))
+        RETURNING ${EVENT_COLUMNS}
+      ),
       promoted AS (
-        UPDATE jobs j SET status = 'pending', updated_at = now()
-        FROM due
-        WHERE j.id = due.id
-        RETURNING ${EVENT_COLUMNS.split(', ')
-          .map((c) => `j.${c}`)
-          .join(', ')}, due.status AS from_status
+        SELECT u.*, due.status AS from_status FROM updated u JOIN due USING (id)
       ),
       ${jobTransitions('promoted', 'from_status')},
       ${jobEvents('due', 'promoted')}
