@@ -26,6 +26,30 @@ export const ceilingMetric: Metric = {
   better: 'higher',
 };
 
+/** Tenants with jobs ready in the fairness rounds. */
+const FAIRNESS_TENANTS = 100;
+
+export const roundRobinMetric: Metric = {
+  key: 'round_robin_jobs_per_second',
+  label: `pgbench, ${FAIRNESS_TENANTS} tenants ready: the claim's round robin across them (no fleet share): jobs/s`,
+  unit: 'jobs/s',
+  better: 'higher',
+};
+
+export const globalOrderMetric: Metric = {
+  key: 'global_order_jobs_per_second',
+  label: `pgbench, ${FAIRNESS_TENANTS} tenants ready: one global order instead (no fairness): jobs/s`,
+  unit: 'jobs/s',
+  better: 'higher',
+};
+
+export const fairnessCostMetric: Metric = {
+  key: 'fairness_cost_percent',
+  label: `pgbench, ${FAIRNESS_TENANTS} tenants ready: what the round robin costs against one global order`,
+  unit: '%',
+  better: 'lower',
+};
+
 /** Where pgbench is, or undefined: the scenario is then skipped. */
 export function pgbenchPath(): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(':').concat('/usr/bin', '/usr/lib/postgresql/bin'))
@@ -34,16 +58,48 @@ export function pgbenchPath(): string | undefined {
 }
 
 /**
+ * `fair`: the claim as the worker makes it. `fair-only`: the same without the fleet share (round
+ * robin alone). `global`: one global order, the claim a queue without fairness would make.
+ */
+type ClaimOrder = 'fair' | 'fair-only' | 'global';
+
+/**
+ * jobClaim with its tenant round robin replaced by one global order (priority, run_at, id), as
+ * the claim of a queue without fairness: the same update, counters and events after it. The
+ * backlog needs an index in that order for it (GLOBAL_ORDER_INDEX).
+ */
+function globalOrder(claim: string): string {
+  const from = claim.indexOf('WITH RECURSIVE ready_tenants AS (');
+  const to = claim.indexOf('claimed AS (');
+  if (from < 0 || to < from)
+    throw new Error("jobClaim's CTEs changed: update globalOrder (scripts/src/bench/scenario-pgbench.ts)");
+  return (
+    claim.slice(0, from) +
+    `WITH capped AS (SELECT NULL::uuid AS id WHERE false),
+      picked AS (
+        SELECT id, row_number() OVER () AS rank, ''::text AS turn
+        FROM (SELECT id FROM jobs WHERE status = 'pending' AND run_at <= now()
+              ORDER BY priority, run_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) g
+      ),
+      ` +
+    claim.slice(to)
+  );
+}
+
+const GLOBAL_ORDER_INDEX = `CREATE INDEX jobs_global_order_idx ON jobs (priority, run_at, id) WHERE status = 'pending'`;
+
+/**
  * A pgbench script doing what a worker does per claim, with Conveyor's own statements (so it
  * follows any change to them): jobClaim for CLAIM jobs, its ids kept with \gset, then
  * jobCompleteMany of those ids, each its own transaction as in the worker. Parameters become
  * pgbench variables (prepared, as the worker's named statements are); the claim's final SELECT
  * returns the ids as one array instead of one row per job.
  */
-export function pgbenchScript(): string {
+export function pgbenchScript(order: ClaimOrder = 'fair'): string {
   const params = (text: string, values: Record<string, string>) =>
     text.replace(/\$(\d+)\b/g, (match, n: string) => values[n] ?? match);
-  const claim = jobClaim('worker', CLAIM, 30, 'rotation', TENANT_SLOTS).text;
+  const fair = jobClaim('worker', CLAIM, 30, 'rotation', order === 'fair' ? TENANT_SLOTS : null).text;
+  const claim = order === 'global' ? globalOrder(fair) : fair;
   // The statement's last top-level SELECT, which reads `claimed` in claim order.
   const end = /\n\s*FROM claimed c JOIN picked p USING \(id\)\s+ORDER BY p\.rank, p\.turn\s*$/.exec(claim);
   const start =
@@ -62,7 +118,7 @@ export function pgbenchScript(): string {
     `\\set claim ${CLAIM}`,
     `\\set lease 30`,
     `\\set slots ${TENANT_SLOTS}`,
-    `${params(claimIds, { 1: ':client_id', 2: ':claim', 3: ':lease', 4: ':rotation', 5: ':slots' }).trim()} \\gset`,
+    `${params(claimIds, { 1: ':client_id', 2: ':claim', 3: ':lease', 4: ':rotation', 5: order === 'fair' ? ':slots' : 'NULL' }).trim()} \\gset`,
     `${params(complete, {
       1: ':client_id',
       2: ':ids',
@@ -81,23 +137,25 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<stri
 }
 
 /**
- * The database's ceiling for the worker's claim-and-complete work: pgbench runs Conveyor's claim
- * and completion statements from CLIENT_COUNTS clients (in turn, each on a fresh backlog) against a copy of Conveyor's jobs table (migrated
- * schema) holding a backlog, with the worker's session settings. Conveyor's drain is reported
- * as a fraction of it.
+ * Jobs/s of `clients` pgbench clients draining a fresh backlog of Conveyor's migrated schema, with
+ * the worker's session settings: one tenant's jobs (`fair`, the ceiling the drain is measured
+ * against), or 100 tenants' for the cost of fairness.
  */
-/** Jobs/s of `clients` pgbench clients draining a fresh backlog. */
-async function ceiling(context: BenchContext, clients: number): Promise<number> {
+async function ceiling(context: BenchContext, clients: number, order: ClaimOrder): Promise<number> {
   const { sizes, results } = context;
   const database = await context.server.database('pgbench', CONVEYOR_TEMPLATE);
   const conveyor = ConveyorDatabase.open(database.url);
   const dir = mkdtempSync(path.join(tmpdir(), 'conveyor-pgbench-'));
   try {
-    const tenant = await conveyor.tenant('bench');
-    await conveyor.insertBacklog(tenant.id, sizes.pgbenchJobs, {}, 2);
+    const tenants = order === 'fair' ? 1 : FAIRNESS_TENANTS;
+    for (let t = 0; t < tenants; t++) {
+      const tenant = await conveyor.tenant(`bench-${t}`);
+      await conveyor.insertBacklog(tenant.id, Math.ceil(sizes.pgbenchJobs / tenants), {}, 2);
+    }
+    if (order === 'global') await conveyor.pool.query(GLOBAL_ORDER_INDEX);
     await conveyor.analyze();
     const script = path.join(dir, 'claim-complete.sql');
-    writeFileSync(script, pgbenchScript());
+    writeFileSync(script, pgbenchScript(order));
     const perClient = Math.max(1, Math.floor((0.9 * sizes.pgbenchJobs) / (clients * CLAIM)));
     const output = await run(
       pgbenchPath()!,
@@ -127,7 +185,7 @@ async function ceiling(context: BenchContext, clients: number): Promise<number> 
     if (completed < processed * CLAIM * 0.95)
       results.note(
         'pgbench',
-        `A round with ${clients} clients completed ${completed} jobs in ${processed} claims: claims came back short.`,
+        `A ${order} round with ${clients} clients completed ${completed} jobs in ${processed} claims: claims came back short.`,
       );
     return Math.round((completed * tps) / processed);
   } finally {
@@ -135,6 +193,13 @@ async function ceiling(context: BenchContext, clients: number): Promise<number> 
     await conveyor.close();
     await database.drop();
   }
+}
+
+/** The best of CLIENT_COUNTS. */
+async function best(context: BenchContext, order: ClaimOrder): Promise<number> {
+  let rate = 0;
+  for (const clients of CLIENT_COUNTS) rate = Math.max(rate, await ceiling(context, clients, order));
+  return rate;
 }
 
 export const pgbenchScenario: Scenario = {
@@ -149,12 +214,19 @@ export const pgbenchScenario: Scenario = {
     `each on a fresh backlog, the better counting, ` +
     `with the worker's session settings (\`${QUEUE_SESSION_OPTIONS}\`). jobs/s = jobs completed × tps / ` +
     `transactions (tps without connection time). No Node, no handler: what PostgreSQL alone allows ` +
-    `for this work on this machine.`,
+    `for this work on this machine. The cost of fairness, the same way on ${FAIRNESS_TENANTS} tenants' ` +
+    `backlog (as many jobs in all): the claim's round robin (no fleet share) against the claim with its ` +
+    `round robin replaced by one global order (priority, run_at, id) over an index in that order, ` +
+    `the update, counters and events unchanged.`,
   systems: () => ['conveyor'],
   skip: () => (pgbenchPath() ? undefined : 'pgbench is not installed'),
   async run(context, system) {
-    let best = 0;
-    for (const clients of CLIENT_COUNTS) best = Math.max(best, await ceiling(context, clients));
-    context.results.add(this.id, ceilingMetric, system, best);
+    const { results } = context;
+    results.add(this.id, ceilingMetric, system, await best(context, 'fair'));
+    const fair = await best(context, 'fair-only');
+    const global = await best(context, 'global');
+    results.add(this.id, roundRobinMetric, system, fair);
+    results.add(this.id, globalOrderMetric, system, global);
+    results.add(this.id, fairnessCostMetric, system, Math.round(1000 * (1 - fair / global)) / 10);
   },
 };
