@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { startWorker, type WorkerProcess } from '../bench-api';
 import { latencySummary, sleep } from '../bench-stats';
-import { CONVEYOR_TEMPLATE, ConveyorDatabase, JobEventCounter, noopJob, WORKER_ENV } from './conveyor';
+import {
+  CONVEYOR_TEMPLATE,
+  ConveyorDatabase,
+  JobEventCounter,
+  LOWEST_PRIORITY,
+  noopJob,
+  WORKER_ENV,
+} from './conveyor';
 import { type Metric, type Scenario, type Sizes, type SystemId } from './model';
 import { openPeer } from './peers';
 import { analyze, within } from './scenario-queue';
@@ -37,7 +44,12 @@ async function conveyorScale(context: Parameters<Scenario['run']>[0], system: Sy
   try {
     const big = await conveyor.tenant('big');
     const other = await conveyor.tenant('other');
+    const hoarder = await conveyor.tenant('hoarder');
     await conveyor.insertBacklog(big.id, jobs, {}, 2);
+    // As many again scheduled a year ahead at the lowest priority, by a third tenant: a claim must
+    // not read them (docs/storage.md).
+    const yearAhead = new Date(Date.now() + 365 * 86_400_000);
+    await conveyor.insertBacklog(hoarder.id, jobs, { runAt: yearAhead, priority: LOWEST_PRIORITY }, 2);
     await conveyor.analyze();
     worker = startWorker(database.url, WORKER_ENV);
     if (
@@ -155,7 +167,8 @@ export const scaleScenario: Scenario = {
   title: 'Scale: a large backlog',
   describe: (sizes) =>
     `Per round, on a fresh database: ${fmt(sizes.scaleJobs ?? 0)} no-op jobs queued (statements of 1,000, ` +
-    `two at a time), ANALYZE, then one worker at concurrency 10; the rate is taken over the first ` +
+    `two at a time; for Conveyor, as many again scheduled a year ahead at the lowest priority by a third ` +
+    `tenant), ANALYZE, then one worker at concurrency 10; the rate is taken over the first ` +
     `${fmt(sizes.scaleWindow)} jobs (Conveyor: completed, heard as job events; peers: handler calls), cut at ` +
     `${sizes.drainBoxSeconds} s, and ` +
     `compared with the same system's rate draining ${fmt(sizes.drains[0])} jobs. Meanwhile another ` +
