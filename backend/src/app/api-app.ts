@@ -21,7 +21,7 @@ import { type AppConfig } from '../config/app-config';
 import { ApiModule } from './api.module';
 
 /** Paths the API owns; everything else under GET falls back to the dashboard's index.html. */
-const API_PATHS = /^\/(api|health|ready|metrics|docs|socket\.io)(\/|-json|$)/;
+const API_PATHS = /^\/(api|health|ready|metrics|docs|socket\.io|ws)(\/|-json|$)/;
 
 /** Swagger UI loads its own inline styles and data: images; scripts stay same-origin. */
 const SWAGGER_UI_CSP = { 'img-src': ["'self'", 'data:', 'validator.swagger.io'] };
