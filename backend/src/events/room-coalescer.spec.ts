@@ -34,7 +34,11 @@ describe('collapseProgress', () => {
 });
 
 describe('RoomCoalescer', () => {
-  it('sends at once while the room has frames left, then one frame per token, carrying the rest', async () => {
+  // Fake timers (Date.now included): with real ones a loaded machine's late timers flaked the token counts.
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('sends at once while the room has frames left, then one frame per token, carrying the rest', () => {
     const frames: Array<{ room: string; batch: SequencedEvent[] }> = [];
     // 2 frames per 100 ms: a token every 50 ms.
     const coalescer = new RoomCoalescer(100, 2, (room, batch) => frames.push({ room, batch }));
@@ -43,13 +47,13 @@ describe('RoomCoalescer', () => {
     for (let i = 0; i < 100; i++) coalescer.push('r', event('a', 'job.progress', i));
     coalescer.push('other', event('b', 'job.submitted'));
     expect(frames.map((f) => f.room)).toEqual(['r', 'other']);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    jest.advanceTimersByTime(20);
     // The second token was there: the burst went out in one frame, its progress collapsed.
     expect(frames[2].batch.map((item) => item.event)).toEqual([event('a', 'job.progress', 99).event]);
     for (let i = 0; i < 50; i++) coalescer.push('r', event('c', 'job.submitted'));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    jest.advanceTimersByTime(20);
     expect(frames).toHaveLength(3); // no token yet
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    jest.advanceTimersByTime(60);
     coalescer.stop();
     expect(frames).toHaveLength(4);
     expect(frames[3].batch).toHaveLength(50);
