@@ -1160,6 +1160,7 @@ describe('the jobs REST API', () => {
           '/api/v1/tenants/{id}/keys',
           '/api/v1/keys/{id}/revoke',
           '/api/v1/auth/me',
+          '/api/v1/events',
         ]),
       );
       expect(body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });

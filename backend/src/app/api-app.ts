@@ -32,7 +32,9 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     app,
     new DocumentBuilder()
       .setTitle('Conveyor')
-      .setDescription('Multi-tenant background jobs on PostgreSQL')
+      .setDescription(
+        'Multi-tenant background jobs on PostgreSQL. Live job events: socket.io namespace `/events`, a plain WebSocket at `/ws`, and Server-Sent Events at `GET /api/v1/events` (see that operation).',
+      )
       .setVersion('1')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key' })
       .build(),
