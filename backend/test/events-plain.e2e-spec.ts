@@ -339,6 +339,14 @@ describe('live events over /ws and Server-Sent Events', () => {
       await stream.ended;
       const again = connectPlainSocket(url, { token: key.key }, sockets);
       expect((await again.closed).code).toBe(PLAIN_CLOSE_CODES.unauthorized);
+      // The stream the server ended is not a request duration, a refusal is: latency quantiles stay clean.
+      await request(api.getHttpServer())
+        .get('/api/v1/events?tenant_id=nope')
+        .set('Authorization', admin.bearer)
+        .expect(400);
+      const metrics = await request(api.getHttpServer()).get('/metrics').expect(200);
+      expect(metrics.text).toContain('route="/api/v1/events",status="400"');
+      expect(metrics.text).not.toContain('route="/api/v1/events",status="200"');
     });
 
     it('tells both to resync when the LISTEN connection is killed, and refuses to replay across the gap', async () => {
