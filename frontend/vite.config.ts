@@ -16,6 +16,7 @@ export default defineConfig({
       '/docs': backend, // a prefix: also /docs-json
       '/metrics': backend,
       '/socket.io': { target: backend, ws: true },
+      '^/ws([?]|$)': { target: backend, ws: true }, // the plain WebSocket, query and all; /wsanything stays the SPA's
     },
   },
   test: { environment: 'jsdom' },

@@ -117,6 +117,22 @@ describe('the jobs REST API', () => {
       expect(bobs.body.id).not.toBe(first.body.id);
     });
 
+    it('takes a top-level task as a default job whose payload is {task}, with the other fields', async () => {
+      const response = await as(alice)
+        .post('/api/v1/jobs', { task: 'resize', max_attempts: 2, queue: 'scripts' })
+        .expect(201);
+      expect(response.body).toMatchObject({
+        type: 'default',
+        payload: { task: 'resize' },
+        max_attempts: 2,
+        queue: 'scripts',
+      });
+      // A task of the longest length, and the default type named outright, are taken too.
+      const longest = 'y'.repeat(256);
+      const named = await as(alice).post('/api/v1/jobs', { task: longest, type: 'default' }).expect(201);
+      expect(named.body).toMatchObject({ type: 'default', payload: { task: longest } });
+    });
+
     it('accepts a sleep job and stores the trace id it was given', async () => {
       const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
       const response = await as(alice)
@@ -172,6 +188,13 @@ describe('the jobs REST API', () => {
       ['both run_at and delay_ms', { payload: {}, run_at: '2030-01-01T00:00:00Z', delay_ms: 5 }, 'run_at'],
       ['a bad queue name', { payload: {}, queue: 'no spaces please' }, 'queue'],
       ['a type of the wrong type', { type: 7, payload: {} }, 'type'],
+      ['a task beside a payload', { task: 'x', payload: { task: 'x' } }, 'task'],
+      ['a task with another type', { task: 'x', type: 'email' }, 'task'],
+      ['a task that is not a string', { task: 42 }, 'task'],
+      ['an empty task', { task: '' }, 'task'],
+      ['a task over 256 characters', { task: 'x'.repeat(257) }, 'task'],
+      ['an unknown field beside a task', { task: 'x', colour: 'red' }, 'colour'],
+      ['neither payload nor task', {}, 'payload'],
     ])('refuses %s with a 400 naming the field, writing nothing', async (_, body, field) => {
       const before = await sql<{ n: number }>('SELECT count(*)::int AS n FROM jobs');
       const response = await as(alice).post('/api/v1/jobs', body).expect(400);
@@ -763,6 +786,38 @@ describe('the jobs REST API', () => {
       expect(none.body).toEqual({ jobs: [], next_cursor: null });
     });
 
+    it('filters by the status names other services use, answering with ours', async () => {
+      const erin = await createCaller(db.url, 'synonym-filter');
+      const [pending, running, completed, cancelled] = await queue.insertMany(
+        jobFactory.many(erin.tenantId, 4),
+      );
+      await claimOnly([running.id, completed.id]);
+      await queue.completeMany('test-worker', [{ id: completed.id, result: {} }]);
+      await as(erin).post(`/api/v1/jobs/${cancelled.id}/cancel`).expect(200);
+      const dead = await deadJobOf(erin);
+      const expected: Array<[string, string, string]> = [
+        ['queued', 'pending', pending.id],
+        ['processing', 'running', running.id],
+        ['succeeded', 'completed', completed.id],
+        ['canceled', 'cancelled', cancelled.id],
+        ['dlq', 'dead', dead],
+      ];
+      for (const [synonym, state, id] of expected) {
+        const [ours, theirs] = await Promise.all([
+          as(erin).get(`/api/v1/jobs?status=${state}`).expect(200),
+          as(erin).get(`/api/v1/jobs?status=${synonym}`).expect(200),
+        ]);
+        expect(theirs.body).toEqual(ours.body);
+        expect(theirs.body.jobs.map((job: { id: string; status: string }) => [job.id, job.status])).toEqual([
+          [id, state],
+        ]);
+      }
+      const refused = await as(erin).get('/api/v1/jobs?status=done').expect(400);
+      expect(refused.body.details).toEqual([
+        { field: 'status', message: expect.stringContaining('queued for pending') },
+      ]);
+    });
+
     it.each([
       ['limit=0', 'limit'],
       ['limit=-1', 'limit'],
@@ -1105,6 +1160,7 @@ describe('the jobs REST API', () => {
           '/api/v1/tenants/{id}/keys',
           '/api/v1/keys/{id}/revoke',
           '/api/v1/auth/me',
+          '/api/v1/events',
         ]),
       );
       expect(body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });

@@ -21,6 +21,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live job events as Server-Sent Events
+         * @description A Server-Sent Events stream (`text/event-stream`; `curl -N` prints it as it comes) of the caller’s job events, one SSE event per job event: `event:` job_submitted, job_due, job_started, job_progress, job_completed, job_failed, job_retry, job_dlq, job_cancelled, `data:` one JSON object `{"event", "job_id", "tenant_id", "queue", "job_type", "status", "attempt", "progress", "error", "at"}` (never the payload), `id:` for Last-Event-ID. A `: heartbeat` comment comes every EVENTS_HEARTBEAT_SECONDS (15 s). Reconnecting with `Last-Event-ID` replays what this API replica still holds after that id (its last EVENTS_REPLAY_EVENTS events); an id outside that window (too old, another replica’s, from before a restart) gets a `resync` event instead: refetch, then follow the stream. `resync` also comes after frames were dropped for a slow reader or the replica’s LISTEN connection dropped. Under load a tenant’s events are paced like socket.io’s (EVENTS_FRAMES_PER_FLUSH per EVENTS_FLUSH_MS, a job’s repeated progress collapsed). Open streams count against EVENTS_MAX_SOCKETS_PER_KEY with the key’s sockets. The same events come over a plain WebSocket at `/ws` (`Authorization: Bearer <key>` or `?token=<key>`, admins may add `?tenant_id=`), one JSON text message per event; a refused socket is closed with 4401 (bad key), 4400 (bad tenant_id), 4429 (too many connections) or 4503.
+         */
+        get: operations["EventStreamController_stream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/job-types": {
         parameters: {
             query?: never;
@@ -436,13 +456,13 @@ export interface components {
              */
             max_retries?: number;
             /**
-             * @description A JSON object given to the handler
+             * @description A JSON object given to the handler; required unless `task` is given
              * @example {
              *       "to": "a@example.com",
              *       "subject": "Hi"
              *     }
              */
-            payload: Record<string, never>;
+            payload?: Record<string, never>;
             /**
              * @description Lower runs first
              * @example 0
@@ -458,6 +478,11 @@ export interface components {
              * @example 2026-12-01T09:00:00Z
              */
             run_at?: string;
+            /**
+             * @description Shorthand for `{"type": "default", "payload": {"task": <task>}}`: give it instead of type and payload. The default handler fails the task named `fail` (retries, then the DLQ) and simulates work for any other
+             * @example process_data
+             */
+            task?: string;
             /**
              * @description Each attempt's time limit in ms; default per job type (GET /api/v1/job-types), at most JOB_TIMEOUT_MAX_MS (default 3,600,000). A timed-out attempt fails and is retried
              * @example 60000
@@ -807,6 +832,46 @@ export interface operations {
             };
         };
     };
+    EventStreamController_stream: {
+        parameters: {
+            query?: {
+                /** @description Admins only: one tenant's events (default: every tenant's); ignored for a tenant's key */
+                tenant_id?: string;
+            };
+            header?: {
+                /** @description The id of the last event received: replays what followed, or sends `resync` */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stream; it stays open until the client leaves */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Missing, unknown or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The key holds EVENTS_MAX_SOCKETS_PER_KEY connections already, or its rate limit is spent */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     JobTypesController_list: {
         parameters: {
             query?: never;
@@ -840,7 +905,8 @@ export interface operations {
                 cursor?: string;
                 limit?: number;
                 queue?: string;
-                status?: "scheduled" | "pending" | "running" | "failed" | "completed" | "dead" | "cancelled";
+                /** @description One state; other services' names for them are taken too (queued for pending, processing for running, succeeded for completed, canceled for cancelled, dlq for dead). Jobs in the answer always carry Conveyor's names */
+                status?: "scheduled" | "pending" | "running" | "failed" | "completed" | "dead" | "cancelled" | "queued" | "processing" | "succeeded" | "canceled" | "dlq";
                 /** @description Admins only: one tenant (default: all) */
                 tenant_id?: string;
                 type?: string;

@@ -1,10 +1,18 @@
 /**
  * The live-events contract between the API's socket.io gateway and the dashboard: both import
  * this module (it must stay free of Node and Nest imports), so an event renamed on one side
- * fails to compile on the other (as immich does with its ClientEventMap).
+ * fails to compile on the other (as immich does with its ClientEventMap). The plain transports
+ * (a WebSocket at /ws, Server-Sent Events at /api/v1/events) carry the same events under the
+ * snake_case names of PLAIN_EVENT_NAMES.
  */
 
 export const EVENTS_NAMESPACE = '/events';
+
+/** The plain WebSocket endpoint: no socket.io client needed. */
+export const PLAIN_WEBSOCKET_PATH = '/ws';
+
+/** The Server-Sent Events stream (text/event-stream), under the REST API's auth. */
+export const EVENT_STREAM_PATH = '/api/v1/events';
 
 export const JOB_EVENT_TYPES = [
   'job.submitted',
@@ -20,8 +28,12 @@ export const JOB_EVENT_TYPES = [
 ] as const;
 export type JobEventType = (typeof JOB_EVENT_TYPES)[number];
 
-/** The same events under snake_case names (job_submitted, …, job_dlq), one to one, for clients that expect those. */
-export const SEED_EVENT_NAMES: Readonly<Record<JobEventType, string>> = Object.freeze({
+/**
+ * The names the plain transports (/ws and the SSE stream) give the job events, one to one: the
+ * snake_case names scripts written for simpler job services switch on (`job_dlq` for a job
+ * that went to the dead-letter queue).
+ */
+export const PLAIN_EVENT_NAMES = Object.freeze({
   'job.submitted': 'job_submitted',
   'job.due': 'job_due',
   'job.started': 'job_started',
@@ -31,7 +43,8 @@ export const SEED_EVENT_NAMES: Readonly<Record<JobEventType, string>> = Object.f
   'job.retry': 'job_retry',
   'job.dead': 'job_dlq',
   'job.cancelled': 'job_cancelled',
-});
+} as const satisfies Record<JobEventType, string>);
+export type PlainEventName = (typeof PLAIN_EVENT_NAMES)[JobEventType];
 
 export type JobStatus = 'scheduled' | 'pending' | 'running' | 'failed' | 'completed' | 'dead' | 'cancelled';
 
@@ -78,8 +91,12 @@ export interface MetricsSummaryEvent {
 }
 
 export interface ResyncEvent {
-  /** Why events may have been missed: refetch what is on screen. */
-  reason: 'listener-reconnected' | 'slow-consumer';
+  /**
+   * Why events may have been missed: refetch what is on screen. `replay-unavailable`: an SSE
+   * client's Last-Event-ID is not in this replica's replay window (too old, from another replica
+   * or from before a restart).
+   */
+  reason: 'listener-reconnected' | 'slow-consumer' | 'replay-unavailable';
 }
 
 export interface ServerToClientEvents {
@@ -108,3 +125,28 @@ export interface HandshakeAuth {
   token: string;
   tenant_id?: string;
 }
+
+/**
+ * One message of the plain transports: a WebSocket text message, or the `data:` of an SSE event
+ * whose `event:` is the same name. One job event per message; `resync` as on socket.io.
+ */
+export type PlainJobEventMessage = { event: PlainEventName } & Omit<JobEvent, 'type'>;
+export type PlainResyncMessage = { event: 'resync' } & ResyncEvent;
+export type PlainEventMessage = PlainJobEventMessage | PlainResyncMessage;
+
+/**
+ * Close codes of /ws (4000 + the HTTP status it would be): a refused handshake is accepted and
+ * closed at once with one of these, since a WebSocket client cannot read an HTTP refusal.
+ */
+export const PLAIN_CLOSE_CODES = Object.freeze({
+  /** tenant_id is not a UUID. */
+  badRequest: 4400,
+  /** The key is missing, unknown or revoked (also sent when a key is revoked while open). */
+  unauthorized: 4401,
+  /** The key holds EVENTS_MAX_SOCKETS_PER_KEY live-event connections on this replica already; or too many failed keys from this address. */
+  tooManyRequests: 4429,
+  /** The database could not be asked about the key: retry. */
+  unavailable: 4503,
+  /** The API replica is stopping: reconnect (another replica, or this one once back). */
+  goingAway: 1001,
+});

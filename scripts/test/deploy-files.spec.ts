@@ -4,6 +4,7 @@ import { createServer } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { WebSocket, WebSocketServer } from 'ws';
 import { parse, parseAllDocuments } from 'yaml';
 import { AppConfig } from '../../backend/src/config/app-config';
 import { freePort } from '../../backend/src/database/embedded/embedded-database';
@@ -149,6 +150,22 @@ describe('nginx in front of the dashboard', () => {
     expect(conf).toContain('try_files $uri /index.html');
   });
 
+  it('upgrades /ws, logging it without the ?token= query, and streams SSE unbuffered and uncompressed', () => {
+    const block = (location: string) => conf.slice(conf.indexOf(`location ${location} {`)).split('\n  }')[0];
+    expect(block('= /ws')).toMatch(/Upgrade \$http_upgrade[\s\S]*Connection \$connection_upgrade/);
+    expect(block('= /ws')).toContain('conveyor_without_query');
+    expect(conf).toMatch(/log_format conveyor_without_query [^;]*\$uri [^;]*;/);
+    expect(conf).not.toMatch(/log_format conveyor_without_query [^;]*\$request[ "]/);
+    const events = block('= /api/v1/events');
+    for (const directive of [
+      'proxy_buffering off;',
+      'gzip off;',
+      'proxy_http_version 1.1;',
+      'proxy_read_timeout 1h;',
+    ])
+      expect(events).toContain(directive);
+  });
+
   it('does not serve /metrics, which lists every tenant and belongs to each replica', () => {
     expect(conf).toMatch(/location = \/metrics \{\s*return 404;\s*\}/);
     expect(conf).not.toMatch(/location ~ [^{]*metrics/);
@@ -163,7 +180,16 @@ describe('nginx in front of the dashboard', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'conveyor-nginx-'));
     // nginx's workers may run as another user (nobody, as root starts them): let them read it.
     chmodSync(dir, 0o755);
-    const api = createServer((req, res) => res.end(`api ${req.url}`));
+    const api = createServer((req, res) => {
+      if (req.url !== '/api/v1/events') return res.end(`api ${req.url}`);
+      // An SSE stream that sends one event and stays open: it must come through before the end.
+      // No X-Accel-Buffering here (the API sends it): the location's own settings must suffice.
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      res.write('event: job_submitted\ndata: {}\n\n');
+      setTimeout(() => res.end(), 5_000).unref();
+    });
+    const sockets = new WebSocketServer({ server: api, path: '/ws' });
+    sockets.on('connection', (socket, request) => socket.send(`ws ${request.url}`));
     await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
     const [apiPort, nginxPort] = [(api.address() as AddressInfo).port, await freePort()];
     mkdirSync(path.join(dir, 'html'));
@@ -200,8 +226,27 @@ describe('nginx in front of the dashboard', () => {
       expect(await get('/metrics')).toMatch(/^404 /);
       expect(await get('/healthz')).toBe('200 ok');
       expect(await get('/jobs/123')).toBe('200 the dashboard');
+
+      const stream = await fetch(`http://127.0.0.1:${nginxPort}/api/v1/events`);
+      const reader = stream.body!.getReader();
+      const first = await Promise.race([
+        reader.read().then(({ value }) => Buffer.from(value!).toString()),
+        new Promise<string>((resolve) => setTimeout(() => resolve('nothing within 2 s: buffered'), 2_000)),
+      ]);
+      expect(first).toBe('event: job_submitted\ndata: {}\n\n');
+      await reader.cancel();
+
+      const socket = new WebSocket(`ws://127.0.0.1:${nginxPort}/ws?token=secret`);
+      const greeting = await new Promise<string>((resolve, reject) => {
+        socket.once('message', (data) => resolve(data.toString()));
+        socket.once('error', reject);
+      });
+      expect(greeting).toBe('ws /ws?token=secret');
+      socket.close();
     } finally {
       run('-s', 'stop');
+      sockets.close();
+      api.closeAllConnections();
       api.close();
       rmSync(dir, { recursive: true, force: true });
     }
@@ -406,7 +451,9 @@ const BASE_KINDS = [
     const paths = ingress.spec.rules[0].http.paths.map(
       (p: Manifest) => `${p.path} ${p.backend.service.name}`,
     );
-    expect(paths).toEqual(expect.arrayContaining(['/socket.io api', '/api api', '/ conveyor-dashboard']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['/socket.io api', '/ws api', '/api api', '/ conveyor-dashboard']),
+    );
   });
 
   it('lets only the API, the workers and the migrate Job reach PostgreSQL', () => {

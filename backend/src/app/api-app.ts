@@ -21,7 +21,7 @@ import { type AppConfig } from '../config/app-config';
 import { ApiModule } from './api.module';
 
 /** Paths the API owns; everything else under GET falls back to the dashboard's index.html. */
-const API_PATHS = /^\/(api|health|ready|metrics|docs|socket\.io)(\/|-json|$)/;
+const API_PATHS = /^\/(api|health|ready|metrics|docs|socket\.io|ws)(\/|-json|$)/;
 
 /** Swagger UI loads its own inline styles and data: images; scripts stay same-origin. */
 const SWAGGER_UI_CSP = { 'img-src': ["'self'", 'data:', 'validator.swagger.io'] };
@@ -32,7 +32,9 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     app,
     new DocumentBuilder()
       .setTitle('Conveyor')
-      .setDescription('Multi-tenant background jobs on PostgreSQL')
+      .setDescription(
+        'Multi-tenant background jobs on PostgreSQL. Live job events: socket.io namespace `/events`, a plain WebSocket at `/ws`, and Server-Sent Events at `GET /api/v1/events` (see that operation).',
+      )
       .setVersion('1')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key' })
       .build(),

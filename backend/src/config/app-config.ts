@@ -182,12 +182,32 @@ export class AppConfig {
   @Max(100)
   EVENTS_FRAMES_PER_FLUSH: number = 5;
 
-  /** Sockets one API key may hold open on one API replica; one more is refused at the handshake. */
+  /**
+   * Live-event connections one API key may hold open on one API replica, socket.io sockets, /ws
+   * sockets and SSE streams together; one more is refused (connect_error, close code 4429, 429).
+   */
   @Transform(toInt)
   @IsInt()
   @Min(1)
   @Max(100_000)
   EVENTS_MAX_SOCKETS_PER_KEY: number = 50;
+
+  /**
+   * Job events each API process keeps, numbered, for SSE clients reconnecting with Last-Event-ID
+   * (~300 bytes each); an older id gets a resync. 0: no replay.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  EVENTS_REPLAY_EVENTS: number = 10_000;
+
+  /** SSE streams get a comment and /ws sockets a ping this often, so proxies keep idle ones open; a /ws socket that misses a pong is cut. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(300)
+  EVENTS_HEARTBEAT_SECONDS: number = 15;
 
   /** Jobs one socket may follow at once (`subscribe { job_id }`); a dashboard follows one per open page. */
   @Transform(toInt)

@@ -3,34 +3,23 @@ import { AppConfig } from '../config/app-config';
 import { NotificationBus } from '../database/notification-bus';
 import { JobStatsService } from '../jobs/job-stats.service';
 import { JOB_EVENTS_CHANNEL } from '../queue/queue.sql';
-import { type JobEvent, type ResyncEvent } from '../../../contracts/src/event-map';
-import { ADMIN_ROOM, EventsGateway, type EventsSocket, jobRoom, tenantRoom } from './events.gateway';
+import { type MetricsSummaryEvent, type ResyncEvent } from '../../../contracts/src/event-map';
+import { EventBatch, type SequencedEvent } from './event-batch';
+import { EventReplayWindow } from './event-replay-window';
+import { ADMIN_ROOM, isJobRoom, jobRoom, tenantRoom } from './event-rooms';
+import { offer } from './event-subscriber';
+import { EventSubscribers } from './event-subscribers';
 import { jobEventsOf, parseNotification } from './job-event-mapper';
 import { RoomCoalescer } from './room-coalescer';
 
-/**
- * A socket whose transport buffer holds more packets than this is slow: its frames lose their
- * progress events first; past DROP_ALL_ABOVE it gets nothing until it drains, then a resync.
- * Together they bound what a slow client can make the server hold.
- */
-const DROP_PROGRESS_ABOVE = 64;
-const DROP_ALL_ABOVE = 256;
 const SUMMARY_INTERVAL_MS = 1_000;
 
 /**
- * Packets engine.io holds for a socket that its transport has not written yet. engine.io
- * declares writeBuffer private but offers no public measure of backlog; pinned versions and the
- * slow-consumer test keep this honest.
- */
-function bufferedPackets(socket: EventsSocket): number {
-  return (socket.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length;
-}
-
-/**
- * From PostgreSQL to sockets: every job-event notification this replica hears (from any
- * worker, through its own LISTEN) becomes typed events, coalesced per room and sent to the
- * tenant's room, the admins' room and the job's room; each changed tenant also gets a
- * metrics.summary at most once a second.
+ * From PostgreSQL to every live-event connection: each job-event notification this replica hears
+ * (from any worker, through its own LISTEN) becomes numbered events, kept in the replay window,
+ * coalesced per room and offered to the subscribers of the tenant's room, the admins' room and
+ * the job's room, whatever their transport; each changed tenant also gets a metrics.summary at
+ * most once a second where a transport carries it.
  */
 @Injectable()
 export class EventFanout implements OnModuleInit, OnApplicationShutdown {
@@ -42,7 +31,8 @@ export class EventFanout implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     private readonly bus: NotificationBus,
-    private readonly gateway: EventsGateway,
+    private readonly subscribers: EventSubscribers,
+    private readonly replay: EventReplayWindow,
     private readonly stats: JobStatsService,
     config: AppConfig,
   ) {
@@ -67,55 +57,42 @@ export class EventFanout implements OnModuleInit, OnApplicationShutdown {
     for (const timer of this.summaryTimers.values()) clearTimeout(timer);
   }
 
-  private get rooms(): Map<string, Set<string>> {
-    return this.gateway.server.adapter.rooms;
-  }
-
   private onNotification(payload: string): void {
     const notification = parseNotification(payload);
     if (!notification) return this.logger.warn('ignored a malformed job-event notification');
     const tenants = new Set<string>();
     for (const event of jobEventsOf(notification)) {
+      // Numbered and kept whether or not anyone listens now: a client may reconnect for it.
+      const item = this.replay.record(event);
       tenants.add(event.tenant_id);
       for (const room of [tenantRoom(event.tenant_id), ADMIN_ROOM, jobRoom(event.job_id)])
-        if (this.rooms.has(room)) this.coalescer.push(room, event);
+        if (this.subscribers.has(room)) this.coalescer.push(room, item);
     }
-    for (const tenantId of tenants) if (this.rooms.has(tenantRoom(tenantId))) this.scheduleSummary(tenantId);
-    if (this.rooms.has(ADMIN_ROOM)) this.scheduleSummary(null);
+    for (const tenantId of tenants)
+      if (this.wantsSummaries(tenantRoom(tenantId))) this.scheduleSummary(tenantId);
+    if (this.wantsSummaries(ADMIN_ROOM)) this.scheduleSummary(null);
   }
 
-  private deliver(room: string, batch: JobEvent[]): void {
-    const members = this.rooms.get(room);
+  private deliver(room: string, items: SequencedEvent[]): void {
+    const members = this.subscribers.members(room);
     if (!members) return;
-    const tenantId = batch[0].tenant_id;
-    for (const id of members) {
-      const socket = this.gateway.server.sockets.get(id);
-      if (!socket) continue;
+    const batch = new EventBatch(items);
+    const tenantId = items[0].event.tenant_id;
+    for (const subscriber of members) {
       // A job room's events also reach its tenant's and the admins' rooms: send them once.
-      if (room.startsWith('job:') && (socket.rooms.has(tenantRoom(tenantId)) || socket.rooms.has(ADMIN_ROOM)))
-        continue;
-      this.send(socket, batch);
+      if (isJobRoom(room) && this.subscribers.sees(subscriber, tenantId)) continue;
+      offer(subscriber, batch);
     }
-  }
-
-  private send(socket: EventsSocket, batch: JobEvent[]): void {
-    const buffered = bufferedPackets(socket);
-    if (buffered > DROP_ALL_ABOVE) {
-      socket.data.dropping = true;
-      return;
-    }
-    if (socket.data.dropping) {
-      if (buffered > DROP_PROGRESS_ABOVE) return;
-      socket.data.dropping = false;
-      socket.emit('resync', { reason: 'slow-consumer' });
-    }
-    const frame =
-      buffered > DROP_PROGRESS_ABOVE ? batch.filter((event) => event.type !== 'job.progress') : batch;
-    if (frame.length > 0) socket.emit('events', frame);
   }
 
   private resyncAll(event: ResyncEvent): void {
-    this.gateway.server.emit('resync', event);
+    this.replay.breakContinuity();
+    for (const subscriber of this.subscribers.all()) subscriber.sendResync(event);
+  }
+
+  private wantsSummaries(room: string): boolean {
+    for (const subscriber of this.subscribers.members(room) ?? []) if (subscriber.sendSummary) return true;
+    return false;
   }
 
   /** At most one summary a second per tenant (null: all tenants, for the admins' room). */
@@ -131,17 +108,12 @@ export class EventFanout implements OnModuleInit, OnApplicationShutdown {
           .summaryOf(tenantId)
           .then((summary) => {
             this.summaryTimers.delete(key);
-            const event = {
-              type: 'metrics.summary' as const,
+            this.sendSummary({
+              type: 'metrics.summary',
               tenant_id: tenantId,
               summary,
               at: new Date().toISOString(),
-            };
-            // A slow socket is skipped like its job frames are: the next summary supersedes this one.
-            for (const id of this.rooms.get(tenantId ? tenantRoom(tenantId) : ADMIN_ROOM) ?? []) {
-              const socket = this.gateway.server.sockets.get(id);
-              if (socket && bufferedPackets(socket) <= DROP_ALL_ABOVE) socket.emit('metrics.summary', event);
-            }
+            });
           })
           .catch((error: Error) => {
             this.summaryTimers.delete(key);
@@ -149,5 +121,12 @@ export class EventFanout implements OnModuleInit, OnApplicationShutdown {
           });
       }, wait),
     );
+  }
+
+  private sendSummary(event: MetricsSummaryEvent): void {
+    const room = event.tenant_id ? tenantRoom(event.tenant_id) : ADMIN_ROOM;
+    // A stalled subscriber is skipped like its job frames are: the next summary supersedes this one.
+    for (const subscriber of this.subscribers.members(room) ?? [])
+      if (subscriber.sendSummary && subscriber.backlog() !== 'stalled') subscriber.sendSummary(event);
   }
 }

@@ -3,11 +3,28 @@ import { AuthModule } from '../auth/auth.module';
 import { JobsModule } from '../jobs/jobs.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { EventFanout } from './event-fanout';
+import { EventReplayWindow } from './event-replay-window';
+import { EventStreamController } from './event-stream.controller';
+import { EventStreamService } from './event-stream.service';
+import { EventSubscribers } from './event-subscribers';
 import { EventsGateway } from './events.gateway';
+import { PlainWebSocketController } from './plain-websocket.controller';
+import { PlainWebSocketServer } from './plain-websocket.server';
 
-/** Live events: the socket.io gateway and the fan-out from PostgreSQL NOTIFY to its rooms. */
+/**
+ * Live events over three transports, one fan-out: socket.io (/events), a plain WebSocket (/ws)
+ * and Server-Sent Events (GET /api/v1/events), fed from PostgreSQL NOTIFY.
+ */
 @Module({
   imports: [AuthModule, JobsModule, RateLimitModule],
-  providers: [EventsGateway, EventFanout],
+  controllers: [EventStreamController, PlainWebSocketController],
+  providers: [
+    EventSubscribers,
+    EventReplayWindow,
+    EventFanout,
+    EventsGateway,
+    PlainWebSocketServer,
+    EventStreamService,
+  ],
 })
 export class EventsModule {}

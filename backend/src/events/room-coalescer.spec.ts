@@ -1,17 +1,23 @@
 import { type JobEvent } from '../../../contracts/src/event-map';
+import { type SequencedEvent } from './event-batch';
 import { collapseProgress, RoomCoalescer } from './room-coalescer';
 
-const event = (jobId: string, type: JobEvent['type'], progress = 0): JobEvent => ({
-  type,
-  job_id: jobId,
-  tenant_id: 't',
-  queue: 'default',
-  job_type: 'default',
-  status: 'running',
-  attempt: 1,
-  progress,
-  error: null,
-  at: new Date(0).toISOString(),
+let seq = 0;
+const event = (jobId: string, type: JobEvent['type'], progress = 0): SequencedEvent => ({
+  seq: ++seq,
+  id: `000000000000-${seq}`,
+  event: {
+    type,
+    job_id: jobId,
+    tenant_id: 't',
+    queue: 'default',
+    job_type: 'default',
+    status: 'running',
+    attempt: 1,
+    progress,
+    error: null,
+    at: new Date(0).toISOString(),
+  },
 });
 
 describe('collapseProgress', () => {
@@ -28,8 +34,12 @@ describe('collapseProgress', () => {
 });
 
 describe('RoomCoalescer', () => {
-  it('sends at once while the room has frames left, then one frame per token, carrying the rest', async () => {
-    const frames: Array<{ room: string; batch: JobEvent[] }> = [];
+  // Fake timers (Date.now included): with real ones a loaded machine's late timers flaked the token counts.
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('sends at once while the room has frames left, then one frame per token, carrying the rest', () => {
+    const frames: Array<{ room: string; batch: SequencedEvent[] }> = [];
     // 2 frames per 100 ms: a token every 50 ms.
     const coalescer = new RoomCoalescer(100, 2, (room, batch) => frames.push({ room, batch }));
     coalescer.push('r', event('a', 'job.submitted'));
@@ -37,13 +47,13 @@ describe('RoomCoalescer', () => {
     for (let i = 0; i < 100; i++) coalescer.push('r', event('a', 'job.progress', i));
     coalescer.push('other', event('b', 'job.submitted'));
     expect(frames.map((f) => f.room)).toEqual(['r', 'other']);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    jest.advanceTimersByTime(20);
     // The second token was there: the burst went out in one frame, its progress collapsed.
-    expect(frames[2].batch).toEqual([event('a', 'job.progress', 99)]);
+    expect(frames[2].batch.map((item) => item.event)).toEqual([event('a', 'job.progress', 99).event]);
     for (let i = 0; i < 50; i++) coalescer.push('r', event('c', 'job.submitted'));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    jest.advanceTimersByTime(20);
     expect(frames).toHaveLength(3); // no token yet
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    jest.advanceTimersByTime(60);
     coalescer.stop();
     expect(frames).toHaveLength(4);
     expect(frames[3].batch).toHaveLength(50);

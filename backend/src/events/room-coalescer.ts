@@ -1,7 +1,7 @@
-import { type JobEvent } from '../../../contracts/src/event-map';
+import { type SequencedEvent } from './event-batch';
 
 interface RoomState {
-  pending: JobEvent[];
+  pending: SequencedEvent[];
   /** Frames the room may send right now (a token bucket of `framesPerWindow`). */
   tokens: number;
   refilledAt: number;
@@ -27,12 +27,12 @@ export class RoomCoalescer {
   constructor(
     windowMs: number,
     private readonly framesPerWindow: number,
-    private readonly deliver: (room: string, batch: JobEvent[]) => void,
+    private readonly deliver: (room: string, batch: SequencedEvent[]) => void,
   ) {
     this.msPerToken = windowMs / framesPerWindow;
   }
 
-  push(room: string, event: JobEvent): void {
+  push(room: string, event: SequencedEvent): void {
     let state = this.rooms.get(room);
     if (!state) {
       state = { pending: [], tokens: this.framesPerWindow, refilledAt: Date.now() };
@@ -78,10 +78,12 @@ export class RoomCoalescer {
 }
 
 /** Keeps every event but the progress events of a job that a later progress event of it supersedes. */
-export function collapseProgress(events: JobEvent[]): JobEvent[] {
+export function collapseProgress(items: SequencedEvent[]): SequencedEvent[] {
   const lastProgress = new Map<string, number>();
-  events.forEach((event, i) => {
+  items.forEach(({ event }, i) => {
     if (event.type === 'job.progress') lastProgress.set(event.job_id, i);
   });
-  return events.filter((event, i) => event.type !== 'job.progress' || lastProgress.get(event.job_id) === i);
+  return items.filter(
+    ({ event }, i) => event.type !== 'job.progress' || lastProgress.get(event.job_id) === i,
+  );
 }

@@ -12,7 +12,7 @@ import { AppConfig } from '../config/app-config';
 import { JOB_HANDLERS } from '../handlers/handler-registry';
 import { type InsertedJob, JobQueue } from '../queue/job-queue';
 import { type JobState } from '../queue/job-states';
-import { type JobSubmission, toNewJob } from '../queue/job-submission';
+import { DEFAULT_JOB_TYPE, type JobSubmission, toNewJob } from '../queue/job-submission';
 import { QueueError } from '../queue/queue.errors';
 import { type NewJob } from '../queue/queue.sql';
 import { type CreateJobDto, type CreateJobsBatchDto, MAX_IDEMPOTENCY_KEY_LENGTH } from './dto/create-job.dto';
@@ -76,6 +76,14 @@ export class JobsService {
   ): JobSubmission {
     if (dto.max_attempts !== undefined && dto.max_retries !== undefined)
       throw invalid('max_retries', 'give max_attempts or max_retries, not both', index);
+    if (dto.task !== undefined && dto.payload !== undefined)
+      throw invalid('task', 'give task or payload, not both (task stands for payload {"task": …})', index);
+    if (dto.task !== undefined && dto.type !== undefined && dto.type !== DEFAULT_JOB_TYPE)
+      throw invalid(
+        'task',
+        `task makes a ${DEFAULT_JOB_TYPE} job: leave type out, or send payload instead`,
+        index,
+      );
     if (headerKey !== undefined && (headerKey.length < 1 || headerKey.length > MAX_IDEMPOTENCY_KEY_LENGTH))
       throw invalid(
         'Idempotency-Key',
@@ -87,7 +95,7 @@ export class JobsService {
     return {
       tenantId: auth.tenantId,
       type: dto.type,
-      payload: dto.payload,
+      payload: dto.task !== undefined ? { task: dto.task } : dto.payload,
       queue: dto.queue,
       priority: dto.priority,
       maxAttempts: dto.max_retries !== undefined ? dto.max_retries + 1 : dto.max_attempts,

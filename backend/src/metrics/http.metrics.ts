@@ -53,13 +53,16 @@ function routeOf(req: Request): string {
  * recorded: it has no status to label it with.
  *
  * /metrics itself is recorded too: one more series, and the scrape's duration is worth seeing
- * (it includes the database reads of the job gauges).
+ * (it includes the database reads of the job gauges). Server-Sent Events streams are not: their
+ * durations would fill the top bucket of every latency quantile.
  */
 export function recordHttpMetrics(): RequestHandler {
   const histogram = httpRequestDuration();
   return (req: Request, res: Response, next: NextFunction) => {
     const start = process.hrtime.bigint();
     res.once('finish', () => {
+      // An event stream's duration is how long its client stayed, not a latency: left out.
+      if (String(res.getHeader('content-type')).startsWith('text/event-stream')) return;
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       histogram.observe({ method: req.method, route: routeOf(req), status: String(res.statusCode) }, seconds);
     });

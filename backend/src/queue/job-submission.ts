@@ -38,6 +38,9 @@ export interface JobSubmission {
   timeoutMs?: number;
 }
 
+/** The type of a submission that names none (its handler reads payload.task). */
+export const DEFAULT_JOB_TYPE = 'default';
+
 /**
  * Turns a submission into a row for jobInsertMany, or throws a QueueError naming the bad field.
  * Runs before anything is written, so a refused job leaves no trace. Without `rules` (callers
@@ -49,7 +52,7 @@ export function toNewJob(
   now = new Date(),
   rules?: SubmissionRules,
 ): NewJob {
-  const type = submission.type ?? 'default';
+  const type = submission.type ?? DEFAULT_JOB_TYPE;
   if (!knownTypes.includes(type)) {
     throw new QueueError(
       QueueErrorCode.UnknownJobType,

@@ -314,6 +314,16 @@ export async function http(
   const started = performance.now();
   try {
     const response = await fetch(url, { ...init, signal: AbortSignal.timeout(init.timeoutMs ?? 15_000) });
+    if (response.headers.get('content-type')?.startsWith('text/event-stream')) {
+      // A live event stream never ends: its status and headers are the whole answer.
+      await response.body?.cancel();
+      return {
+        status: response.status,
+        headers: response.headers,
+        body: '',
+        ms: performance.now() - started,
+      };
+    }
     const text = await response.text();
     let body: unknown = text;
     try {

@@ -13,6 +13,7 @@ import {
   Length,
   Max,
   Min,
+  ValidateIf,
   ValidateNested,
 } from 'class-validator';
 import { MAX_ATTEMPTS_LIMIT } from '../../queue/job-submission';
@@ -21,8 +22,14 @@ export const MAX_BATCH_JOBS = 1_000;
 /** Well under the ~2,700 bytes a btree entry of the idempotency index can hold (a longer key was a 500). */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
 const MAX_DELAY_MS = 366 * 24 * 3600 * 1000;
+/** A task is a name, not a payload: long enough for any name a script gives, short enough to index and log. */
+export const MAX_TASK_LENGTH = 256;
 
-/** A job to run. The minimal `{ payload: { task }, idempotency_key, max_retries }` shape is accepted as is. */
+/**
+ * A job to run. Two shorter shapes that scripts written for simpler job services send are taken
+ * too: `{ payload: { task }, idempotency_key, max_retries }` as is, and a top-level `{ task }`
+ * (a `default` job whose payload is `{ task }`).
+ */
 export class CreateJobDto {
   @ApiPropertyOptional({
     example: 'email',
@@ -33,13 +40,26 @@ export class CreateJobDto {
   @Length(1, 64)
   type?: string;
 
-  @ApiProperty({
+  @ApiPropertyOptional({
     example: { to: 'a@example.com', subject: 'Hi' },
-    description: 'A JSON object given to the handler',
+    description: 'A JSON object given to the handler; required unless `task` is given',
   })
-  @IsDefined({ message: 'payload is required' })
+  // Not required when the top-level task stands for it; the service refuses both together.
+  @ValidateIf((dto: CreateJobDto) => dto.task === undefined || dto.payload !== undefined)
+  @IsDefined({ message: 'payload is required (or give task alone)' })
   @IsObject({ message: 'payload must be a JSON object' })
-  payload!: Record<string, unknown>;
+  payload?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    example: 'process_data',
+    maxLength: MAX_TASK_LENGTH,
+    description:
+      'Shorthand for `{"type": "default", "payload": {"task": <task>}}`: give it instead of type and payload. The default handler fails the task named `fail` (retries, then the DLQ) and simulates work for any other',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, MAX_TASK_LENGTH)
+  task?: string;
 
   @ApiPropertyOptional({ example: 'default', description: '1-64 letters, digits, _ . : -' })
   @IsOptional()

@@ -16,6 +16,12 @@ import {
 } from 'class-validator';
 import { type MetricsSummary } from '../../../../contracts/src/event-map';
 import { JOB_STATES, type JobState } from '../../queue/job-states';
+import {
+  STATUS_FILTER_MESSAGE,
+  STATUS_FILTER_VALUES,
+  STATUS_SYNONYMS_TEXT,
+  toJobState,
+} from './status-filter';
 
 export const MAX_PAGE = 500;
 const toInt = ({ value }: { value: unknown }): unknown =>
@@ -55,9 +61,13 @@ class PageQuery {
 }
 
 export class ListJobsQuery extends PageQuery {
-  @ApiPropertyOptional({ enum: Object.values(JOB_STATES) })
+  @ApiPropertyOptional({
+    enum: STATUS_FILTER_VALUES,
+    description: `One state; other services' names for them are taken too (${STATUS_SYNONYMS_TEXT}). Jobs in the answer always carry Conveyor's names`,
+  })
   @IsOptional()
-  @IsIn(Object.values(JOB_STATES))
+  @Transform(toJobState)
+  @IsIn(Object.values(JOB_STATES), { message: STATUS_FILTER_MESSAGE })
   status?: JobState;
 }
 
