@@ -4,6 +4,10 @@
  *
  * Invariant: a job leaves `running` only through a statement that checks `lease_owner`, so a
  * worker whose lease was rescued can never complete or fail a job it no longer holds.
+ *
+ * Statements are assembled from fragments (jobEvents, jobTransitions, FAIL_TRANSITION…); the
+ * full text of each is committed in ./sql/<name>.sql (npm run sql:snapshots), and a test fails
+ * while a snapshot differs, so a changed fragment shows in review as SQL.
  */
 
 import { randomUUID } from 'node:crypto';
