@@ -8,43 +8,12 @@ import {
   Logger,
 } from '@nestjs/common';
 import { type Request, type Response } from 'express';
+import { isConnectionFailure, isRefusedValue, isStatementCancelled } from '../database/database-errors';
 import { QueueError } from '../queue/queue.errors';
 import { type ApiErrorBody, type FieldProblem } from './api-error';
 
-/** Connection-level failures: the database is down or restarting, not the request's fault. */
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', '57P01', '57P03']);
-
-function isDatabaseUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = (error as { code?: string }).code;
-  return (
-    (code !== undefined && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) ||
-    /Connection terminated|timeout exceeded when trying to connect/i.test(error.message)
-  );
-}
-
-/**
- * 57014 query_canceled: statement_timeout (API_STATEMENT_TIMEOUT_MS) cut the statement, or an
- * operator cancelled it. The database is busy or something holds a lock: retry, not a fault.
- */
-function isStatementCancelled(error: unknown): boolean {
-  return error instanceof Error && (error as { code?: string }).code === '57014';
-}
-
 /** Seconds a client is told to wait after a 503. */
 const RETRY_AFTER_SECONDS = '5';
-
-/**
- * PostgreSQL data exceptions caused by a value as sent (not by our SQL): untranslatable
- * characters, out-of-range numbers and dates, unparseable text, and a value too large for an
- * index entry (54000). Other class-22 codes, such as division by zero, stay server faults.
- */
-const REFUSED_VALUE_CODES = new Set(['22P05', '22021', '22003', '22007', '22008', '22P02', '22001', '54000']);
-
-function isRefusedValue(error: unknown): boolean {
-  const code = error instanceof Error ? (error as { code?: string }).code : undefined;
-  return code !== undefined && REFUSED_VALUE_CODES.has(code);
-}
 
 function bodyOf(status: number, response: unknown): ApiErrorBody {
   const error = STATUS_CODES[status] ?? 'Error';
@@ -99,7 +68,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
         message: 'The database took too long to answer; try again shortly',
       };
       response.setHeader('Retry-After', RETRY_AFTER_SECONDS);
-    } else if (isDatabaseUnavailable(exception)) {
+    } else if (isConnectionFailure(exception)) {
       this.logger.warn(`request ${request.id}: database unavailable: ${(exception as Error).message}`);
       body = {
         statusCode: HttpStatus.SERVICE_UNAVAILABLE,

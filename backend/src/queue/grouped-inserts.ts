@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isSplittable } from '../database/database-errors';
 import { type NewJob } from './queue.sql';
 
 /** Inserts jobs in one statement, each under the id given with it; returns the rows inserted. */
@@ -19,24 +20,6 @@ const MAX_GROUP = 1_000;
  * MAX_BODY_BYTES could make.
  */
 export const MAX_GROUP_PAYLOAD_CHARS = 8 * 1024 * 1024;
-
-/**
- * A statement failed because of one row (SQLSTATE class 22, data exception, such as a value
- * PostgreSQL cannot store; 54000, such as a key too large for its index; class 23, a constraint)
- * or was chosen as a deadlock or serialization victim (40P01, 40001): smaller groups succeed, and
- * a single job fails alone.
- */
-function isGroupError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return (
-    typeof code === 'string' &&
-    (code.startsWith('22') ||
-      code.startsWith('23') ||
-      code === '54000' ||
-      code === '40P01' ||
-      code === '40001')
-  );
-}
 
 /**
  * Group commit for one-job submissions: jobs submitted while an insert is on its way to
@@ -105,7 +88,7 @@ export class GroupedInserts<T extends { id: string }> {
         group.map((entry) => entry.id),
       );
     } catch (error) {
-      if (group.length > 1 && isGroupError(error)) {
+      if (group.length > 1 && isSplittable(error)) {
         // Halves, one after the other: a bad job is found in a few statements, and the retry
         // never takes more than one connection.
         const half = Math.ceil(group.length / 2);

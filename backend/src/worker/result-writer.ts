@@ -1,3 +1,4 @@
+import { isRetryable } from '../database/database-errors';
 import { type FailOutcome, type JobQueue } from '../queue/job-queue';
 
 export type Outcome =
@@ -16,8 +17,10 @@ export interface OutcomeObserver {
 }
 
 /**
- * Retries a failed write (a dropped connection, a deadlock victim) for about 10 s before
- * leaving the jobs to the rescuer: an outcome given up on means the job runs again.
+ * Retries a write that failed for a passing reason (a dropped connection, a deadlock victim:
+ * isRetryable) for about 10 s before leaving the jobs to the rescuer; any other failure is given
+ * up on at once, since the same statement would fail the same way. An outcome given up on means
+ * the job runs again once its lease runs out.
  */
 const RETRY_DELAYS_MS = [100, 200, 400, 800, 1600, 3200, 3200];
 
@@ -34,7 +37,8 @@ export class ResultWriter {
   constructor(
     private readonly queue: JobQueue,
     private readonly workerId: string,
-    private readonly onError: (error: Error) => void,
+    /** What happened to the outcomes, and the error that caused it (logged with its stack). */
+    private readonly onError: (what: string, error: Error) => void,
     private readonly observer?: OutcomeObserver,
   ) {}
 
@@ -96,16 +100,16 @@ export class ResultWriter {
         continue;
       }
       const error = settled.find((s) => s.status === 'rejected')!.reason as Error;
-      const delay = RETRY_DELAYS_MS[failures++];
+      const delay = isRetryable(error) ? RETRY_DELAYS_MS[failures++] : undefined;
       if (delay === undefined) {
         // The jobs stay `running` under our lease; the rescuer returns them once it expires.
-        this.onError(new Error(`giving up on ${unwritten.length} outcome(s): ${error.message}`));
+        this.onError(`giving up on ${unwritten.length} outcome(s)`, error);
         for (const outcome of unwritten) this.observer?.notApplied(outcome);
         failures = 0;
         continue;
       }
       // Every write checks lease_owner and status, so retrying one that did commit is harmless.
-      this.onError(new Error(`${error.message}; retrying ${unwritten.length} outcome(s) in ${delay} ms`));
+      this.onError(`retrying ${unwritten.length} outcome(s) in ${delay} ms`, error);
       this.pending = [...unwritten, ...this.pending];
       await new Promise((resolve) => setTimeout(resolve, delay));
     }

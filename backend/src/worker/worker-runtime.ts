@@ -37,7 +37,8 @@ export interface LoopHealth {
 export interface RuntimeLogger {
   log(message: string): void;
   warn(message: string): void;
-  error(message: string): void;
+  /** `stack`: the causing error's, so that the line says where it came from. */
+  error(message: string, stack?: string): void;
 }
 
 const MAX_FETCH_BACKOFF_MS = 10_000;
@@ -136,7 +137,7 @@ export class WorkerRuntime {
     this.writer = new ResultWriter(
       queue,
       options.workerId,
-      (error) => logger.error(`writing job outcomes failed: ${error.message}`),
+      (what, error) => logger.error(`writing job outcomes failed (${error.message}): ${what}`, error.stack),
       this.trackOutcomes
         ? {
             written: (outcome, failed) => this.outcomeWritten(outcome, failed),
