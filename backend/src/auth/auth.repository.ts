@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { inTransaction } from '../database/in-transaction';
 import { PgPool } from '../database/pg-pool';
 import { type ApiKeyRole } from './api-key.entity';
 import { type AuthContext } from './auth-context';
@@ -133,23 +134,15 @@ export class AuthRepository {
     const columns = Object.keys(changes) as Array<keyof TenantChanges>;
     if (columns.length === 0) return this.findTenant(id);
     const assignments = columns.map((column, i) => `${column} = $${i + 2}`).join(', ');
-    const client = await this.pg.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.pg.pool, async ({ client }) => {
       const { rows } = await client.query<TenantRow>(
         `UPDATE tenants SET ${assignments}, updated_at = now() WHERE id = $1 RETURNING ${TENANT_COLUMNS}`,
         [id, ...columns.map((column) => changes[column])],
       );
       if (rows.length > 0)
         await client.query(`SELECT pg_notify($1, $2)`, [AUTH_CHANGED_CHANNEL, `tenant:${id}`]);
-      await client.query('COMMIT');
       return rows[0] ?? null;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async createKey(key: {

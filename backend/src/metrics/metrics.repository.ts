@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { inTransaction } from '../database/in-transaction';
 import { AppConfig } from '../config/app-config';
 import { PgPool } from '../database/pg-pool';
 import { type TimeseriesRow } from '../jobs/jobs.repository';
@@ -71,26 +72,22 @@ export class MetricsRepository {
     @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
 
-  async jobMetrics(): Promise<JobMetricsRows> {
-    const client = await this.pg.pool.connect();
-    let failure: Error | undefined;
-    try {
-      await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${STATEMENT_TIMEOUT_MS}`);
-      const counts = (await client.query<JobCountRow>(jobCountsByGroup())).rows;
-      const lastMinute = (await client.query<JobMinuteRow>(jobMetricsLastMinute())).rows;
-      const [fleet] = (
-        await client.query<{ workers: number; slots: number }>(workerFleet(this.config.WORKERS_STALE_SECONDS))
-      ).rows;
-      const [oldest] = (await client.query<{ seconds: number | null }>(jobOldestReadyAge())).rows;
-      await client.query('COMMIT');
-      return { counts, lastMinute, fleet, oldestReadySeconds: oldest.seconds };
-    } catch (error) {
-      failure = error as Error;
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      // With an error the connection is discarded rather than trusted again.
-      client.release(failure);
-    }
+  jobMetrics(): Promise<JobMetricsRows> {
+    const begin = `BEGIN READ ONLY; SET LOCAL statement_timeout = ${STATEMENT_TIMEOUT_MS}`;
+    return inTransaction(
+      this.pg.pool,
+      async ({ client }) => {
+        const counts = (await client.query<JobCountRow>(jobCountsByGroup())).rows;
+        const lastMinute = (await client.query<JobMinuteRow>(jobMetricsLastMinute())).rows;
+        const [fleet] = (
+          await client.query<{ workers: number; slots: number }>(
+            workerFleet(this.config.WORKERS_STALE_SECONDS),
+          )
+        ).rows;
+        const [oldest] = (await client.query<{ seconds: number | null }>(jobOldestReadyAge())).rows;
+        return { counts, lastMinute, fleet, oldestReadySeconds: oldest.seconds };
+      },
+      begin,
+    );
   }
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Pool } from 'pg';
+import { inTransaction } from '../database/in-transaction';
 import { type JobLifecycleLog, NO_LIFECYCLE_LOG } from '../logging/job-lifecycle';
 import { currentTraceParent, tracingEnabled } from '../tracing/tracing';
 import { GroupedInserts } from './grouped-inserts';
@@ -74,6 +75,9 @@ export interface InsertedJob {
   started_at: null;
   finished_at: null;
 }
+
+/** A job with its file stored; or why neither was: a repeated idempotency key, or the file quota. */
+type StoredUpload = { job: InsertedJob } | { duplicate: true } | { overQuota: true };
 
 /** What jobInsertMany returns per inserted job: what the database decided. */
 interface InsertOutcome {
@@ -187,37 +191,24 @@ export class JobQueue {
    * Answers the new job; `duplicate` when its idempotency key returned an earlier job (nothing is
    * stored then); `overQuota` when the file would take the tenant past `quotaBytes`.
    */
-  async insertWithFile(
-    job: NewJob,
-    file: NewJobFile,
-    quotaBytes: number,
-  ): Promise<{ job: InsertedJob } | { duplicate: true } | { overQuota: true }> {
+  async insertWithFile(job: NewJob, file: NewJobFile, quotaBytes: number): Promise<StoredUpload> {
     const [traced] = this.traced([job]);
     const id = randomUUID();
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    const stored = await inTransaction(this.pool, async ({ client, rollback }): Promise<StoredUpload> => {
       const [outcome] = (await client.query(jobInsertMany([traced], [id]))).rows as InsertOutcome[];
       if (!outcome) {
-        await client.query('ROLLBACK');
+        rollback();
         return { duplicate: true };
       }
       await client.query(jobFileQuotaLock(file.tenantId));
-      const stored = (await client.query(jobFileInsert(file, id, quotaBytes))).rows;
-      if (stored.length === 0) {
-        await client.query('ROLLBACK');
+      if ((await client.query(jobFileInsert(file, id, quotaBytes))).rows.length === 0) {
+        rollback();
         return { overQuota: true };
       }
-      await client.query('COMMIT');
-      const inserted = insertedJob(traced, outcome);
-      this.lifecycle.log('received', inserted);
-      return { job: inserted };
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+      return { job: insertedJob(traced, outcome) };
+    });
+    if ('job' in stored) this.lifecycle.log('received', stored.job);
+    return stored;
   }
 
   private claims = 0;
@@ -261,20 +252,12 @@ export class JobQueue {
   }
 
   /** Runs `statements` in one transaction; returns the rows of the last. */
-  private async transaction<T>(statements: Statement[]): Promise<T[]> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+  private transaction<T>(statements: Statement[]): Promise<T[]> {
+    return inTransaction(this.pool, async ({ client }) => {
       let rows: T[] = [];
       for (const statement of statements) rows = (await client.query(statement)).rows as T[];
-      await client.query('COMMIT');
       return rows;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /**
@@ -282,23 +265,15 @@ export class JobQueue {
    * holds it right now: maintenance runs in every worker but one at a time cluster-wide.
    * Returns the last statement's rows, or null when it was not our turn.
    */
-  async runExclusively<T>(lockKey: number, ...statements: Statement[]): Promise<T[] | null> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+  runExclusively<T>(lockKey: number, ...statements: Statement[]): Promise<T[] | null> {
+    return inTransaction(this.pool, async ({ client }) => {
       const [{ locked }] = (await client.query(maintenanceTryLock(lockKey))).rows as Array<{
         locked: boolean;
       }>;
       let rows: T[] | null = null;
       if (locked) for (const statement of statements) rows = (await client.query(statement)).rows as T[];
-      await client.query('COMMIT');
       return rows;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   rescueExpiredExclusively(limit: number, retryDelayMs: number): Promise<FailOutcome[] | null> {
