@@ -10,6 +10,15 @@ export interface AuthContext {
   rateLimit: { perSecond: number | null; burst: number | null };
 }
 
+/**
+ * The tenants a caller may read and act on: a tenant key, its own tenant (a tenant it names is
+ * ignored, never an error, so that one client works with either kind of key); an admin key, the
+ * tenant it names, or every tenant (null). The one place this rule is written.
+ */
+export function tenantScope(auth: AuthContext, requested?: string): string | null {
+  return auth.role === 'admin' ? (requested ?? null) : auth.tenantId;
+}
+
 export interface AuthenticatedRequest extends Request {
   auth?: AuthContext;
 }

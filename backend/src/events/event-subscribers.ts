@@ -6,6 +6,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { ApiKeyAuthenticator } from '../auth/api-key-authenticator';
+import { tenantScope } from '../auth/auth-context';
 import { AppConfig } from '../config/app-config';
 import { ADMIN_ROOM, isTenantRoom, tenantRoom } from './event-rooms';
 import { type EventSubscriber } from './event-subscriber';
@@ -96,9 +97,8 @@ export class EventSubscribers implements OnModuleInit, BeforeApplicationShutdown
   scope(subscriber: EventSubscriber, tenantId?: string): void {
     for (const room of [...subscriber.rooms])
       if (room === ADMIN_ROOM || isTenantRoom(room)) this.leave(subscriber, room);
-    const { auth } = subscriber;
-    if (auth.role !== 'admin') this.join(subscriber, tenantRoom(auth.tenantId));
-    else this.join(subscriber, tenantId !== undefined ? tenantRoom(tenantId) : ADMIN_ROOM);
+    const scope = tenantScope(subscriber.auth, tenantId);
+    this.join(subscriber, scope === null ? ADMIN_ROOM : tenantRoom(scope));
   }
 
   /** Whether this subscriber gets the tenant's events (its tenant's room, or all of them). */

@@ -9,6 +9,7 @@ import {
 } from '@nestjs/websockets';
 import { type Namespace } from 'socket.io';
 import { ApiKeyAuthenticator } from '../auth/api-key-authenticator';
+import { tenantScope } from '../auth/auth-context';
 import { AppConfig } from '../config/app-config';
 import { JobsRepository } from '../jobs/jobs.repository';
 import { TenantRateLimiter } from '../rate-limit/tenant-rate-limiter';
@@ -110,7 +111,7 @@ export class EventsGateway implements OnGatewayInit, OnGatewayConnection {
     const decision = await this.limiter.consume(auth);
     if (!decision.allowed)
       return { ok: false, error: `rate limited: retry in ${decision.retryAfterSeconds} s` };
-    if (!(await this.jobs.exists(auth.role === 'admin' ? null : auth.tenantId, request.job_id)))
+    if (!(await this.jobs.exists(tenantScope(auth), request.job_id)))
       return { ok: false, error: 'no such job' };
     this.subscribers.join(subscriber, room);
     return { ok: true };

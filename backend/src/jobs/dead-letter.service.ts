@@ -1,5 +1,5 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { type AuthContext } from '../auth/auth-context';
+import { type AuthContext, tenantScope } from '../auth/auth-context';
 import { InvalidInputException } from '../common/api-error';
 import { AppConfig } from '../config/app-config';
 import { JobQueue } from '../queue/job-queue';
@@ -32,14 +32,10 @@ export class DeadLetterService {
     @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
 
-  private scope(auth: AuthContext, tenantId?: string): string | null {
-    return auth.role === 'admin' ? (tenantId ?? null) : auth.tenantId;
-  }
-
   async list(auth: AuthContext, query: ListDeadJobsQuery): Promise<DeadJobPageDto> {
     const limit = query.limit ?? DEFAULT_PAGE;
     const rows = await this.repository.listDead(
-      { tenantId: this.scope(auth, query.tenant_id), type: query.type, queue: query.queue },
+      { tenantId: tenantScope(auth, query.tenant_id), type: query.type, queue: query.queue },
       limit + 1,
       query.cursor !== undefined ? decodeCursor(query.cursor) : undefined,
     );
@@ -53,7 +49,7 @@ export class DeadLetterService {
 
   async count(auth: AuthContext, filter: DeadJobFilterDto): Promise<DeadJobCountDto> {
     const count = await this.repository.countDead(
-      { tenantId: this.scope(auth, filter.tenant_id), type: filter.type, queue: filter.queue },
+      { tenantId: tenantScope(auth, filter.tenant_id), type: filter.type, queue: filter.queue },
       COUNT_CAP,
     );
     return { count, capped: count > COUNT_CAP, cap: COUNT_CAP };
@@ -82,7 +78,7 @@ export class DeadLetterService {
       throw new InvalidInputException(message, [{ field: 'ids', message }]);
     }
     if (selection.ids) {
-      const tenantId = this.scope(auth);
+      const tenantId = tenantScope(auth);
       // PostgreSQL answers uuids in lower case; @IsUUID also takes upper case.
       const ids = [...new Set(selection.ids.map((id) => id.toLowerCase()))];
       const found = new Set(await this.repository.deadJobIdsAmong(tenantId, ids));
@@ -100,7 +96,7 @@ export class DeadLetterService {
     // A snapshot: entries that died before the request. A redriven job that dies again while this
     // runs has a later died_at and waits for the next call, so a redrive can never chase itself.
     const filters = {
-      tenantId: this.scope(auth, filter.tenant_id),
+      tenantId: tenantScope(auth, filter.tenant_id),
       type: filter.type,
       queue: filter.queue,
       diedBy: await this.repository.databaseNow(),

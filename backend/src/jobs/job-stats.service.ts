@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { type AuthContext } from '../auth/auth-context';
+import { type AuthContext, tenantScope } from '../auth/auth-context';
 import { JobQueue } from '../queue/job-queue';
 import { type MetricsSummaryDto, type QueueDepthsDto, type TimeseriesDto } from './dto/list.dto';
 import { JobsRepository } from './jobs.repository';
@@ -15,12 +15,8 @@ export class JobStatsService {
     private readonly repository: JobsRepository,
   ) {}
 
-  private scope(auth: AuthContext, tenantId?: string): string | null {
-    return auth.role === 'admin' ? (tenantId ?? null) : auth.tenantId;
-  }
-
   summary(auth: AuthContext, tenantId?: string): Promise<MetricsSummaryDto> {
-    return this.summaryOf(this.scope(auth, tenantId));
+    return this.summaryOf(tenantScope(auth, tenantId));
   }
 
   /** One tenant's summary, or (null) every tenant's. */
@@ -59,7 +55,7 @@ export class JobStatsService {
   }
 
   async queues(auth: AuthContext, tenantId?: string): Promise<QueueDepthsDto> {
-    const rows = await this.queue.countsByQueue(this.scope(auth, tenantId), MAX_QUEUES_SHOWN);
+    const rows = await this.queue.countsByQueue(tenantScope(auth, tenantId), MAX_QUEUES_SHOWN);
     const queues = rows.map(({ queue, counts }) => {
       const n = (status: keyof typeof counts): number => Math.max(0, counts[status] ?? 0);
       return {
@@ -80,7 +76,7 @@ export class JobStatsService {
   }
 
   async timeseries(auth: AuthContext, minutes = DEFAULT_MINUTES, tenantId?: string): Promise<TimeseriesDto> {
-    const rows = await this.repository.timeseries(this.scope(auth, tenantId), minutes);
+    const rows = await this.repository.timeseries(tenantScope(auth, tenantId), minutes);
     return {
       minutes,
       points: rows.map((row) => {

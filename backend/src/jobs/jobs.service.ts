@@ -6,7 +6,7 @@ import {
   NotFoundException,
   PayloadTooLargeException,
 } from '@nestjs/common';
-import { type AuthContext } from '../auth/auth-context';
+import { type AuthContext, tenantScope } from '../auth/auth-context';
 import { type FieldProblem, InvalidInputException } from '../common/api-error';
 import { AppConfig } from '../config/app-config';
 import { JOB_HANDLERS } from '../handlers/handler-registry';
@@ -39,11 +39,6 @@ const DEFAULT_PAGE = 50;
 function invalid(field: string, message: string, index?: number): InvalidInputException {
   const problem: FieldProblem = index === undefined ? { field, message } : { index, field, message };
   return new InvalidInputException(message, [problem]);
-}
-
-/** The scope of a caller: its own tenant, or for an admin any tenant (optionally one). */
-function scopeOf(auth: AuthContext, requestedTenant?: string): string | null {
-  return auth.role === 'admin' ? (requestedTenant ?? null) : auth.tenantId;
 }
 
 @Injectable()
@@ -211,7 +206,7 @@ export class JobsService {
   }
 
   async get(auth: AuthContext, id: string): Promise<JobDto> {
-    const row = await this.repository.find(scopeOf(auth), id);
+    const row = await this.repository.find(tenantScope(auth), id);
     if (!row) throw new NotFoundException(`No job ${id}`);
     return toJobDto(row);
   }
@@ -220,7 +215,7 @@ export class JobsService {
     const limit = query.limit ?? DEFAULT_PAGE;
     const rows = await this.repository.list(
       {
-        tenantId: scopeOf(auth, query.tenant_id),
+        tenantId: tenantScope(auth, query.tenant_id),
         status: query.status,
         type: query.type,
         queue: query.queue,
@@ -237,7 +232,7 @@ export class JobsService {
   }
 
   async cancel(auth: AuthContext, id: string): Promise<JobDto> {
-    const outcome = await this.queue.cancel(scopeOf(auth), id);
+    const outcome = await this.queue.cancel(tenantScope(auth), id);
     if (!outcome) throw new NotFoundException(`No job ${id}`);
     if (!outcome.cancelled)
       throw new ConflictException(
@@ -248,7 +243,7 @@ export class JobsService {
 
   /** A failed, dead or cancelled job runs again at once, with a fresh attempt count. */
   async retry(auth: AuthContext, id: string): Promise<JobDto> {
-    const [requeued] = await this.queue.requeue(scopeOf(auth), [id], RETRYABLE);
+    const [requeued] = await this.queue.requeue(tenantScope(auth), [id], RETRYABLE);
     if (!requeued) {
       const job = await this.get(auth, id); // 404 when it is not the caller's
       throw new ConflictException(
