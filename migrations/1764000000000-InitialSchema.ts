@@ -38,7 +38,8 @@ export class InitialSchema1764000000000 implements MigrationInterface {
     await queryRunner.query(`CREATE INDEX api_keys_tenant_idx ON api_keys (tenant_id)`);
 
     // The hot table: no foreign keys (each would add a lookup to every insert), a lower
-    // fillfactor so status updates stay HOT, and autovacuum tuned for constant churn.
+    // fillfactor so that updates touching no indexed column (lease heartbeats) can stay HOT,
+    // and autovacuum tuned for constant churn. A status change is never HOT (docs/storage.md).
     await queryRunner.query(`
       CREATE TABLE jobs (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),

@@ -10,8 +10,8 @@ import { type MigrationInterface, type QueryRunner } from 'typeorm';
  * - job_counts: jobs per (tenant, queue, type, status) as of the last roll. Current count =
  *   job_counts + the unrolled transitions (a handful of rows).
  * - tenants.running_jobs: running jobs of a capped tenant (max_concurrency set), locked by the
- *   claim so that a cap holds across every worker; uncapped tenants never touch it. Reconciling it counts running jobs through jobs_lease_idx
- *   (running jobs are few), so no index is added to the hot table for it.
+ *   claim so that a cap holds across every worker; uncapped tenants never touch it. Reconciling it counts running jobs through an
+ *   index of running jobs (jobs_lease_idx then, jobs_running_tenant_idx since 1764810000000), so no index is added for it.
  */
 export class JobCountersAndCaps1764100000000 implements MigrationInterface {
   name = 'JobCountersAndCaps1764100000000';

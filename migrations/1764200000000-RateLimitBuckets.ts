@@ -5,8 +5,9 @@ import { type MigrationInterface, type QueryRunner } from 'typeorm';
  * PostgreSQL so that every API replica draws from the same bucket. The columns are exactly the
  * library's own `CREATE TABLE` (key, points used in the window, expire in epoch ms); the limiter
  * runs with `tableCreated: true`, so the schema is owned here and the API never runs DDL.
- * A tenant's row is rewritten on every request it makes: fillfactor leaves room on the page for
- * those updates to stay HOT, so the primary key does not bloat under a flood.
+ * A tenant's row is rewritten on every window chunk it takes (once per request when this was
+ * written; see TenantRateLimiter): fillfactor leaves room on the page for those updates to stay
+ * HOT, so the primary key does not bloat under a flood.
  */
 export class RateLimitBuckets1764200000000 implements MigrationInterface {
   name = 'RateLimitBuckets1764200000000';
