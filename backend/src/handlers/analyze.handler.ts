@@ -40,6 +40,7 @@ export const analyzeHandler: JobHandler = {
   examplePayload: { patterns: ['ERROR', 'WARN'] },
   defaultTimeoutMs: 600_000,
   cpuBound: true,
+  needsFile: true,
   validatePayload: (payload) => patternsProblem(payload.patterns),
   async run({ payload, files, signal, progress }) {
     const problem = patternsProblem(payload.patterns);

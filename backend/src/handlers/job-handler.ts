@@ -36,6 +36,8 @@ export interface JobHandler {
    * the event loop that renews leases never waits on it, and ends the thread on abort.
    */
   cpuBound?: boolean;
+  /** Reads a file uploaded with the job (payload.file_id): its jobs are submitted as multipart, with one. */
+  needsFile?: boolean;
   /**
    * Bounds the work a job of this type may ask for, checked at submission; `timeoutMs` is the
    * attempt's time limit, so a job that could never finish in it is refused up front.

@@ -31,8 +31,8 @@ export interface UploadedJobFile {
   buffer: Buffer;
 }
 
-/** Types whose handler reads an uploaded file (payload.file_id); they need one. */
-const FILE_TYPES = new Set(['analyze']);
+/** Whether jobs of this type read an uploaded file, as their handler says. */
+const needsFile = (type: string): boolean => JOB_HANDLERS[type]?.needsFile === true;
 const RETRYABLE: readonly JobState[] = ['failed', 'dead', 'cancelled'];
 const DEFAULT_PAGE = 50;
 
@@ -123,7 +123,7 @@ export class JobsService {
   ): Promise<{ job: JobDto; created: boolean }> {
     const job = this.newJob(this.submissionOf(auth, dto, traceId, headerKey));
     await this.queueCap.admit(auth.tenantId, [job.queue]);
-    if (FILE_TYPES.has(job.type) && !file)
+    if (needsFile(job.type) && !file)
       throw invalid('file', `${job.type} jobs need a file: send multipart/form-data with a file field`);
     if (!file) return this.insertOne(auth, job);
     const fileId = randomUUID();
@@ -171,7 +171,7 @@ export class JobsService {
     dto.jobs.forEach((item, index) => {
       try {
         const job = this.newJob(this.submissionOf(auth, item, traceId, undefined, index), index);
-        if (FILE_TYPES.has(job.type))
+        if (needsFile(job.type))
           throw invalid(
             'type',
             `${job.type} jobs need a file: submit them one at a time as multipart`,
