@@ -1,10 +1,9 @@
 import 'reflect-metadata';
-import { DataSource } from 'typeorm';
 import { API_KEY_MIN_LENGTH } from '../../backend/src/auth/api-key-secret';
-import { type ApiKeyRole } from '../../backend/src/auth/api-key.entity';
+import { type ApiKeyRole } from '../../backend/src/auth/api-key-role';
 import { CredentialsError, issueApiKey } from '../../backend/src/auth/credentials';
 import { loadConfigOrExit } from '../../backend/src/common/process-lifecycle';
-import { dataSourceOptions } from '../../backend/src/database/data-source-options';
+import { createPgPool } from '../../backend/src/database/pg-pool';
 import { migrateUp } from '../../backend/src/database/migrator';
 import { openDatabaseTarget } from '../../backend/src/launcher/database-target';
 
@@ -75,14 +74,14 @@ async function main(): Promise<void> {
   const target = await openDatabaseTarget(config, log);
   try {
     await migrateUp(target.url);
-    const dataSource = await new DataSource(dataSourceOptions(target.url, { max: 1 })).initialize();
+    const pool = createPgPool(target.url, 'conveyor-create-user', 1, false);
     try {
-      const issued = await issueApiKey(dataSource, request);
+      const issued = await issueApiKey(pool, request);
       console.log(`Tenant "${issued.tenantName}" ${issued.tenantCreated ? 'created' : 'already existed'}.`);
       console.log(`API key: ${issued.key}`);
       console.log(`Role: ${issued.role}`);
     } finally {
-      await dataSource.destroy();
+      await pool.end();
     }
   } catch (error) {
     if (!(error instanceof CredentialsError)) throw error;

@@ -1,5 +1,5 @@
 import { type Request } from 'express';
-import { type ApiKeyRole } from './api-key.entity';
+import { type ApiKeyRole } from './api-key-role';
 
 /** Who is calling: resolved from the Bearer key by the global ApiKeyGuard, once per request. */
 export interface AuthContext {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { inTransaction } from '../database/in-transaction';
 import { PgPool } from '../database/pg-pool';
-import { type ApiKeyRole } from './api-key.entity';
+import { type ApiKeyRole } from './api-key-role';
 import { type AuthContext } from './auth-context';
 
 /** Key revocations and tenant changes, so every API replica drops what it cached at once. */

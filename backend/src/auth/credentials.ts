@@ -1,7 +1,7 @@
-import { type DataSource, type EntityManager } from 'typeorm';
+import { type Pool, type PoolClient } from 'pg';
+import { inTransaction } from '../database/in-transaction';
 import { API_KEY_MIN_LENGTH, displayPrefix, generateApiKey, hashApiKey } from './api-key-secret';
-import { ApiKeyEntity, type ApiKeyRole } from './api-key.entity';
-import { TenantEntity } from './tenant.entity';
+import { type ApiKeyRole } from './api-key-role';
 
 export enum CredentialsErrorCode {
   TenantNameBlank = 'TENANT_NAME_BLANK',
@@ -55,49 +55,39 @@ function validate(request: IssueKeyRequest): { tenantName: string; key: string }
  * Creates the tenant if it is new and gives it an API key, in one transaction: either both are
  * written or neither is. Shared by create-user and the launcher's first-start bootstrap.
  */
-export async function issueApiKey(dataSource: DataSource, request: IssueKeyRequest): Promise<IssuedKey> {
+export async function issueApiKey(pool: Pool, request: IssueKeyRequest): Promise<IssuedKey> {
   const { tenantName, key } = validate(request);
   const role = request.role ?? 'tenant';
-  return dataSource.transaction(async (manager) => {
-    const { tenant, created } = await ensureTenant(manager, tenantName);
+  return inTransaction(pool, async ({ client }) => {
+    const { tenantId, created } = await ensureTenant(client, tenantName);
     const keyHash = hashApiKey(key);
-    if (await manager.existsBy(ApiKeyEntity, { keyHash })) {
+    const taken = await client.query(`SELECT 1 FROM api_keys WHERE key_hash = $1`, [keyHash]);
+    if (taken.rows.length > 0)
       throw new CredentialsError(CredentialsErrorCode.ApiKeyTaken, 'That API key is already in use');
-    }
-    const saved = await manager.save(
-      manager.create(ApiKeyEntity, {
-        tenantId: tenant.id,
-        keyHash,
-        prefix: displayPrefix(key),
-        name: request.keyName ?? null,
-        role,
-      }),
+    const { rows } = await client.query<{ id: string }>(
+      `INSERT INTO api_keys (tenant_id, key_hash, prefix, name, role) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+      [tenantId, keyHash, displayPrefix(key), request.keyName ?? null, role],
     );
-    return { tenantId: tenant.id, tenantName, tenantCreated: created, keyId: saved.id, key, role };
+    return { tenantId, tenantName, tenantCreated: created, keyId: rows[0].id, key, role };
   });
 }
 
 async function ensureTenant(
-  manager: EntityManager,
+  client: PoolClient,
   name: string,
-): Promise<{ tenant: TenantEntity; created: boolean }> {
-  const inserted = await manager
-    .createQueryBuilder()
-    .insert()
-    .into(TenantEntity)
-    .values({ name })
-    .orIgnore()
-    .returning('id')
-    .execute();
-  const created = inserted.raw.length > 0;
-  const tenant = await manager.findOneByOrFail(TenantEntity, { name });
-  return { tenant, created };
+): Promise<{ tenantId: string; created: boolean }> {
+  const inserted = await client.query<{ id: string }>(
+    `INSERT INTO tenants (name) VALUES ($1) ON CONFLICT (name) DO NOTHING RETURNING id`,
+    [name],
+  );
+  if (inserted.rows.length > 0) return { tenantId: inserted.rows[0].id, created: true };
+  const { rows } = await client.query<{ id: string }>(`SELECT id FROM tenants WHERE name = $1`, [name]);
+  return { tenantId: rows[0].id, created: false };
 }
 
-export async function countActiveApiKeys(dataSource: DataSource): Promise<number> {
-  return dataSource
-    .getRepository(ApiKeyEntity)
-    .createQueryBuilder('k')
-    .where('k.revoked_at IS NULL')
-    .getCount();
+export async function countActiveApiKeys(pool: Pool): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM api_keys WHERE revoked_at IS NULL`,
+  );
+  return rows[0].n;
 }

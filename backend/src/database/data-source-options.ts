@@ -1,9 +1,5 @@
 import { type DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../../migrations';
-import { ApiKeyEntity } from '../auth/api-key.entity';
-import { TenantEntity } from '../auth/tenant.entity';
-
-export const ENTITIES = [TenantEntity, ApiKeyEntity];
 
 export interface PoolOptions {
   /** Connections this process may hold; PostgreSQL's own max_connections is the shared limit. */
@@ -11,11 +7,15 @@ export interface PoolOptions {
   applicationName?: string;
 }
 
+/**
+ * TypeORM runs the migrations and the background connection check; it maps no entities. Every
+ * table is read and written with SQL through pg (docs/architecture.md).
+ */
 export function dataSourceOptions(url: string, pool: PoolOptions = {}): DataSourceOptions {
   return {
     type: 'postgres',
     url,
-    entities: ENTITIES,
+    entities: [],
     migrations: MIGRATIONS,
     migrationsTableName: 'typeorm_migrations',
     migrationsTransactionMode: 'each',

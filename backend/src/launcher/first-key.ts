@@ -1,6 +1,5 @@
-import { DataSource } from 'typeorm';
 import { countActiveApiKeys, issueApiKey } from '../auth/credentials';
-import { dataSourceOptions } from '../database/data-source-options';
+import { createPgPool } from '../database/pg-pool';
 
 export const DEFAULT_TENANT = 'default';
 
@@ -9,18 +8,16 @@ export const DEFAULT_TENANT = 'default';
  * returns the key (it is shown once and never stored). Returns undefined when a key exists.
  */
 export async function ensureFirstApiKey(url: string): Promise<string | undefined> {
-  const dataSource = await new DataSource(
-    dataSourceOptions(url, { max: 1, applicationName: 'conveyor-launcher' }),
-  ).initialize();
+  const pool = createPgPool(url, 'conveyor-launcher', 1, false);
   try {
-    if ((await countActiveApiKeys(dataSource)) > 0) return undefined;
-    const issued = await issueApiKey(dataSource, {
+    if ((await countActiveApiKeys(pool)) > 0) return undefined;
+    const issued = await issueApiKey(pool, {
       tenantName: DEFAULT_TENANT,
       role: 'admin',
       keyName: 'first start',
     });
     return issued.key;
   } finally {
-    await dataSource.destroy();
+    await pool.end();
   }
 }

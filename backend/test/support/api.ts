@@ -1,7 +1,7 @@
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { createApiApp } from '../../src/app/api-app';
 import { displayPrefix, generateApiKey, hashApiKey } from '../../src/auth/api-key-secret';
-import { type ApiKeyRole } from '../../src/auth/api-key.entity';
+import { type ApiKeyRole } from '../../src/auth/api-key-role';
 import { loadConfig } from '../../src/config/load-config';
 import { DatabaseConnector } from '../../src/database/database-connector';
 import { query } from './test-database';

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length } from 'class-validator';
-import { API_KEY_ROLES, type ApiKeyRole } from '../api-key.entity';
+import { API_KEY_ROLES, type ApiKeyRole } from '../api-key-role';
 
 export class CreateApiKeyDto {
   @ApiPropertyOptional({ example: 'ci-deploys', description: 'A label shown in lists' })
