@@ -12,7 +12,7 @@ import {
   type ListDeadJobsQuery,
 } from './dto/list.dto';
 import { toDeadJobDto } from './job-mapping';
-import { JobsRepository } from './jobs.repository';
+import { DeadLetterRepository } from './dead-letter.repository';
 import { decodeCursor, encodeCursor, type PagePosition } from './page-cursor';
 
 const DEFAULT_PAGE = 50;
@@ -26,7 +26,7 @@ const COUNT_CAP = 100_000;
 export class DeadLetterService {
   constructor(
     private readonly queue: JobQueue,
-    private readonly repository: JobsRepository,
+    private readonly repository: DeadLetterRepository,
     // A bulk action by filter acts on at most DLQ_BULK_MAX_PER_CALL entries per request and says
     // how many remain: one request never holds the database for an unbounded DLQ.
     @Inject(AppConfig) private readonly config: AppConfig,

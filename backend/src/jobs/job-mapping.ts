@@ -1,6 +1,7 @@
 import { type DeadJobDto } from './dto/list.dto';
 import { type JobDto, type JobSummaryDto } from './dto/job.dto';
-import { type DeadJobRow, type JobRow } from './jobs.repository';
+import { type DeadJobRow } from './dead-letter.repository';
+import { type JobRow } from './jobs.repository';
 
 const iso = (date: Date | null): string | null => date?.toISOString() ?? null;
 

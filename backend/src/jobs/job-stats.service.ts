@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { type AuthContext, tenantScope } from '../auth/auth-context';
 import { JobQueue } from '../queue/job-queue';
 import { type MetricsSummaryDto, type QueueDepthsDto, type TimeseriesDto } from './dto/list.dto';
-import { JobsRepository } from './jobs.repository';
+import { JobStatsRepository } from './job-stats.repository';
 
 const DEFAULT_MINUTES = 60;
 const MAX_QUEUES_SHOWN = 100;
@@ -12,7 +12,7 @@ const MAX_QUEUES_SHOWN = 100;
 export class JobStatsService {
   constructor(
     private readonly queue: JobQueue,
-    private readonly repository: JobsRepository,
+    private readonly repository: JobStatsRepository,
   ) {}
 
   summary(auth: AuthContext, tenantId?: string): Promise<MetricsSummaryDto> {

@@ -6,6 +6,8 @@ import { JobStatsController } from './job-stats.controller';
 import { JobStatsService } from './job-stats.service';
 import { JobTypesController } from './job-types.controller';
 import { JobsController } from './jobs.controller';
+import { DeadLetterRepository } from './dead-letter.repository';
+import { JobStatsRepository } from './job-stats.repository';
 import { JobsRepository } from './jobs.repository';
 import { JobsService } from './jobs.service';
 import { TenantQueueCap } from './tenant-queue-cap';
@@ -14,7 +16,15 @@ import { TenantQueueCap } from './tenant-queue-cap';
   imports: [QueueModule],
   // The DLQ and metrics controllers come first: their static paths must win over jobs/:id.
   controllers: [DeadLetterController, JobStatsController, JobsController, JobTypesController],
-  providers: [JobsRepository, JobsService, DeadLetterService, JobStatsService, TenantQueueCap],
+  providers: [
+    JobsRepository,
+    DeadLetterRepository,
+    JobStatsRepository,
+    JobsService,
+    DeadLetterService,
+    JobStatsService,
+    TenantQueueCap,
+  ],
   exports: [JobsRepository, JobStatsService],
 })
 export class JobsModule {}

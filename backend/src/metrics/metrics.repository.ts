@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { inTransaction } from '../database/in-transaction';
 import { AppConfig } from '../config/app-config';
 import { PgPool } from '../database/pg-pool';
-import { type TimeseriesRow } from '../jobs/jobs.repository';
+import { type TimeseriesRow } from '../jobs/job-stats.repository';
 import { jobCountsByGroup, jobMetricsLastMinute, type Statement } from '../queue/queue.sql';
 import { workerFleet } from '../workers/workers.sql';
 
