@@ -3,17 +3,14 @@ import {
   type ChaosContext,
   type Findings,
   type Tenant,
-  createTenant,
   http,
   jsonInit,
   percentile,
   runScenario,
-  scratchDatabase,
   sleep,
   sql,
-  startApi,
-  startWorker,
-  stop,
+  stage,
+  startWorkers,
   waitUntil,
 } from './harness';
 
@@ -90,14 +87,15 @@ function analyzeForm(patterns: string[], content: Buffer): FormData {
  */
 export function cpuHeavy(context: ChaosContext, options: CpuHeavyOptions): Promise<Findings> {
   return runScenario('CPU-heavy jobs beside short ones', async (findings, cleanup) => {
-    const database = await scratchDatabase(context.adminUrl);
-    cleanup.push(() => database.drop());
-    const heavy = await createTenant(database.url, 'heavy');
-    const other = await createTenant(database.url, 'other');
-    const api = await startApi(database.url, { UPLOAD_MAX_BYTES: String(options.fileBytes) });
-    cleanup.push(() => stop(api));
+    const { database, tenants, api } = await stage(
+      context,
+      cleanup,
+      { heavy: {}, other: {} },
+      { UPLOAD_MAX_BYTES: String(options.fileBytes) },
+    );
+    const { heavy, other } = tenants;
     const metricsPort = await freePort();
-    const worker = startWorker(database.url, {
+    const [worker] = startWorkers(database.url, cleanup, 1, {
       WORKER_METRICS_PORT: String(metricsPort),
       WORKER_CONCURRENCY: String(options.concurrency),
       LEASE_SECONDS: String(options.leaseSeconds),
@@ -107,7 +105,6 @@ export function cpuHeavy(context: ChaosContext, options: CpuHeavyOptions): Promi
       WORKERS_HEARTBEAT_SECONDS: '1',
       SHUTDOWN_GRACE_SECONDS: '1',
     });
-    cleanup.push(() => stop(worker));
     await waitUntil(
       'the worker is in the registry',
       async () => (await sql(database.url, 'SELECT 1 FROM workers')).length === 1,

@@ -1,15 +1,12 @@
 import {
   type ChaosContext,
   type Findings,
-  createTenant,
   http,
   jsonInit,
   runScenario,
-  scratchDatabase,
   sql,
-  startApi,
-  startWorker,
-  stop,
+  stage,
+  startWorkers,
   waitUntil,
 } from './harness';
 
@@ -31,20 +28,14 @@ export const DLQ_REDRIVE_FULL: DlqRedriveOptions = { jobs: 5_000, workers: 2, co
  */
 export function dlqRedrive(context: ChaosContext, options: DlqRedriveOptions): Promise<Findings> {
   return runScenario('DLQ redrive by filter of jobs that die again', async (findings, cleanup) => {
-    const database = await scratchDatabase(context.adminUrl);
-    cleanup.push(() => database.drop());
-    const tenant = await createTenant(database.url, 'redriver');
-    const api = await startApi(database.url);
-    cleanup.push(() => stop(api));
-    const workers = Array.from({ length: options.workers }, () =>
-      startWorker(database.url, {
-        WORKER_CONCURRENCY: String(options.concurrency),
-        POLL_INTERVAL_MS: '100',
-        BACKOFF_BASE_MS: '10',
-        BACKOFF_MAX_MS: '20',
-      }),
-    );
-    cleanup.push(() => Promise.all(workers.map((worker) => stop(worker))));
+    const { database, tenants, api } = await stage(context, cleanup, { redriver: {} });
+    const { redriver: tenant } = tenants;
+    startWorkers(database.url, cleanup, options.workers, {
+      WORKER_CONCURRENCY: String(options.concurrency),
+      POLL_INTERVAL_MS: '100',
+      BACKOFF_BASE_MS: '10',
+      BACKOFF_MAX_MS: '20',
+    });
 
     for (let done = 0; done < options.jobs; done += 1_000) {
       const size = Math.min(1_000, options.jobs - done);

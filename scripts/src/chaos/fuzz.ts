@@ -2,15 +2,12 @@ import {
   type ChaosContext,
   type Findings,
   type HttpResult,
-  createTenant,
   http,
   jsonInit,
   runScenario,
-  scratchDatabase,
   seededRandom,
   sql,
-  startApi,
-  stop,
+  stage,
 } from './harness';
 
 export interface FuzzOptions {
@@ -115,14 +112,14 @@ export function fuzz(context: ChaosContext, options: FuzzOptions): Promise<Findi
     const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)];
     const chance = (p: number): boolean => random() < p;
 
-    const database = await scratchDatabase(context.adminUrl);
-    cleanup.push(() => database.drop());
-    const fuzzer = await createTenant(database.url, 'fuzzer');
-    const admin = await createTenant(database.url, 'fuzz-admin', { role: 'admin' });
-    const victim = await createTenant(database.url, 'victim');
     // Failed authentications are part of the fuzz: the per-address limit would turn them into 429s.
-    const api = await startApi(database.url, { AUTH_FAILURE_LIMIT: '1000000' });
-    cleanup.push(() => stop(api));
+    const { database, tenants, api } = await stage(
+      context,
+      cleanup,
+      { fuzzer: {}, 'fuzz-admin': { role: 'admin' }, victim: {} },
+      { AUTH_FAILURE_LIMIT: '1000000' },
+    );
+    const { fuzzer, 'fuzz-admin': admin, victim } = tenants;
 
     const submit = async (bearer: string, count: number): Promise<string[]> => {
       const jobs = Array.from({ length: count }, (_, i) => ({

@@ -2,16 +2,13 @@ import {
   type ChaosContext,
   type Findings,
   type HttpResult,
-  createTenant,
   http,
   jsonInit,
   runScenario,
-  scratchDatabase,
   sleep,
   sql,
-  startApi,
-  startWorker,
-  stop,
+  stage,
+  startWorkers,
   waitUntil,
 } from './harness';
 
@@ -56,18 +53,14 @@ interface Sent {
  */
 export function gracefulShutdown(context: ChaosContext, options: GracefulShutdownOptions): Promise<Findings> {
   return runScenario('graceful shutdown under load', async (findings, cleanup) => {
-    const database = await scratchDatabase(context.adminUrl);
-    cleanup.push(() => database.drop());
-    const tenant = await createTenant(database.url, 'graceful');
-    const api = await startApi(database.url);
-    cleanup.push(() => stop(api));
+    const { database, tenants, api } = await stage(context, cleanup, { graceful: {} });
+    const { graceful: tenant } = tenants;
     const workerEnv = {
       WORKER_CONCURRENCY: '20',
       LEASE_SECONDS: '30',
       SHUTDOWN_GRACE_SECONDS: String(options.graceSeconds),
     };
-    const workers = Array.from({ length: options.workers }, () => startWorker(database.url, workerEnv));
-    cleanup.push(() => Promise.all(workers.map((worker) => stop(worker))));
+    const workers = startWorkers(database.url, cleanup, options.workers, workerEnv);
     // A worker still booting has no SIGTERM handler yet: the load starts once all are registered.
     await waitUntil(
       'the workers are registered',

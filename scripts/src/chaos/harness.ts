@@ -175,12 +175,14 @@ export interface Tenant {
   bearer: string;
 }
 
+export interface TenantOptions {
+  role?: 'tenant' | 'admin';
+  ratePerSecond?: number;
+  burst?: number;
+}
+
 /** A tenant and an API key, written straight to the database as create-user does. */
-export async function createTenant(
-  url: string,
-  name: string,
-  options: { role?: 'tenant' | 'admin'; ratePerSecond?: number; burst?: number } = {},
-): Promise<Tenant> {
+export async function createTenant(url: string, name: string, options: TenantOptions = {}): Promise<Tenant> {
   const [tenant] = await sql<{ id: string }>(
     url,
     `INSERT INTO tenants (name, rate_limit_per_second, rate_limit_burst) VALUES ($1, $2, $3)
@@ -435,6 +437,48 @@ export class Cleanup {
       }
     }
   }
+}
+
+/** What a scenario starts from (see stage). */
+export interface Stage<T extends string> {
+  database: ScratchDatabase;
+  tenants: Record<T, Tenant>;
+  api: Api;
+}
+
+/**
+ * The start of almost every scenario: a scratch database holding these tenants (created in the
+ * order given, by name), and one API on it started with `apiEnv`; cleanup stops the API and
+ * drops the database.
+ */
+export async function stage<T extends string>(
+  context: ChaosContext,
+  cleanup: Cleanup,
+  tenants: Record<T, TenantOptions>,
+  apiEnv: Record<string, string> = {},
+): Promise<Stage<T>> {
+  const database = await scratchDatabase(context.adminUrl);
+  cleanup.push(() => database.drop());
+  const created = {} as Record<T, Tenant>;
+  for (const name of Object.keys(tenants) as T[])
+    created[name] = await createTenant(database.url, name, tenants[name]);
+  const api = await startApi(database.url, apiEnv);
+  cleanup.push(() => stop(api));
+  return { database, tenants: created, api };
+}
+
+/** `count` workers on the database, each with `env` (or env(i)), stopped by cleanup. */
+export function startWorkers(
+  databaseUrl: string,
+  cleanup: Cleanup,
+  count: number,
+  env: Record<string, string> | ((index: number) => Record<string, string>) = {},
+): Proc[] {
+  const workers = Array.from({ length: count }, (_, i) =>
+    startWorker(databaseUrl, typeof env === 'function' ? env(i) : env),
+  );
+  cleanup.push(() => Promise.all(workers.map((worker) => stop(worker))));
+  return workers;
 }
 
 /** Runs `scenario` with its cleanup, turning a thrown error into a broken invariant. */

@@ -3,16 +3,13 @@ import { EVENTS_NAMESPACE, type JobEvent, type SubscribeAck } from '../../../con
 import {
   type ChaosContext,
   type Findings,
-  createTenant,
   http,
   jsonInit,
   runScenario,
-  scratchDatabase,
   sleep,
   sql,
-  startApi,
-  startWorker,
-  stop,
+  stage,
+  startWorkers,
   waitUntil,
 } from './harness';
 
@@ -38,18 +35,13 @@ interface Probe {
  */
 export function isolation(context: ChaosContext, options: IsolationOptions): Promise<Findings> {
   return runScenario('isolation between tenants', async (findings, cleanup) => {
-    const database = await scratchDatabase(context.adminUrl);
-    cleanup.push(() => database.drop());
-    const victim = await createTenant(database.url, 'victim');
-    const intruder = await createTenant(database.url, 'intruder');
-    const api = await startApi(database.url);
-    cleanup.push(() => stop(api));
-    const worker = startWorker(database.url, {
+    const { database, tenants, api } = await stage(context, cleanup, { victim: {}, intruder: {} });
+    const { victim, intruder } = tenants;
+    startWorkers(database.url, cleanup, 1, {
       BACKOFF_BASE_MS: '50',
       BACKOFF_MAX_MS: '100',
       POLL_INTERVAL_MS: '100',
     });
-    cleanup.push(() => stop(worker));
 
     const submit = async (bearer: string, body: object): Promise<string> => {
       const result = await http(`${api.base}/api/v1/jobs`, jsonInit(bearer, body));

@@ -3,15 +3,13 @@ import {
   type ChaosContext,
   type Findings,
   type Proc,
-  createTenant,
   http,
   jsonInit,
   percentile,
   runScenario,
-  scratchDatabase,
   sleep,
   sql,
-  startApi,
+  stage,
   startWorker,
   stop,
   waitUntil,
@@ -98,12 +96,8 @@ export function longJobs(context: ChaosContext, options: LongJobsOptions): Promi
   return runScenario("one tenant's long jobs on every slot", async (findings, cleanup) => {
     const slots = options.workers * options.concurrency;
     const share = Math.max(1, Math.floor(SHARE * slots));
-    const database = await scratchDatabase(context.adminUrl);
-    cleanup.push(() => database.drop());
-    const long = await createTenant(database.url, 'long');
-    const short = await createTenant(database.url, 'short');
-    const api = await startApi(database.url);
-    cleanup.push(() => stop(api));
+    const { database, tenants, api } = await stage(context, cleanup, { long: {}, short: {} });
+    const { long, short } = tenants;
     const metricsPorts = await Promise.all(Array.from({ length: options.workers }, () => freePort()));
     const workers: Proc[] = metricsPorts.map((port) =>
       startWorker(database.url, {

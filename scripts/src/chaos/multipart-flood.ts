@@ -4,9 +4,9 @@ import { type ReadableStream as WebReadableStream } from 'node:stream/web';
 import {
   type ChaosContext,
   type Findings,
-  RssSampler,
   type Tenant,
   createTenant,
+  RssSampler,
   runScenario,
   scratchDatabase,
   sql,

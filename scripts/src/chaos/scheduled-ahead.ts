@@ -1,17 +1,14 @@
 import {
   type ChaosContext,
   type Findings,
-  createTenant,
   http,
   jsonInit,
   percentile,
   runScenario,
-  scratchDatabase,
   sleep,
   sql,
-  startApi,
-  startWorker,
-  stop,
+  stage,
+  startWorkers,
   waitUntil,
 } from './harness';
 
@@ -46,14 +43,12 @@ const SLACK_MS = 5;
  */
 export function scheduledAhead(context: ChaosContext, options: ScheduledAheadOptions): Promise<Findings> {
   return runScenario('a backlog scheduled a year ahead beside another tenant', async (findings, cleanup) => {
-    const database = await scratchDatabase(context.adminUrl);
-    cleanup.push(() => database.drop());
-    const hoarder = await createTenant(database.url, 'hoarder', { ratePerSecond: 10_000, burst: 10_000 });
-    const victim = await createTenant(database.url, 'victim', { ratePerSecond: 10_000, burst: 10_000 });
-    const api = await startApi(database.url);
-    cleanup.push(() => stop(api));
-    const worker = startWorker(database.url, { WORKER_CONCURRENCY: '10' });
-    cleanup.push(() => stop(worker));
+    const { database, tenants, api } = await stage(context, cleanup, {
+      hoarder: { ratePerSecond: 10_000, burst: 10_000 },
+      victim: { ratePerSecond: 10_000, burst: 10_000 },
+    });
+    const { hoarder, victim } = tenants;
+    startWorkers(database.url, cleanup, 1, { WORKER_CONCURRENCY: '10' });
 
     /** Submits the probes one at a time and returns their pickups (ms), sorted. */
     const probe = async (phase: string): Promise<number[]> => {

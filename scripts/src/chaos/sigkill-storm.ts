@@ -2,16 +2,14 @@ import { hostname } from 'node:os';
 import {
   type ChaosContext,
   type Findings,
+  type Proc,
   http,
   jsonInit,
-  type Proc,
-  createTenant,
   runScenario,
-  scratchDatabase,
   seededRandom,
   sleep,
   sql,
-  startApi,
+  stage,
   startWorker,
   stop,
   waitUntil,
@@ -76,11 +74,8 @@ interface JobRow {
 export function sigkillStorm(context: ChaosContext, options: SigkillStormOptions): Promise<Findings> {
   return runScenario('SIGKILL storm', async (findings, cleanup) => {
     const random = seededRandom(options.seed);
-    const database = await scratchDatabase(context.adminUrl);
-    cleanup.push(() => database.drop());
-    const tenant = await createTenant(database.url, 'storm');
-    const api = await startApi(database.url);
-    cleanup.push(() => stop(api));
+    const { database, tenants, api } = await stage(context, cleanup, { storm: {} });
+    const { storm: tenant } = tenants;
 
     const workerEnv = {
       WORKER_CONCURRENCY: String(options.concurrency),

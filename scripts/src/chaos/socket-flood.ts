@@ -3,15 +3,12 @@ import { EVENTS_NAMESPACE, type JobEvent, type SubscribeAck } from '../../../con
 import {
   type ChaosContext,
   type Findings,
-  createTenant,
   http,
   jsonInit,
   percentile,
   runScenario,
-  scratchDatabase,
   sleep,
-  startApi,
-  stop,
+  stage,
 } from './harness';
 
 export interface SocketFloodOptions {
@@ -55,16 +52,17 @@ const connect = (base: string, key: string): Promise<Socket | null> =>
  */
 export function socketFlood(context: ChaosContext, options: SocketFloodOptions): Promise<Findings> {
   return runScenario('socket and subscribe floods', async (findings, cleanup) => {
-    const database = await scratchDatabase(context.adminUrl);
-    cleanup.push(() => database.drop());
-    const flooder = await createTenant(database.url, 'flooder', { ratePerSecond: 20, burst: 40 });
-    const victim = await createTenant(database.url, 'victim');
-    const api = await startApi(database.url, {
-      EVENTS_MAX_SOCKETS_PER_KEY: String(options.cap),
-      RATE_LIMIT_PER_SECOND: '1000',
-      RATE_LIMIT_BURST: '2000',
-    });
-    cleanup.push(() => stop(api));
+    const { tenants, api } = await stage(
+      context,
+      cleanup,
+      { flooder: { ratePerSecond: 20, burst: 40 }, victim: {} },
+      {
+        EVENTS_MAX_SOCKETS_PER_KEY: String(options.cap),
+        RATE_LIMIT_PER_SECOND: '1000',
+        RATE_LIMIT_BURST: '2000',
+      },
+    );
+    const { flooder, victim } = tenants;
 
     const watcher = await connect(api.base, victim.key);
     if (!watcher) throw new Error("the victim's socket was refused");

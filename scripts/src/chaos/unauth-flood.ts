@@ -2,19 +2,16 @@ import { fork } from 'node:child_process';
 import path from 'node:path';
 import {
   type ChaosContext,
-  DIST,
   type Findings,
-  RssSampler,
   bytesRead,
-  createTenant,
+  DIST,
   http,
   jsonInit,
   percentile,
+  RssSampler,
   runScenario,
-  scratchDatabase,
   sleep,
-  startApi,
-  stop,
+  stage,
 } from './harness';
 
 export interface UnauthFloodOptions {
@@ -106,13 +103,15 @@ const spread = (l: Latencies) => `${ms(l.sorted, 50)} / ${ms(l.sorted, 95)} / ${
  */
 export function unauthFlood(context: ChaosContext, options: UnauthFloodOptions): Promise<Findings> {
   return runScenario('unauthenticated flood of large bodies', async (findings, cleanup) => {
-    const database = await scratchDatabase(context.adminUrl);
-    cleanup.push(() => database.drop());
-    const tenant = await createTenant(database.url, 'tenant');
-    const api = await startApi(database.url, {
-      AUTH_FAILURE_LIMIT: String(options.authFailureLimit),
-    });
-    cleanup.push(() => stop(api));
+    const { tenants, api } = await stage(
+      context,
+      cleanup,
+      { tenant: {} },
+      {
+        AUTH_FAILURE_LIMIT: String(options.authFailureLimit),
+      },
+    );
+    const { tenant } = tenants;
     const rss = new RssSampler(api.pid, 100);
     cleanup.push(() => rss.stop());
 
