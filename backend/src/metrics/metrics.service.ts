@@ -8,6 +8,7 @@ import {
   useJobSnapshotSource,
 } from './job.metrics';
 import { MetricsRepository } from './metrics.repository';
+import { logFailure } from '../logging/log-failure';
 
 /** One of the Node defaults: when it is registered, collectDefaultMetrics already ran in this process. */
 const DEFAULT_METRIC_PROBE = 'process_cpu_user_seconds_total';
@@ -58,7 +59,7 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
     } catch (error) {
       // Never a 500: the scrape still brings the process's own metrics, and database_up 0.
       if (!this.databaseDown)
-        this.logger.warn(`metrics: cannot read job metrics from the database: ${(error as Error).message}`);
+        logFailure(this.logger, 'metrics: cannot read job metrics from the database', error);
       this.databaseDown = true;
       return null;
     }

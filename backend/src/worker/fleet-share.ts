@@ -1,6 +1,7 @@
 import { type Pool } from 'pg';
 import { workerFleetSlots } from '../workers/workers.sql';
 import { type RuntimeLogger } from './worker-runtime';
+import { logFailure } from '../logging/log-failure';
 
 export interface FleetShareOptions {
   /** TENANT_MAX_SHARE: the fraction of the live fleet's slots one tenant may hold while others wait. */
@@ -55,7 +56,7 @@ export class FleetShare {
       .then(
         ({ rows }) => void (this.fleetSlots = rows[0].slots),
         // The last figure stays in force: the fleet rarely changes while the database is away.
-        (error: Error) => this.logger.warn(`reading the fleet's slots failed: ${error.message}`),
+        (error: unknown) => logFailure(this.logger, "reading the fleet's slots failed", error),
       )
       .finally(() => (this.reading = undefined));
   }

@@ -3,6 +3,7 @@ import { retryDelayMs, type BackoffOptions } from '../queue/backoff';
 import { type JobQueue } from '../queue/job-queue';
 import { WORKERS_PRUNE_LOCK_KEY, workerPruneStale } from '../workers/workers.sql';
 import { type RuntimeLogger } from './worker-runtime';
+import { logFailure } from '../logging/log-failure';
 
 const RESCUE_BATCH = 500;
 const PRUNE_BATCH = 1_000;
@@ -25,7 +26,7 @@ class PeriodicTask {
   start(): void {
     this.timer = setInterval(() => {
       this.running ??= this.pass()
-        .catch((error: Error) => this.logger.warn(`${this.name} pass failed: ${error.message}`))
+        .catch((error: unknown) => logFailure(this.logger, `${this.name} pass failed`, error))
         .finally(() => (this.running = undefined));
     }, this.intervalMs);
   }

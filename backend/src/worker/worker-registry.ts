@@ -1,6 +1,7 @@
 import { type Pool } from 'pg';
 import { workerBeat, workerLeave } from '../workers/workers.sql';
 import { type RuntimeLogger } from './worker-runtime';
+import { logFailure } from '../logging/log-failure';
 
 export interface RegistryEntry {
   id: string;
@@ -37,7 +38,7 @@ export class WorkerRegistry {
       .query(workerBeat(this.entry, this.jobsInHand(), this.options.staleSeconds))
       .then(
         () => undefined,
-        (error: Error) => this.logger.warn(`workers registry heartbeat failed: ${error.message}`),
+        (error: unknown) => logFailure(this.logger, 'workers registry heartbeat failed', error),
       )
       .finally(() => (this.beating = undefined));
   }
@@ -47,6 +48,6 @@ export class WorkerRegistry {
     await this.beating;
     await this.pool
       .query(workerLeave(this.entry.id))
-      .catch((error: Error) => this.logger.warn(`could not leave the workers registry: ${error.message}`));
+      .catch((error: unknown) => logFailure(this.logger, 'could not leave the workers registry', error));
   }
 }

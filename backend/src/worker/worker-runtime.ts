@@ -8,6 +8,7 @@ import { tracingEnabled } from '../tracing/tracing';
 import { HandlerThreads } from './handler-threads';
 import { type JobsInHand, NO_OBSERVER, type RuntimeObserver } from './runtime-observer';
 import { type Outcome, ResultWriter } from './result-writer';
+import { logFailure } from '../logging/log-failure';
 
 export type WorkerState = 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -265,7 +266,7 @@ export class WorkerRuntime {
         } catch (error) {
           fetchFailures++;
           const delay = Math.min(MAX_FETCH_BACKOFF_MS, 100 * 2 ** fetchFailures);
-          this.logger.warn(`claim failed (${(error as Error).message}); retrying in ${delay} ms`);
+          logFailure(this.logger, `claim failed, retrying in ${delay} ms`, error);
           await this.sleep(delay, true); // stop() or a NOTIFY (the database is back) ends it early
           continue;
         }
@@ -512,7 +513,7 @@ export class WorkerRuntime {
       const leaseUntil = sentAt + this.options.leaseSeconds * 1000;
       for (const waiting of this.prefetched) if (held.has(waiting.job.id)) waiting.leaseUntil = leaseUntil;
     } catch (error) {
-      this.logger.warn(`heartbeat failed: ${(error as Error).message}`);
+      logFailure(this.logger, 'heartbeat failed', error);
     }
   }
 }
