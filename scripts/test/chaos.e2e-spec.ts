@@ -8,6 +8,7 @@ import { longJobs } from '../src/chaos/long-jobs';
 import { multipartFlood } from '../src/chaos/multipart-flood';
 import { postgresRestart } from '../src/chaos/postgres-restart';
 import { rateLimitReplicas } from '../src/chaos/rate-limit-replicas';
+import { retentionSoak } from '../src/chaos/retention-soak';
 import { scheduledAhead } from '../src/chaos/scheduled-ahead';
 import { sigkillStorm } from '../src/chaos/sigkill-storm';
 import { socketFlood } from '../src/chaos/socket-flood';
@@ -138,5 +139,9 @@ describe('chaos (reduced runs)', () => {
 
   it('a backlog scheduled a year ahead: another tenant’s pickup p95 within 2× rest, none of it run, all counted', async () => {
     held(await scheduledAhead(context, { scheduled: 10_000, probes: 50 }));
+  });
+
+  it('a long run with retention: submitted, drained and pruned each cycle, sizes stop growing, nothing left', async () => {
+    held(await retentionSoak(context, { cycles: 6, jobsPerCycle: 5_000 }));
   });
 });

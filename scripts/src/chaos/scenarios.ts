@@ -8,6 +8,7 @@ import { LONG_JOBS_FULL, longJobs } from './long-jobs';
 import { MULTIPART_FLOOD_FULL, multipartFlood } from './multipart-flood';
 import { POSTGRES_RESTART_FULL, postgresRestart } from './postgres-restart';
 import { RATE_LIMIT_REPLICAS_FULL, rateLimitReplicas } from './rate-limit-replicas';
+import { RETENTION_SOAK_FULL, retentionSoak } from './retention-soak';
 import { SCHEDULED_AHEAD_FULL, scheduledAhead } from './scheduled-ahead';
 import { SIGKILL_STORM_FULL, sigkillStorm } from './sigkill-storm';
 import { SOCKET_FLOOD_FULL, socketFlood } from './socket-flood';
@@ -99,5 +100,11 @@ export const SCENARIOS: Scenario[] = [
     checks:
       'one tenant at 50/s (burst 100) hammered on two API replicas for 20 s: accepted ≤ rate × seconds + burst (+5 %)',
     full: (context) => rateLimitReplicas(context, RATE_LIMIT_REPLICAS_FULL),
+  },
+  {
+    name: 'retention-soak',
+    checks:
+      '12 cycles of 50,000 jobs submitted, drained and pruned: the jobs table and its indexes stop growing after the third cycle (within 25 %), nothing left behind',
+    full: (context) => retentionSoak(context, RETENTION_SOAK_FULL),
   },
 ];
