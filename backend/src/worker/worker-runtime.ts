@@ -6,6 +6,7 @@ import { type ClaimedJob, type FailOutcome, type JobQueue } from '../queue/job-q
 import { endJobSpans, inJobContext, type JobSpans, startJobSpans } from '../tracing/job-spans';
 import { tracingEnabled } from '../tracing/tracing';
 import { HandlerThreads } from './handler-threads';
+import { LocalQueue } from './local-queue';
 import { type JobsInHand, NO_OBSERVER, type RuntimeObserver } from './runtime-observer';
 import { type Outcome, ResultWriter } from './result-writer';
 import { logFailure } from '../logging/log-failure';
@@ -15,7 +16,7 @@ export type WorkerState = 'starting' | 'running' | 'stopping' | 'stopped';
 export interface WorkerRuntimeOptions {
   workerId: string;
   concurrency: number;
-  /** Most jobs claimed ahead of free slots; see WorkerRuntime.prefetchSize. */
+  /** Most jobs claimed ahead of free slots; see LocalQueue.prefetchSize. */
   prefetch: number;
   /** Most jobs one tenant may hold while another has work ready (see FleetShare); null: no limit. */
   tenantSlots?: () => number | null;
@@ -44,10 +45,6 @@ export interface RuntimeLogger {
 
 const MAX_FETCH_BACKOFF_MS = 10_000;
 const PROGRESS_MIN_INTERVAL_MS = 250;
-/** A prefetched job should wait about this long, on average, for a slot of its worker. */
-const PREFETCH_WAIT_MS = 20;
-/** Once the oldest prefetched job has waited this long for a slot, the excess goes back to the queue. */
-const RELEASE_AFTER_WAIT_MS = 1_000;
 
 class ShutdownAbort extends Error {
   override name = 'ShutdownAbort';
@@ -81,16 +78,6 @@ interface Finishing {
   spans?: JobSpans;
 }
 
-/** A claimed job waiting for a slot, with the local time its lease (as last renewed) runs out. */
-interface PrefetchedJob {
-  job: ClaimedJob;
-  claimedAt: number;
-  leaseUntil: number;
-}
-
-/** A prefetched job whose lease ends sooner than this is not started: it may be another's by then. */
-const LEASE_SAFETY_MS = 1_000;
-
 /**
  * The claim loop of one worker process, as a small state machine:
  * starting → running (claim up to the free slots plus a prefetch, sleep until NOTIFY, a half
@@ -108,9 +95,7 @@ export class WorkerRuntime {
   private state: WorkerState = 'starting';
   private readonly running = new Map<string, RunningJob>();
   /** Claimed, under this worker's lease, waiting for a slot (oldest first). */
-  private readonly prefetched: PrefetchedJob[] = [];
-  /** Moving average of the run time of handlers that ran to an end; unknown until one has. */
-  private runMsAverage?: number;
+  private readonly local: LocalQueue;
   private readonly writer: ResultWriter;
   private readonly threads: HandlerThreads;
   private wakeUp?: () => void;
@@ -134,6 +119,7 @@ export class WorkerRuntime {
     private readonly lifecycle: JobLifecycleLog = NO_LIFECYCLE_LOG,
   ) {
     this.trackOutcomes = lifecycle.enabled || tracingEnabled();
+    this.local = new LocalQueue(options.concurrency, options.prefetch);
     this.threads = new HandlerThreads(Math.min(MAX_IDLE_THREADS, options.concurrency));
     this.writer = new ResultWriter(
       queue,
@@ -155,7 +141,7 @@ export class WorkerRuntime {
   inHand(): JobsInHand {
     return {
       running: this.running.size,
-      prefetched: this.prefetched.length,
+      prefetched: this.local.length,
       unwritten: this.writer.unwritten,
     };
   }
@@ -182,7 +168,7 @@ export class WorkerRuntime {
   /** A cancelled job this process holds: abort its handler or drop it (the row is already `cancelled`). */
   cancel(jobId: string): void {
     this.running.get(jobId)?.controller.abort(new JobTakenAbort('job cancelled'));
-    this.dropPrefetched(new Set([jobId]));
+    this.local.drop(new Set([jobId]));
   }
 
   start(): void {
@@ -201,7 +187,7 @@ export class WorkerRuntime {
     this.state = 'stopping';
     this.wake();
     await this.loopDone;
-    this.releasePrefetched(this.prefetched.length);
+    this.release(this.local.takeNewest(Infinity));
     const allDone = () => Promise.all([...this.running.values()].map((job) => job.done));
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<'grace over'>(
@@ -234,12 +220,10 @@ export class WorkerRuntime {
         await Promise.race([flushed, this.sleep(this.options.pollIntervalMs, true)]);
         continue;
       }
-      const limit =
-        this.options.concurrency - this.running.size + this.prefetchSize() - this.prefetched.length;
-      if (limit > 0 && this.localQueueLow()) {
+      const limit = this.local.wanted(this.running.size);
+      if (limit > 0 && this.local.isLow()) {
         try {
           const claimedAt = performance.now();
-          const leaseUntil = claimedAt + this.options.leaseSeconds * 1000;
           this.claimingSince = claimedAt;
           const jobs = await this.queue
             .claim(
@@ -251,7 +235,7 @@ export class WorkerRuntime {
             .finally(() => (this.claimingSince = undefined));
           this.observer.claimed((performance.now() - claimedAt) / 1000, jobs.length);
           fetchFailures = 0;
-          this.prefetched.push(...jobs.map((job) => ({ job, claimedAt, leaseUntil })));
+          this.local.add(jobs, claimedAt, this.options.leaseSeconds);
           // Stopping meanwhile: stop() releases them all.
           if (this.state !== 'running') break;
           // startPrefetched wakes the loop when the local queue is low, which after an empty claim
@@ -289,59 +273,26 @@ export class WorkerRuntime {
     });
   }
 
-  /**
-   * Jobs claimed ahead of free slots: as many as keep a prefetched job's expected wait near
-   * PREFETCH_WAIT_MS at the handlers' average run time, at most the configured prefetch. Fast
-   * jobs get deep batches; jobs of seconds get none, so no job waits behind a slow one here
-   * while another worker idles.
-   */
-  private prefetchSize(): number {
-    if (this.runMsAverage === undefined) return 0;
-    const fits = (this.options.concurrency * PREFETCH_WAIT_MS) / Math.max(this.runMsAverage, 0.01);
-    return Math.min(this.options.prefetch, Math.floor(fits));
-  }
-
-  /**
-   * Fills free slots from the local queue; wakes the claim loop once the queue is half empty. A job
-   * whose lease has run out unrenewed (heartbeats failing) is skipped: the rescuer may have given
-   * it to another worker.
-   */
+  /** Fills free slots from the local queue; wakes the claim loop once the queue is half empty. */
   private startPrefetched(): void {
-    while (this.running.size < this.options.concurrency && this.prefetched.length > 0) {
-      const { job, leaseUntil } = this.prefetched.shift()!;
-      if (performance.now() < leaseUntil - LEASE_SAFETY_MS) this.execute(job);
-      else this.logger.warn(`job ${job.id} not started: its lease ran out while it waited`);
+    while (this.running.size < this.options.concurrency) {
+      const job = this.local.next(performance.now(), (skipped) =>
+        this.logger.warn(`job ${skipped.id} not started: its lease ran out while it waited`),
+      );
+      if (!job) break;
+      this.execute(job);
     }
-    if (this.localQueueLow()) this.wake();
+    if (this.local.isLow()) this.wake();
   }
 
-  /** Half or less of the prefetch is left: time for the next claim (one rule for loop and wake-up). */
-  private localQueueLow(): boolean {
-    return this.prefetched.length <= this.prefetchSize() / 2;
-  }
-
-  private dropPrefetched(ids: ReadonlySet<string>): void {
-    for (let i = this.prefetched.length - 1; i >= 0; i--)
-      if (ids.has(this.prefetched[i].job.id)) this.prefetched.splice(i, 1);
-  }
-
-  /**
-   * Jobs turned out slower than the prefetch was sized for (its oldest job has waited over a
-   * second): the excess over what the current average still justifies goes back to the queue for
-   * other workers. Judged by the wait itself, not the average: handlers' measured times swell
-   * with GC pauses and a busy event loop, and a release and re-claim cost writes and events.
-   */
+  /** Prefetched jobs that waited too long go back to the queue (LocalQueue.takeStale). */
   private releaseStale(): void {
-    const oldest = this.prefetched[0];
-    if (!oldest || performance.now() - oldest.claimedAt < RELEASE_AFTER_WAIT_MS) return;
-    const excess = this.prefetched.length - this.prefetchSize();
-    if (excess > 0) this.releasePrefetched(excess);
+    this.release(this.local.takeStale(performance.now()));
   }
 
-  /** Gives the newest `count` prefetched jobs back to the queue, without spending an attempt. */
-  private releasePrefetched(count: number): void {
-    for (const { job } of this.prefetched.splice(this.prefetched.length - count, count))
-      void this.writer.push({ kind: 'release', id: job.id });
+  /** Gives prefetched jobs back to the queue, without spending an attempt. */
+  private release(jobs: ClaimedJob[]): void {
+    for (const job of jobs) void this.writer.push({ kind: 'release', id: job.id });
   }
 
   private execute(job: ClaimedJob): void {
@@ -383,10 +334,6 @@ export class WorkerRuntime {
     });
   }
 
-  private recordRunTime(ms: number): void {
-    this.runMsAverage = this.runMsAverage === undefined ? ms : this.runMsAverage * 0.9 + ms * 0.1;
-  }
-
   /**
    * Every claimed job ends in exactly one outcome: completed, failed (retry or DLQ), or released.
    * The slot is free once the handler returns: its outcome goes to the writer and is written with
@@ -402,7 +349,7 @@ export class WorkerRuntime {
       if (!handler) throw new Error(`no handler for job type "${job.type}"`);
       const result = await inJobContext(spans, () => this.invoke(handler, job, signal)).finally(() => {
         runMs = performance.now() - started;
-        if (!signal.aborted) this.recordRunTime(runMs);
+        if (!signal.aborted) this.local.ran(runMs);
       });
       if (signal.aborted) throw signal.reason;
       this.observer.ran(job.type, runMs / 1000, 'completed');
@@ -497,11 +444,7 @@ export class WorkerRuntime {
    * outcome not yet written (the writer may retry for a while; the job must stay ours meanwhile).
    */
   private async renewLeases(): Promise<void> {
-    const ids = [
-      ...this.running.keys(),
-      ...this.prefetched.map(({ job }) => job.id),
-      ...this.writer.heldIds(),
-    ];
+    const ids = [...this.running.keys(), ...this.local.ids(), ...this.writer.heldIds()];
     if (ids.length === 0) return;
     try {
       const sentAt = performance.now();
@@ -509,9 +452,8 @@ export class WorkerRuntime {
       const lost = new Set(ids.filter((id) => !held.has(id)));
       // The rescuer took it (we were too slow): stop working on a job someone else may run.
       for (const id of lost) this.running.get(id)?.controller.abort(new JobTakenAbort('lease lost'));
-      this.dropPrefetched(lost);
-      const leaseUntil = sentAt + this.options.leaseSeconds * 1000;
-      for (const waiting of this.prefetched) if (held.has(waiting.job.id)) waiting.leaseUntil = leaseUntil;
+      this.local.drop(lost);
+      this.local.renewed(held, sentAt, this.options.leaseSeconds);
     } catch (error) {
       logFailure(this.logger, 'heartbeat failed', error);
     }
