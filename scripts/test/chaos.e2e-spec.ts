@@ -120,6 +120,10 @@ describe('chaos (reduced runs)', () => {
       fileBytes: 10_485_760,
       leaseSeconds: 2,
       restSeconds: 2,
+      // ~30 probes beside the heavy jobs, so the p95 is their second-largest, and the other jest
+      // worker shares the 2 cores: 1,774 ms was seen once against the full run's 1,500 ms floor.
+      // An analyze job on the event loop (what this guards) put the p95 at 6.1 s.
+      p95FloorMs: 3_000,
     });
     held(findings);
   });
