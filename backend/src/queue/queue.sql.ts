@@ -230,8 +230,10 @@ export function jobInsertMany(jobs: NewJob[], ids: string[] = jobs.map(() => ran
  *    back in that order: a worker that claims ahead of its free slots starts them in it.
  *
  * Measured with pgbench (10 clients, claim 10, 100 tenants): this shape, with no write to a shared
- * row, ~11,900 jobs/s, against ~13,000 for a global order that starves small tenants completely;
- * docs/fairness.md measures step 4.
+ * row, ~11,900 jobs/s, against ~13,000 for a global order that starves small tenants completely.
+ * At the claims of 250 a draining worker makes, the round robin cost 36 % against a global order
+ * (npm run bench, pgbench scenario; docs/decisions/0003-claim-shape.md). docs/fairness.md measures
+ * step 4.
  */
 export function jobClaim(
   workerId: string,
