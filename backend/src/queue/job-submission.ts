@@ -4,7 +4,8 @@ import { QueueError, QueueErrorCode } from './queue.errors';
 export const MAX_ATTEMPTS_LIMIT = 100;
 export const DEFAULT_MAX_ATTEMPTS = 4;
 const QUEUE_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
-const PRIORITY_RANGE = 1_000_000;
+/** A priority is an integer within ±PRIORITY_RANGE; the claim takes the lowest number first. */
+export const PRIORITY_RANGE = 1_000_000;
 /** JOB_TIMEOUT_MAX_MS's default: the longest any attempt may run. */
 export const DEFAULT_JOB_TIMEOUT_MAX_MS = 3_600_000;
 

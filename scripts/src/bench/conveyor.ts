@@ -4,6 +4,7 @@ import { displayPrefix, generateApiKey, hashApiKey } from '../../../backend/src/
 import { migrateUp } from '../../../backend/src/database/migrator';
 import { createPgPool } from '../../../backend/src/database/pg-pool';
 import { JobQueue } from '../../../backend/src/queue/job-queue';
+import { PRIORITY_RANGE } from '../../../backend/src/queue/job-submission';
 import { JOB_EVENTS_CHANNEL, type NewJob } from '../../../backend/src/queue/queue.sql';
 import { connect } from './server';
 
@@ -13,8 +14,8 @@ export const CONVEYOR_TEMPLATE = {
   prepare: (url: string) => migrateUp(url).then(() => undefined),
 };
 
-/** The largest priority a submission may carry (±1,000,000): claimed after every other. */
-export const LOWEST_PRIORITY = 1_000_000;
+/** The largest priority a submission may carry: claimed after every other. */
+export const LOWEST_PRIORITY = PRIORITY_RANGE;
 
 /** Settings of Conveyor's processes in every scenario (the rest are the defaults). */
 export const WORKER_ENV = { WORKER_CONCURRENCY: '10' };

@@ -1,3 +1,4 @@
+import { PRIORITY_RANGE } from '../../../backend/src/queue/job-submission';
 import {
   type ChaosContext,
   type Findings,
@@ -25,7 +26,7 @@ export const SCHEDULED_AHEAD_FULL: ScheduledAheadOptions = { scheduled: 100_000,
  * Lowest priority: the claim orders by priority, lowest number first, so these sort last
  * within their tenant (the shape that made every claim walk them when they shared the claim's index).
  */
-const LOWEST_PRIORITY = 1_000_000;
+const LOWEST_PRIORITY = PRIORITY_RANGE;
 const BATCH = 1_000;
 
 /**
