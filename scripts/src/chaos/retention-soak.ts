@@ -1,9 +1,9 @@
-import { createPgPool } from '../../../backend/src/database/pg-pool';
-import { JobQueue } from '../../../backend/src/queue/job-queue';
+import { ConveyorDatabase } from '../bench/conveyor';
 import {
   type ChaosContext,
   type Findings,
   runScenario,
+  sleep,
   sql,
   stage,
   startWorkers,
@@ -49,26 +49,14 @@ export function retentionSoak(context: ChaosContext, options: RetentionSoakOptio
       soak: { ratePerSecond: 100_000, burst: 100_000 },
     });
     startWorkers(database.url, cleanup, 1, { WORKER_CONCURRENCY: '10' });
-    const pool = createPgPool(database.url, 'chaos-soak', 4, false);
-    cleanup.push(() => pool.end());
-    const queue = new JobQueue(pool);
-    const job = {
-      tenantId: tenants.soak.id,
-      queue: 'default',
-      type: 'default',
-      payload: { duration_ms: 0 },
-      priority: 0,
-      runAt: null,
-      maxAttempts: 4,
-      idempotencyKey: null,
-      traceId: null,
-    };
+    const conveyor = ConveyorDatabase.open(database.url);
+    cleanup.push(() => conveyor.close());
     // The worker's own pruner (7 days' retention) may hold the pruning lock for a moment: null, try again.
     const pruneFinished = async (): Promise<number> => {
       let pruned = 0;
       for (let batch: number | null = -1; batch !== 0;) {
-        batch = await queue.pruneFinishedExclusively(0, 1_000);
-        if (batch === null) await new Promise((resolve) => setTimeout(resolve, 50));
+        batch = await conveyor.queue.pruneFinishedExclusively(0, 1_000);
+        if (batch === null) await sleep(50);
         else pruned += batch;
       }
       return pruned;
@@ -80,10 +68,7 @@ export function retentionSoak(context: ChaosContext, options: RetentionSoakOptio
       const pruned = await pruneFinished();
       const expected = cycle === 1 ? 0 : options.jobsPerCycle;
       findings.expect(pruned === expected, `cycle ${cycle} pruned ${pruned} of ${expected} jobs`);
-      for (let done = 0; done < options.jobsPerCycle; done += 1_000)
-        await queue.insertMany(
-          Array.from({ length: Math.min(1_000, options.jobsPerCycle - done) }, () => job),
-        );
+      await conveyor.insertBacklog(tenants.soak.id, options.jobsPerCycle);
       await waitUntil(
         `cycle ${cycle} drained`,
         async () =>
