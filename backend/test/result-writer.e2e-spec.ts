@@ -68,4 +68,25 @@ describe('the result writer on a real PostgreSQL', () => {
     const { rows } = await pool.query(`SELECT status, lease_owner FROM jobs WHERE id = $1`, [id]);
     expect(rows).toEqual([{ status: 'running', lease_owner: 'w1' }]);
   });
+
+  it('writes the rest of a group one outcome spoils, and gives up on that one alone', async () => {
+    const [first, ...rest] = await claimed(4);
+    const [good, bad, alsoGood] = rest;
+    const { instance, errors, written, dropped } = writer();
+    // The first goes alone (the writer is idle); the next three wait for it and go as one group.
+    await Promise.all([
+      instance.push({ kind: 'complete', id: first, result: 1 }),
+      instance.push({ kind: 'complete', id: good, result: 2 }),
+      instance.push({ kind: 'complete', id: bad, result: { text: 'a\u0000b' } }),
+      instance.push({ kind: 'complete', id: alsoGood, result: 3 }),
+    ]);
+    expect(errors).toEqual([{ what: 'giving up on 1 outcome(s)', code: '22P05' }]);
+    expect(dropped).toEqual([bad]);
+    expect(written.sort()).toEqual([first, good, alsoGood].sort());
+    const { rows } = await pool.query(`SELECT id, status FROM jobs WHERE id = ANY($1) ORDER BY status`, [
+      [first, good, bad, alsoGood],
+    ]);
+    expect(rows.filter((row) => row.status === 'completed')).toHaveLength(3);
+    expect(rows.find((row) => row.id === bad)).toEqual({ id: bad, status: 'running' });
+  });
 });

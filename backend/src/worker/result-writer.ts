@@ -1,4 +1,4 @@
-import { isRetryable } from '../database/database-errors';
+import { isRetryable, isSplittable } from '../database/database-errors';
 import { type FailOutcome, type JobQueue } from '../queue/job-queue';
 
 export type Outcome =
@@ -14,6 +14,35 @@ export type Outcome =
 export interface OutcomeObserver {
   written(outcome: Outcome, failed?: FailOutcome): void;
   notApplied(outcome: Outcome): void;
+}
+
+type CompleteOutcome = Extract<Outcome, { kind: 'complete' }>;
+type FailOutcomeToWrite = Extract<Outcome, { kind: 'fail' }>;
+/** One statement writing outcomes of one kind: completeMany and releaseMany return ids, failMany rows. */
+type Write = (outcomes: Outcome[]) => Promise<Array<string | FailOutcome>>;
+
+/**
+ * Writes `outcomes`; a statement refused because of one of them (isSplittable, such as a result
+ * jsonb cannot store) is split in halves until that one fails alone, as GroupedInserts does for
+ * inserts, so one bad outcome does not send the rest of its group back to the rescuer. A passing
+ * failure (isRetryable) is returned whole, for the writer to retry.
+ */
+async function settle(
+  outcomes: Outcome[],
+  write: Write,
+): Promise<Array<{ outcomes: Outcome[]; result: PromiseSettledResult<Array<string | FailOutcome>> }>> {
+  try {
+    return [{ outcomes, result: { status: 'fulfilled', value: await write(outcomes) } }];
+  } catch (error) {
+    if (outcomes.length > 1 && isSplittable(error) && !isRetryable(error)) {
+      const half = Math.ceil(outcomes.length / 2);
+      return [
+        ...(await settle(outcomes.slice(0, half), write)),
+        ...(await settle(outcomes.slice(half), write)),
+      ];
+    }
+    return [{ outcomes, result: { status: 'rejected', reason: error } }];
+  }
 }
 
 /**
@@ -71,35 +100,36 @@ export class ResultWriter {
       this.inFlight = batch;
       const of = <K extends Outcome['kind']>(kind: K) =>
         batch.filter((o): o is Extract<Outcome, { kind: K }> => o.kind === kind);
-      const writes: Array<[Outcome[], () => Promise<unknown>]> = [
-        [of('complete'), () => this.queue.completeMany(this.workerId, of('complete'))],
-        [of('fail'), () => this.queue.failMany(this.workerId, of('fail'))],
+      const writes: Array<[Outcome[], Write]> = [
+        [of('complete'), (outcomes) => this.queue.completeMany(this.workerId, outcomes as CompleteOutcome[])],
+        [of('fail'), (outcomes) => this.queue.failMany(this.workerId, outcomes as FailOutcomeToWrite[])],
         [
           of('release'),
-          () =>
+          (outcomes) =>
             this.queue.releaseMany(
               this.workerId,
-              of('release').map((o) => o.id),
+              outcomes.map((o) => o.id),
             ),
         ],
       ];
-      const attempted = writes.filter(([outcomes]) => outcomes.length > 0);
-      const settled = await Promise.allSettled(attempted.map(([, write]) => write()));
+      const parts = (
+        await Promise.all(
+          writes
+            .filter(([outcomes]) => outcomes.length > 0)
+            .map(([outcomes, write]) => settle(outcomes, write)),
+        )
+      ).flat();
       this.inFlight = [];
       if (this.observer)
-        attempted.forEach(([outcomes], i) => {
-          const result = settled[i];
-          if (result.status === 'fulfilled')
-            this.report(outcomes, result.value as Array<string | FailOutcome>);
-        });
-      const unwritten = attempted.flatMap(([outcomes], i) =>
-        settled[i].status === 'rejected' ? outcomes : [],
-      );
+        for (const { outcomes, result } of parts)
+          if (result.status === 'fulfilled') this.report(outcomes, result.value);
+      const refused = parts.filter((part) => part.result.status === 'rejected');
+      const unwritten = refused.flatMap((part) => part.outcomes);
       if (unwritten.length === 0) {
         failures = 0;
         continue;
       }
-      const error = settled.find((s) => s.status === 'rejected')!.reason as Error;
+      const error = (refused[0].result as PromiseRejectedResult).reason as Error;
       const delay = isRetryable(error) ? RETRY_DELAYS_MS[failures++] : undefined;
       if (delay === undefined) {
         // The jobs stay `running` under our lease; the rescuer returns them once it expires.
