@@ -131,6 +131,8 @@ export interface Metric {
   label: string;
   unit: string;
   better: 'higher' | 'lower';
+  /** A difference between two measurements, which noise may put below 0 when they are close. */
+  signed?: boolean;
 }
 
 export interface MetricResult extends Metric {

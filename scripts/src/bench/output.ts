@@ -179,6 +179,7 @@ export function json(report: Report) {
             label: m.label,
             unit: m.unit,
             better: m.better,
+            ...(m.signed && { signed: true }),
             systems: Object.fromEntries(
               Object.entries(m.rounds).map(([system, rounds]) => [
                 system,

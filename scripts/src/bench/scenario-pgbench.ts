@@ -48,6 +48,7 @@ export const fairnessCostMetric: Metric = {
   label: `pgbench, ${FAIRNESS_TENANTS} tenants ready: what the round robin costs against one global order`,
   unit: '%',
   better: 'lower',
+  signed: true,
 };
 
 /** Where pgbench is, or undefined: the scenario is then skipped. */
