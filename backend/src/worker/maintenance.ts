@@ -17,7 +17,7 @@ class PeriodicTask {
   private running?: Promise<void>;
 
   constructor(
-    private readonly name: string,
+    readonly name: MaintenanceTask,
     private readonly intervalMs: number,
     private readonly pass: () => Promise<void>,
     private readonly logger: RuntimeLogger,
@@ -31,11 +31,19 @@ class PeriodicTask {
     }, this.intervalMs);
   }
 
+  /** One pass now, after the one in flight if any; its failure is the caller's. */
+  async runOnce(): Promise<void> {
+    await this.running;
+    await this.pass();
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.running;
   }
 }
+
+export type MaintenanceTask = 'promoter' | 'rescuer' | 'roller' | 'pruner' | 'workers registry pruner';
 
 export interface MaintenanceOptions {
   rescueIntervalMs: number;
@@ -152,6 +160,11 @@ export class Maintenance {
 
   start(): void {
     for (const task of this.tasks) task.start();
+  }
+
+  /** One pass of one task, now (tests and tools; the started tasks run on their intervals). */
+  runOnce(name: MaintenanceTask): Promise<void> {
+    return this.tasks.find((task) => task.name === name)!.runOnce();
   }
 
   async stop(): Promise<void> {
