@@ -63,7 +63,8 @@ describe('the worker parts, one round at a time', () => {
     await queue.insertMany(jobFactory.many(tenant, count, overrides));
     return queue.claim('w1', count, 30);
   };
-  const writer = () => new ResultWriter(queue, 'w1', (what) => lines.push(`writer ${what}`));
+  const writer = () =>
+    new ResultWriter(queue, 'w1', (what) => lines.push(`writer ${what}`), { baseMs: 60_000, maxMs: 60_000 });
 
   describe('ClaimLoop.claimOnce', () => {
     const loop = (local: LocalQueue, running = 0) =>

@@ -152,7 +152,12 @@ export class JobExecutor {
       });
       if (signal.aborted) throw signal.reason;
       this.parts.observer.ran(job.type, runMs / 1000, 'completed');
-      this.pushOutcome({ kind: 'complete', id: job.id, result: result ?? null }, job, runMs, spans);
+      this.pushOutcome(
+        { kind: 'complete', id: job.id, result: result ?? null, attempt: job.attempts },
+        job,
+        runMs,
+        spans,
+      );
     } catch (error) {
       if (signal.reason instanceof ShutdownAbort) {
         this.pushOutcome({ kind: 'release', id: job.id }, job, runMs, spans);

@@ -1,8 +1,10 @@
-import { isRetryable, isSplittable } from '../database/database-errors';
+import { isRefusedValue, isRetryable, isSplittable } from '../database/database-errors';
+import { retryDelayMs, type BackoffOptions } from '../queue/backoff';
 import { type FailOutcome, type JobQueue } from '../queue/job-queue';
 
+/** `attempt`: the attempt that produced the result, should the result prove unstorable (see ResultWriter). */
 export type Outcome =
-  | { kind: 'complete'; id: string; result: unknown }
+  | { kind: 'complete'; id: string; result: unknown; attempt: number }
   | { kind: 'fail'; id: string; error: string; retryDelayMs: number }
   | { kind: 'release'; id: string };
 
@@ -49,7 +51,8 @@ async function settle(
  * Retries a write that failed for a passing reason (a dropped connection, a deadlock victim:
  * isRetryable) for about 10 s before leaving the jobs to the rescuer; any other failure is given
  * up on at once, since the same statement would fail the same way. An outcome given up on means
- * the job runs again once its lease runs out.
+ * the job runs again once its lease runs out. A result PostgreSQL refuses to store (isRefusedValue,
+ * such as a \u0000 in jsonb) fails its attempt instead, saying why, as a throwing handler would.
  */
 const RETRY_DELAYS_MS = [100, 200, 400, 800, 1600, 3200, 3200];
 
@@ -68,6 +71,8 @@ export class ResultWriter {
     private readonly workerId: string,
     /** What happened to the outcomes, and the error that caused it (logged with its stack). */
     private readonly onError: (what: string, error: Error) => void,
+    /** The retry delay of an attempt whose result could not be stored. */
+    private readonly backoff: BackoffOptions,
     private readonly observer?: OutcomeObserver,
   ) {}
 
@@ -124,25 +129,49 @@ export class ResultWriter {
         for (const { outcomes, result } of parts)
           if (result.status === 'fulfilled') this.report(outcomes, result.value);
       const refused = parts.filter((part) => part.result.status === 'rejected');
-      const unwritten = refused.flatMap((part) => part.outcomes);
-      if (unwritten.length === 0) {
+      const passing: Outcome[] = [];
+      let passingError: Error | undefined;
+      for (const { outcomes, result } of refused) {
+        const error = (result as PromiseRejectedResult).reason as Error;
+        if (isRetryable(error)) {
+          passing.push(...outcomes);
+          passingError ??= error;
+        } else if (isRefusedValue(error) && outcomes.length === 1 && outcomes[0].kind === 'complete') {
+          this.onError(`failing job ${outcomes[0].id}: its result could not be stored`, error);
+          this.pending.unshift(this.unstorable(outcomes[0], error));
+        } else this.giveUp(outcomes, error);
+      }
+      if (passing.length === 0) {
         failures = 0;
         continue;
       }
-      const error = (refused[0].result as PromiseRejectedResult).reason as Error;
-      const delay = isRetryable(error) ? RETRY_DELAYS_MS[failures++] : undefined;
+      const delay = RETRY_DELAYS_MS[failures++];
       if (delay === undefined) {
-        // The jobs stay `running` under our lease; the rescuer returns them once it expires.
-        this.onError(`giving up on ${unwritten.length} outcome(s)`, error);
-        for (const outcome of unwritten) this.observer?.notApplied(outcome);
+        this.giveUp(passing, passingError!);
         failures = 0;
         continue;
       }
       // Every write checks lease_owner and status, so retrying one that did commit is harmless.
-      this.onError(`retrying ${unwritten.length} outcome(s) in ${delay} ms`, error);
-      this.pending = [...unwritten, ...this.pending];
+      this.onError(`retrying ${passing.length} outcome(s) in ${delay} ms`, passingError!);
+      this.pending = [...passing, ...this.pending];
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
+  }
+
+  /** The jobs stay `running` under our lease; the rescuer returns them once it expires. */
+  private giveUp(outcomes: Outcome[], error: Error): void {
+    this.onError(`giving up on ${outcomes.length} outcome(s)`, error);
+    for (const outcome of outcomes) this.observer?.notApplied(outcome);
+  }
+
+  /** The attempt fails with the reason, and is retried (or dead) as any failed attempt. */
+  private unstorable(outcome: CompleteOutcome, error: Error): Outcome {
+    return {
+      kind: 'fail',
+      id: outcome.id,
+      error: `the job's result could not be stored: ${error.message}`.slice(0, 2000),
+      retryDelayMs: retryDelayMs(outcome.attempt, this.backoff),
+    };
   }
 
   /** completeMany and releaseMany return the ids they wrote, failMany the rows. */

@@ -11,6 +11,7 @@ import { LeaseKeeper } from './lease-keeper';
 import { LocalQueue } from './local-queue';
 import { type JobsInHand, NO_OBSERVER, type RuntimeObserver } from './runtime-observer';
 import { ResultWriter } from './result-writer';
+import { logFailure } from '../logging/log-failure';
 
 export type WorkerState = 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -84,7 +85,8 @@ export class WorkerRuntime {
     this.writer = new ResultWriter(
       queue,
       options.workerId,
-      (what, error) => logger.error(`writing job outcomes failed (${error.message}): ${what}`, error.stack),
+      (what, error) => logFailure(logger, `writing job outcomes: ${what}`, error),
+      options.backoff,
       finished && {
         written: (outcome, failed) => finished.written(outcome, failed),
         notApplied: (outcome) => finished.dropped(outcome.id),
