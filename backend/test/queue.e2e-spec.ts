@@ -368,9 +368,9 @@ describe('the queue statements on a real PostgreSQL', () => {
       jobFactory.singleAttempt(tenant),
     ]);
     await queue.claim('lost-worker', 2, LEASE_SECONDS);
-    expect(await queue.rescueExpired(100, 0)).toEqual([]); // leases still valid
+    expect(await queue.rescueExpired(100, { baseMs: 0, maxMs: 0 })).toEqual([]); // leases still valid
     await sql(`UPDATE jobs SET lease_expires_at = now() - interval '1 second' WHERE status = 'running'`);
-    const rescued = await queue.rescueExpired(100, 0);
+    const rescued = await queue.rescueExpired(100, { baseMs: 0, maxMs: 0 });
     const byId = Object.fromEntries(rescued.map((r) => [r.id, r.status]));
     expect(byId).toEqual({ [retryable.id]: 'failed', [lastTry.id]: 'dead' });
     // The lost worker can no longer complete what was taken from it.
@@ -378,6 +378,24 @@ describe('the queue statements on a real PostgreSQL', () => {
     await queue.promoteDue(100);
     const [again] = await queue.claim('w2', 5, LEASE_SECONDS);
     expect(again).toMatchObject({ id: retryable.id, attempts: 2 });
+  });
+
+  it("waits each rescued job's retry by the backoff of its own attempt, as a reported failure would", async () => {
+    const [first, third] = await queue.insertMany([jobFactory.build(tenant), jobFactory.build(tenant)]);
+    await queue.claim('lost-worker', 2, LEASE_SECONDS);
+    await sql(`UPDATE jobs SET attempts = 3 WHERE id = $1`, [third.id]);
+    await sql(`UPDATE jobs SET lease_expires_at = now() - interval '1 second' WHERE status = 'running'`);
+    await queue.rescueExpired(100, { baseMs: 1_000, maxMs: 3_600_000 });
+    const waits = await sql<{ id: string; secs: number }>(
+      `SELECT id, extract(epoch FROM run_at - now())::float8 AS secs FROM jobs WHERE id = ANY($1)`,
+      [[first.id, third.id]],
+    );
+    const secs = Object.fromEntries(waits.map((row) => [row.id, row.secs]));
+    // Attempt 1: 2 s nominal, 1-2 s with jitter; attempt 3: 8 s nominal, 4-8 s.
+    expect(secs[first.id]).toBeGreaterThan(0.5);
+    expect(secs[first.id]).toBeLessThanOrEqual(2.05);
+    expect(secs[third.id]).toBeGreaterThan(3.5);
+    expect(secs[third.id]).toBeLessThanOrEqual(8.05);
   });
 
   it('extends leases by heartbeat only for the holder', async () => {
@@ -436,7 +454,7 @@ describe('the queue statements on a real PostgreSQL', () => {
     ]);
     await queue.claim('w1', 20, LEASE_SECONDS);
     await sql('ANALYZE jobs');
-    const rescue = jobRescueExpired(100, 0);
+    const rescue = jobRescueExpired(100, { baseMs: 0, maxMs: 0 });
     const plan = await sql<{ 'QUERY PLAN': string }>(`EXPLAIN ${rescue.text}`, rescue.values);
     const text = plan.map((row) => row['QUERY PLAN']).join('\n');
     expect(text).toContain('jobs_running_tenant_idx');
@@ -551,7 +569,7 @@ describe('the queue statements on a real PostgreSQL', () => {
       await sql(`UPDATE jobs SET lease_expires_at = now() - interval '1 second' WHERE id = $1`, [
         claimed[6].id,
       ]);
-      await queue.rescueExpired(10, 60_000);
+      await queue.rescueExpired(10, { baseMs: 60_000, maxMs: 60_000 });
       await sql(`UPDATE jobs SET finished_at = now() - interval '30 days' WHERE id = $1`, [claimed[0].id]);
       expect(await queue.pruneFinishedExclusively(7, 10)).toBe(1);
 
@@ -666,7 +684,7 @@ describe('the queue statements on a real PostgreSQL', () => {
       await holder.query('BEGIN');
       await holder.query('SELECT pg_advisory_xact_lock($1)', [MAINTENANCE_LOCK_KEYS.pruner]);
       expect(await queue.pruneFinishedExclusively(7, 10)).toBeNull();
-      expect(await queue.rescueExpiredExclusively(10, 0)).toEqual([]); // another task's lock is free
+      expect(await queue.rescueExpiredExclusively(10, { baseMs: 0, maxMs: 0 })).toEqual([]); // another task's lock is free
     } finally {
       await holder.query('ROLLBACK');
       holder.release();

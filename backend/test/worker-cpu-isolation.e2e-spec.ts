@@ -76,7 +76,7 @@ describe('CPU-bound handlers run off the worker event loop', () => {
           )
         ).rows;
         expiredSeen = Math.max(expiredSeen, expired);
-        rescued.push(...(await queue.rescueExpired(100, 0)).map((job) => job.id));
+        rescued.push(...(await queue.rescueExpired(100, { baseMs: 0, maxMs: 0 })).map((job) => job.id));
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     })();

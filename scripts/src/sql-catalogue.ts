@@ -49,7 +49,7 @@ export function catalogue(): Statement[] {
     sql.jobHeartbeat(WORKER, [JOB], 30),
     sql.jobCompleteMany(WORKER, [{ id: JOB, result: null }]),
     sql.jobFailMany(WORKER, [{ id: JOB, error: 'boom', retryDelayMs: 1_000 }]),
-    sql.jobRescueExpired(100, 1_000),
+    sql.jobRescueExpired(100, { baseMs: 1_000, maxMs: 3_600_000 }),
     sql.jobPromoteDue(1_000),
     sql.jobReleaseMany(WORKER, [JOB]),
     sql.jobProgress(WORKER, JOB, 50),

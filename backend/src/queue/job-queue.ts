@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Pool } from 'pg';
+import { type BackoffOptions } from './backoff';
 import { inTransaction } from '../database/in-transaction';
 import { type JobLifecycleLog, NO_LIFECYCLE_LOG } from '../logging/job-lifecycle';
 import { currentTraceParent, tracingEnabled } from '../tracing/tracing';
@@ -243,8 +244,8 @@ export class JobQueue {
     return failures.length === 0 ? Promise.resolve([]) : this.run(jobFailMany(workerId, failures));
   }
 
-  rescueExpired(limit: number, retryDelayMs: number): Promise<FailOutcome[]> {
-    return this.run(jobRescueExpired(limit, retryDelayMs));
+  rescueExpired(limit: number, backoff: BackoffOptions): Promise<FailOutcome[]> {
+    return this.run(jobRescueExpired(limit, backoff));
   }
 
   async progress(workerId: string, id: string, pct: number): Promise<void> {
@@ -276,8 +277,8 @@ export class JobQueue {
     });
   }
 
-  rescueExpiredExclusively(limit: number, retryDelayMs: number): Promise<FailOutcome[] | null> {
-    return this.runExclusively(MAINTENANCE_LOCK_KEYS.rescuer, jobRescueExpired(limit, retryDelayMs));
+  rescueExpiredExclusively(limit: number, backoff: BackoffOptions): Promise<FailOutcome[] | null> {
+    return this.runExclusively(MAINTENANCE_LOCK_KEYS.rescuer, jobRescueExpired(limit, backoff));
   }
 
   /** Makes up to `limit` due scheduled jobs and retries pending; null: another process is promoting. */

@@ -444,13 +444,17 @@ export function jobFailMany(
  * or to the DLQ when that was the last one. SKIP LOCKED: a job a live worker is completing right
  * now is left for the next pass. lease_expires_at is not indexed (so that heartbeats are HOT
  * updates): the running rows, few by nature, are read through jobs_running_tenant_idx.
+ * Each job's retry waits the backoff of its own attempt, as retryDelayMs (backoff.ts) computes
+ * it for a failure the worker reports: base · 2^attempt, capped, half of it jittered.
  */
-export function jobRescueExpired(limit: number, retryDelayMs: number): Statement {
+export function jobRescueExpired(limit: number, backoff: { baseMs: number; maxMs: number }): Statement {
   return {
     name: 'jobRescueExpired',
     text: `
       WITH input AS (
-        SELECT id, 'lease expired: the worker stopped heartbeating' AS error, $3::int AS delay_ms
+        SELECT id, 'lease expired: the worker stopped heartbeating' AS error,
+               round(least($4::float8, $3::float8 * power(2, greatest(attempts, 0)))
+                     * (0.5 + random() / 2))::int AS delay_ms
         FROM jobs
         WHERE status = 'running' AND lease_expires_at < now()
         ORDER BY lease_expires_at
@@ -458,7 +462,7 @@ export function jobRescueExpired(limit: number, retryDelayMs: number): Statement
         FOR UPDATE SKIP LOCKED
       ),
       ${FAIL_TRANSITION}`,
-    values: [null, limit, retryDelayMs],
+    values: [null, limit, backoff.baseMs, backoff.maxMs],
   };
 }
 

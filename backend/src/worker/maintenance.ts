@@ -1,5 +1,5 @@
 import { type JobLifecycleLog, NO_LIFECYCLE_LOG } from '../logging/job-lifecycle';
-import { retryDelayMs, type BackoffOptions } from '../queue/backoff';
+import { type BackoffOptions } from '../queue/backoff';
 import { type JobQueue } from '../queue/job-queue';
 import { WORKERS_PRUNE_LOCK_KEY, workerPruneStale } from '../workers/workers.sql';
 import { type RuntimeLogger } from './worker-runtime';
@@ -96,15 +96,15 @@ export class Maintenance {
         'rescuer',
         options.rescueIntervalMs,
         async () => {
-          const delayMs = retryDelayMs(1, options.backoff);
-          const rescued = await queue.rescueExpiredExclusively(RESCUE_BATCH, delayMs);
+          const rescued = await queue.rescueExpiredExclusively(RESCUE_BATCH, options.backoff);
           if (rescued === null) return; // another process holds the rescuer's lock
           for (const job of rescued) {
             lifecycle.log('failed', job, { error: RESCUED_ERROR });
             if (job.status === 'dead') lifecycle.log('dead', job);
             else
               lifecycle.log('retry_scheduled', job, {
-                delay_ms: delayMs,
+                // Each job waits its own attempt's backoff (jobRescueExpired), counted from now.
+                delay_ms: Math.max(0, new Date(job.run_at).getTime() - Date.now()),
                 run_at: new Date(job.run_at).toISOString(),
               });
           }
