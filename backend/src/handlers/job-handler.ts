@@ -13,8 +13,11 @@ export interface JobContext<P = Record<string, unknown>> {
   jobId: string;
   payload: P;
   attempt: number;
-  /** Aborted when the job is cancelled, its lease is lost, or the worker is out of grace time. */
-  signal: AbortSignal;
+  /**
+   * Aborted when the job is cancelled, its lease is lost, its time limit passes, or the worker is
+   * out of grace time. Made when first read: read it where the handler waits, not up front.
+   */
+  readonly signal: AbortSignal;
   progress(pct: number, message?: string): void;
   logger: JobLogger;
   files: JobFiles;

@@ -4,8 +4,10 @@ import { retryDelayMs, type BackoffOptions } from '../queue/backoff';
 import { type ClaimedJob, type JobQueue } from '../queue/job-queue';
 import { DEFAULT_JOB_TIMEOUT_MAX_MS } from '../queue/job-submission';
 import { endJobSpans, inJobContext, type JobSpans, startJobSpans } from '../tracing/job-spans';
+import { Deadlines } from './deadlines';
 import { type FinishedJobsLog } from './finished-jobs-log';
 import { type HandlerThreads } from './handler-threads';
+import { JobAttempt } from './job-attempt';
 import { type Outcome, type ResultWriter } from './result-writer';
 import { type RuntimeObserver } from './runtime-observer';
 import { type RuntimeLogger } from './worker-runtime';
@@ -28,11 +30,6 @@ class TimeoutAbort extends Error {
 /** The job is no longer ours (cancelled, or its lease was rescued): write nothing for it. */
 class JobTakenAbort extends Error {
   override name = 'JobTakenAbort';
-}
-
-interface RunningJob {
-  controller: AbortController;
-  done: Promise<void>;
 }
 
 export interface JobExecutorOptions {
@@ -64,7 +61,8 @@ export interface ExecutorParts {
  * the outcomes of other slots (the job stays `running` under this worker's lease until then).
  */
 export class JobExecutor {
-  private readonly running = new Map<string, RunningJob>();
+  private readonly running = new Map<string, { attempt: JobAttempt; done: Promise<void> }>();
+  private readonly deadlines = new Deadlines((now) => this.expire(now));
 
   constructor(
     private readonly handlers: Readonly<Record<string, JobHandler>>,
@@ -82,15 +80,14 @@ export class JobExecutor {
 
   /** Starts the job; `finished` runs once its slot is free. */
   start(job: ClaimedJob, finished: () => void): void {
-    const controller = new AbortController();
     const timeoutMs = this.timeoutOf(job);
-    const timer = setTimeout(() => controller.abort(new TimeoutAbort(timeoutMs)), timeoutMs);
-    const done = this.runHandler(job, controller.signal).finally(() => {
-      clearTimeout(timer);
+    const attempt = new JobAttempt(job, performance.now() + timeoutMs, timeoutMs);
+    const done = this.runHandler(attempt).finally(() => {
       this.running.delete(job.id);
       finished();
     });
-    this.running.set(job.id, { controller, done });
+    this.running.set(job.id, { attempt, done });
+    this.deadlines.watch(attempt.deadline);
   }
 
   /** Runs one job until its slot is free (its outcome handed to the writer, not yet written). */
@@ -100,17 +97,31 @@ export class JobExecutor {
 
   /** The job was cancelled or its lease lost: its handler is aborted and nothing is written for it. */
   takeAway(jobId: string, why: 'job cancelled' | 'lease lost'): void {
-    this.running.get(jobId)?.controller.abort(new JobTakenAbort(why));
+    this.running.get(jobId)?.attempt.stop(new JobTakenAbort(why));
   }
 
   /** The grace period is over: every running job is aborted and released, no attempt spent. */
   abortAll(): void {
-    for (const job of this.running.values()) job.controller.abort(new ShutdownAbort('worker shutting down'));
+    for (const { attempt } of this.running.values()) attempt.stop(new ShutdownAbort('worker shutting down'));
   }
 
   /** Resolves once every job running now has freed its slot. */
   async allDone(): Promise<void> {
     await Promise.all([...this.running.values()].map((job) => job.done));
+  }
+
+  /** No more jobs will start: the deadline timer goes. */
+  close(): void {
+    this.deadlines.close();
+  }
+
+  /** Stops the attempts past their deadline; the earliest deadline left. */
+  private expire(now: number): number {
+    let next = Infinity;
+    for (const { attempt } of this.running.values())
+      if (attempt.deadline <= now) attempt.stop(new TimeoutAbort(attempt.timeoutMs));
+      else if (!attempt.stopped) next = Math.min(next, attempt.deadline);
+    return next;
   }
 
   /** The job's own limit, else its type's default (capped); a type without a handler fails at once anyway. */
@@ -120,25 +131,15 @@ export class JobExecutor {
     return Math.min(byType, this.options.timeoutMaxMs ?? DEFAULT_JOB_TIMEOUT_MAX_MS);
   }
 
-  /**
-   * The handler's promise, or the abort's reason as soon as the signal fires: the slot and the
-   * outcome never wait on a handler that does not heed its signal. CPU-bound handlers run on a
-   * thread, which the abort terminates.
-   */
-  private invoke(handler: JobHandler, job: ClaimedJob, signal: AbortSignal): Promise<unknown> {
-    const context = this.contextFor(job, signal);
-    if (handler.cpuBound) return this.parts.threads.run(job.type, context);
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => reject(signal.reason as Error);
-      signal.addEventListener('abort', onAbort, { once: true });
-      handler
-        .run(context)
-        .then(resolve, reject)
-        .finally(() => signal.removeEventListener('abort', onAbort));
-    });
+  /** CPU-bound handlers run on a thread, which a stop terminates. */
+  private invoke(handler: JobHandler, attempt: JobAttempt): Promise<unknown> {
+    const context = this.contextFor(attempt);
+    if (handler.cpuBound) return this.parts.threads.run(attempt.job.type, context);
+    return attempt.race(() => handler.run(context));
   }
 
-  private async runHandler(job: ClaimedJob, signal: AbortSignal): Promise<void> {
+  private async runHandler(attempt: JobAttempt): Promise<void> {
+    const { job } = attempt;
     const handler = this.handlers[job.type];
     const spans = startJobSpans(job);
     this.parts.lifecycle.log('started', job, spans && { span_id: spans.run.spanContext().spanId });
@@ -146,11 +147,11 @@ export class JobExecutor {
     let runMs = 0;
     try {
       if (!handler) throw new Error(`no handler for job type "${job.type}"`);
-      const result = await inJobContext(spans, () => this.invoke(handler, job, signal)).finally(() => {
+      const result = await inJobContext(spans, () => this.invoke(handler, attempt)).finally(() => {
         runMs = performance.now() - started;
-        if (!signal.aborted) this.parts.ran(runMs);
+        if (!attempt.stopped) this.parts.ran(runMs);
       });
-      if (signal.aborted) throw signal.reason;
+      if (attempt.reason) throw attempt.reason;
       this.parts.observer.ran(job.type, runMs / 1000, 'completed');
       this.pushOutcome(
         { kind: 'complete', id: job.id, result: result ?? null, attempt: job.attempts },
@@ -159,19 +160,20 @@ export class JobExecutor {
         spans,
       );
     } catch (error) {
-      if (signal.reason instanceof ShutdownAbort) {
+      const { reason } = attempt;
+      if (reason instanceof ShutdownAbort) {
         this.pushOutcome({ kind: 'release', id: job.id }, job, runMs, spans);
         return;
       }
-      if (signal.reason instanceof JobTakenAbort) {
-        this.parts.logger.log(`job ${job.id} stopped: ${signal.reason.message}`);
-        endJobSpans(spans, 'stopped', signal.reason.message);
+      if (reason instanceof JobTakenAbort) {
+        this.parts.logger.log(`job ${job.id} stopped: ${reason.message}`);
+        endJobSpans(spans, 'stopped', reason.message);
         return;
       }
       this.parts.observer.ran(job.type, runMs / 1000, 'failed');
       const message =
-        signal.reason instanceof TimeoutAbort
-          ? signal.reason.message
+        reason instanceof TimeoutAbort
+          ? reason.message
           : error instanceof Error
             ? error.message
             : String(error);
@@ -190,7 +192,9 @@ export class JobExecutor {
     void this.parts.writer.push(outcome);
   }
 
-  private contextFor(job: ClaimedJob, signal: AbortSignal): JobContext {
+  /** `signal` is a getter: the attempt makes its AbortController only for a handler that reads it. */
+  private contextFor(attempt: JobAttempt): JobContext {
+    const { job } = attempt;
     let lastProgressAt = 0;
     const { queue, logger } = this.parts;
     const prefix = `job ${job.id}${job.trace_id ? ` trace ${job.trace_id}` : ''}`;
@@ -198,7 +202,9 @@ export class JobExecutor {
       jobId: job.id,
       payload: (job.payload ?? {}) as Record<string, unknown>,
       attempt: job.attempts,
-      signal,
+      get signal() {
+        return attempt.signal;
+      },
       progress: (pct) => {
         const now = Date.now();
         if (now - lastProgressAt < PROGRESS_MIN_INTERVAL_MS && pct < 100) return;

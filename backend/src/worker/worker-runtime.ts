@@ -181,6 +181,7 @@ export class WorkerRuntime {
       this.executor.abortAll();
       await this.executor.allDone();
     }
+    this.executor.close();
     clearTimeout(timer);
     clearInterval(this.heartbeat);
     await this.threads.close();
