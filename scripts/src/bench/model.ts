@@ -53,7 +53,7 @@ export interface Sizes {
   eventsAtRest: number;
   eventsLoadSeconds: number;
   eventsPerSecond: number;
-  /** Jobs queued for the scale scenario; null: not run (quick and smoke). */
+  /** Jobs queued for the scale scenario; null: not run (quick; smoke runs it small, to test it). */
   scaleJobs: number | null;
   scaleWindow: number;
   fairnessJobs: number;
@@ -116,7 +116,7 @@ export const SIZES: Record<Mode, Sizes> = {
     eventsAtRest: 5,
     eventsLoadSeconds: 1,
     eventsPerSecond: 100,
-    scaleJobs: null,
+    scaleJobs: 1_000,
     scaleWindow: 100,
     fairnessJobs: 300,
     fairnessSamples: 8,

@@ -16,7 +16,7 @@ import { fairnessScenario } from './scenario-fairness';
 import { ceilingMetric, pgbenchScenario } from './scenario-pgbench';
 import { drainMetric, queueScenario } from './scenario-queue';
 import { rssScenario } from './scenario-rss';
-import { scaleRateMetric, scaleScenario } from './scenario-scale';
+import { quietTenantMetric, scaleRateMetric, scaleScenario } from './scenario-scale';
 import { submitScenario } from './scenario-submit';
 import { openBenchServer } from './server';
 
@@ -52,7 +52,10 @@ const API_SETUP = {
   tenant: 'rate limit raised to 1,000,000/s (its bucket is still consulted per request)',
 };
 
-/** Figures derived from two scenarios: the scale drain against the small one, Conveyor's drain against pgbench. */
+/**
+ * Figures derived from two measurements: the scale drain against the small one, another tenant's
+ * pickup beside the backlog against its quiet twin, Conveyor's drain against pgbench.
+ */
 function derive(results: Results, mode: Mode): void {
   const sizes = SIZES[mode];
   const small = drainMetric(sizes.drains[0], 0);
@@ -73,6 +76,20 @@ function derive(results: Results, mode: Mode): void {
         +(scaled / base).toFixed(2),
       );
   }
+  const busy = results.median('scale', 'other_tenant_p95_ms', 'conveyor');
+  const quiet = results.median('scale', quietTenantMetric.key, 'conveyor');
+  if (busy !== undefined && quiet !== undefined && quiet > 0)
+    results.add(
+      'scale',
+      {
+        key: 'other_tenant_p95_vs_quiet',
+        label: "another tenant's pickup p95 with the backlog ÷ the same on the quiet database",
+        unit: '×',
+        better: 'lower',
+      },
+      'conveyor',
+      +(busy / quiet).toFixed(2),
+    );
   const ceiling = results.median('pgbench', ceilingMetric.key, 'conveyor');
   const drained = results.median('queue', large.key, 'conveyor');
   if (ceiling !== undefined && drained !== undefined && drained > ceiling)
