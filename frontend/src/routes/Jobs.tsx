@@ -1,7 +1,7 @@
 import { type JobStatus } from '@conveyor/contracts';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useCallback, useMemo, useState } from 'react';
-import { useNavigate, useSearchParams } from 'react-router';
+import { useNavigate } from 'react-router';
 import { JobsTable, toggled } from '../components/JobsTable';
 import { KeysetPager } from '../components/KeysetPager';
 import { Empty, ErrorMessage, Loading } from '../components/QueryState';
@@ -11,6 +11,7 @@ import { ApiError } from '../lib/api';
 import { useKeysetPages } from '../lib/keysetPages';
 import { usePollInterval } from '../lib/live';
 import { useScope, useScopedPath } from '../lib/scope';
+import { useSearchParamsPatch } from '../lib/searchParams';
 import {
   cancelJob,
   canCancel,
@@ -33,7 +34,7 @@ function useFilters(): [
   JobListFilters,
   (patch: Partial<Record<'status' | 'type' | 'queue', string>>) => void,
 ] {
-  const [params, setParams] = useSearchParams();
+  const [params, patch] = useSearchParamsPatch();
   const status = params.get('status');
   const filters = useMemo<JobListFilters>(
     () => ({
@@ -44,15 +45,7 @@ function useFilters(): [
     }),
     [params, status],
   );
-  const update = (patch: Partial<Record<'status' | 'type' | 'queue', string>>) => {
-    const next = new URLSearchParams(params);
-    for (const [name, value] of Object.entries(patch)) {
-      if (value) next.set(name, value);
-      else next.delete(name);
-    }
-    setParams(next);
-  };
-  return [filters, update];
+  return [filters, patch];
 }
 
 export default function Jobs() {
