@@ -131,11 +131,28 @@ function snapshotGauge<T extends string>(
 }
 
 /** One value per (tenant, queue, type) group. */
-function groupGauge(name: string, help: string, valueOf: (group: JobGroupValues) => number): void {
+function groupSumGauge(name: string, help: string, valueOf: (group: JobGroupValues) => number): void {
   snapshotGauge<keyof GroupLabels>(
     { name, help, labelNames: ['tenant_id', 'queue', 'type'] },
     (gauge, snapshot) => {
       for (const group of snapshot.groups) gauge.set(group.labels, valueOf(group));
+    },
+  );
+}
+
+/** Per (tenant, queue, type) group, one value for each value of one more label (a status, an event). */
+function groupGauge<L extends string>(
+  name: string,
+  help: string,
+  label: L,
+  valuesOf: (group: JobGroupValues) => Array<[string, number]>,
+): void {
+  snapshotGauge<keyof GroupLabels | L>(
+    { name, help, labelNames: ['tenant_id', 'queue', 'type', label] },
+    (gauge, snapshot) => {
+      for (const group of snapshot.groups)
+        for (const [value, n] of valuesOf(group))
+          gauge.set({ ...group.labels, [label]: value } as Record<keyof GroupLabels | L, string>, n);
     },
   );
 }
@@ -168,16 +185,11 @@ function singleGauge(
  * run = run_seconds / events{event=~"completed|failed"}.
  */
 export function jobGauges(): void {
-  snapshotGauge<'tenant_id' | 'queue' | 'type' | 'status'>(
-    {
-      name: JOB_METRICS.jobs,
-      help: 'Jobs by tenant, queue, type and status, from the counters (not a count of the jobs table); completed and cancelled ones until retention prunes them',
-      labelNames: ['tenant_id', 'queue', 'type', 'status'],
-    },
-    (gauge, snapshot) => {
-      for (const { labels, jobs } of snapshot.groups)
-        for (const [status, value] of Object.entries(jobs)) gauge.set({ ...labels, status }, value);
-    },
+  groupGauge(
+    JOB_METRICS.jobs,
+    'Jobs by tenant, queue, type and status, from the counters (not a count of the jobs table); completed and cancelled ones until retention prunes them',
+    'status',
+    (group) => Object.entries(group.jobs),
   );
   snapshotGauge<'queue'>(
     {
@@ -189,23 +201,18 @@ export function jobGauges(): void {
       for (const [queue, value] of snapshot.queueDepth) gauge.set({ queue }, value);
     },
   );
-  snapshotGauge<'tenant_id' | 'queue' | 'type' | 'event'>(
-    {
-      name: JOB_METRICS.events,
-      help: 'Jobs submitted, started (claimed), completed, failed (attempts, retried or dead), retried and dead in the last complete minute',
-      labelNames: ['tenant_id', 'queue', 'type', 'event'],
-    },
-    (gauge, snapshot) => {
-      for (const { labels, events } of snapshot.groups)
-        for (const event of JOB_EVENTS) gauge.set({ ...labels, event }, events[event]);
-    },
-  );
   groupGauge(
+    JOB_METRICS.events,
+    'Jobs submitted, started (claimed), completed, failed (attempts, retried or dead), retried and dead in the last complete minute',
+    'event',
+    (group) => JOB_EVENTS.map((event) => [event, group.events[event]]),
+  );
+  groupSumGauge(
     JOB_METRICS.waitSeconds,
     'Summed wait from due (run_at) to claim of the jobs started in the last complete minute',
     (group) => group.waitSeconds,
   );
-  groupGauge(
+  groupSumGauge(
     JOB_METRICS.runSeconds,
     'Summed run time, claim to outcome, of the attempts that completed or failed in the last complete minute',
     (group) => group.runSeconds,
