@@ -12,6 +12,7 @@ import { fetchJobs } from '../services/jobs';
 import { averageTimes, fetchQueueDepths, fetchSummary, fetchTimeseries } from '../services/metrics';
 import { queryKeys } from '../services/queryKeys';
 import { useWorkers } from '../services/workers';
+import { CompactTable } from '../components/CompactTable';
 
 // The chart library is the biggest dependency: its own chunk, loaded after the counters show.
 const ThroughputChart = lazy(() =>
@@ -102,26 +103,16 @@ export default function Overview() {
           ) : queues.data.queues.length === 0 ? (
             <Empty>No jobs in any queue yet.</Empty>
           ) : (
-            <table className="table compact">
-              <thead>
-                <tr>
-                  <th scope="col">Queue</th>
-                  <th scope="col">Waiting</th>
-                  <th scope="col">Running</th>
-                  <th scope="col">Dead</th>
+            <CompactTable columns={['Queue', 'Waiting', 'Running', 'Dead']}>
+              {queues.data.queues.map((queue) => (
+                <tr key={queue.queue}>
+                  <td>{queue.queue}</td>
+                  <td>{(queue.scheduled + queue.pending + queue.failed).toLocaleString('en')}</td>
+                  <td>{queue.running.toLocaleString('en')}</td>
+                  <td>{queue.dead.toLocaleString('en')}</td>
                 </tr>
-              </thead>
-              <tbody>
-                {queues.data.queues.map((queue) => (
-                  <tr key={queue.queue}>
-                    <td>{queue.queue}</td>
-                    <td>{(queue.scheduled + queue.pending + queue.failed).toLocaleString('en')}</td>
-                    <td>{queue.running.toLocaleString('en')}</td>
-                    <td>{queue.dead.toLocaleString('en')}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+              ))}
+            </CompactTable>
           )}
         </section>
       </div>

@@ -18,6 +18,7 @@ import {
   type Tenant,
   updateTenant,
 } from '../services/tenants';
+import { CompactTable } from '../components/CompactTable';
 
 interface LimitsDraft {
   name: string;
@@ -165,42 +166,30 @@ function Keys({ tenant }: { tenant: Tenant }) {
       ) : keys.data.length === 0 ? (
         <Empty>No keys yet.</Empty>
       ) : (
-        <table className="table compact">
-          <thead>
-            <tr>
-              <th scope="col">Key</th>
-              <th scope="col">Label</th>
-              <th scope="col">Role</th>
-              <th scope="col">Created</th>
-              <th scope="col">Last used</th>
-              <th scope="col">State</th>
+        <CompactTable columns={['Key', 'Label', 'Role', 'Created', 'Last used', 'State']}>
+          {keys.data.map((key) => (
+            <tr key={key.id} data-key-id={key.id}>
+              <td className="mono">{key.prefix}…</td>
+              <td>{key.name ?? '—'}</td>
+              <td>{key.role}</td>
+              <td>
+                <RelativeTime iso={key.created_at} />
+              </td>
+              <td>
+                <RelativeTime iso={key.last_used_at} />
+              </td>
+              <td>
+                {key.revoked_at ? (
+                  <span className="status status-cancelled">Revoked</span>
+                ) : (
+                  <button type="button" className="danger" onClick={() => setRevoking(key)}>
+                    Revoke
+                  </button>
+                )}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {keys.data.map((key) => (
-              <tr key={key.id} data-key-id={key.id}>
-                <td className="mono">{key.prefix}…</td>
-                <td>{key.name ?? '—'}</td>
-                <td>{key.role}</td>
-                <td>
-                  <RelativeTime iso={key.created_at} />
-                </td>
-                <td>
-                  <RelativeTime iso={key.last_used_at} />
-                </td>
-                <td>
-                  {key.revoked_at ? (
-                    <span className="status status-cancelled">Revoked</span>
-                  ) : (
-                    <button type="button" className="danger" onClick={() => setRevoking(key)}>
-                      Revoke
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </CompactTable>
       )}
       {revoke.error && <ErrorMessage error={revoke.error} />}
       <ConfirmDialog
