@@ -221,31 +221,7 @@ export function multipartFlood(context: ChaosContext, options: MultipartFloodOpt
     rss.stop();
     const stored = await storedFiles(database.url, accepted);
 
-    findings.set(
-      'uploads: clients × each, seconds',
-      `${options.clients} × ${options.uploadsPerClient} = ${flood.outcomes.length}, ${flood.seconds.toFixed(1)}`,
-    );
-    findings.set(
-      'file bytes (UPLOAD_MAX_BYTES), quota a tenant',
-      `${options.fileBytes}, ${quotaBytes} (${options.quotaFiles} files)`,
-    );
-    for (const [kind, answers] of answersByKind(flood.outcomes))
-      findings.set(`  ${kind}`, [...answers].map(([answer, n]) => `${answer} × ${n}`).join(', '));
-    findings.set('API RSS MiB at rest / peak (bound)', `${restRss} / ${rss.peak()} (${options.rssBoundMb})`);
-    findings.set(
-      'accepted: jobs with their file whole / accepted',
-      `${accepted.length - stored.missing.length} / ${accepted.length}`,
-    );
-    findings.set(
-      'stored files a tenant (bytes)',
-      stored.usage.map((row) => `${row.files} (${row.bytes})`).join(', '),
-    );
-    findings.set(
-      `quota burst: ${BURST} files of ${BURST_FILE_BYTES} bytes at once with room for 1`,
-      [...new Set(burst)]
-        .map((status) => `${status} × ${burst.filter((s) => s === status).length}`)
-        .join(', '),
-    );
+    report(findings, options, { quotaBytes, flood, restRss, peakRss: rss.peak(), accepted, stored, burst });
 
     findings.expect(
       burst.every((status) => status === 201 || status === 413),
@@ -466,4 +442,46 @@ function checkKind(findings: Findings, kind: Kind, outcomes: Outcome[]): void {
       mine.some((o) => o.status === kind.expect.status),
       `${kind.name}: no answer was read (every connection closed first): the check saw nothing`,
     );
+}
+
+/** What the run measured, for its figures. */
+interface Measured {
+  quotaBytes: number;
+  flood: { outcomes: Outcome[]; seconds: number };
+  restRss: number;
+  peakRss: number;
+  accepted: Accepted[];
+  stored: Stored;
+  burst: number[];
+}
+
+function report(findings: Findings, options: MultipartFloodOptions, run: Measured): void {
+  findings.set(
+    'uploads: clients × each, seconds',
+    `${options.clients} × ${options.uploadsPerClient} = ${run.flood.outcomes.length}, ${run.flood.seconds.toFixed(1)}`,
+  );
+  findings.set(
+    'file bytes (UPLOAD_MAX_BYTES), quota a tenant',
+    `${options.fileBytes}, ${run.quotaBytes} (${options.quotaFiles} files)`,
+  );
+  for (const [kind, answers] of answersByKind(run.flood.outcomes))
+    findings.set(`  ${kind}`, [...answers].map(([answer, n]) => `${answer} × ${n}`).join(', '));
+  findings.set(
+    'API RSS MiB at rest / peak (bound)',
+    `${run.restRss} / ${run.peakRss} (${options.rssBoundMb})`,
+  );
+  findings.set(
+    'accepted: jobs with their file whole / accepted',
+    `${run.accepted.length - run.stored.missing.length} / ${run.accepted.length}`,
+  );
+  findings.set(
+    'stored files a tenant (bytes)',
+    run.stored.usage.map((row) => `${row.files} (${row.bytes})`).join(', '),
+  );
+  findings.set(
+    `quota burst: ${BURST} files of ${BURST_FILE_BYTES} bytes at once with room for 1`,
+    [...new Set(run.burst)]
+      .map((status) => `${status} × ${run.burst.filter((s) => s === status).length}`)
+      .join(', '),
+  );
 }
