@@ -5,7 +5,7 @@ import { ConfirmDialog } from '../components/ConfirmDialog';
 import { toggled } from '../components/JobsTable';
 import { JsonView } from '../components/JsonView';
 import { KeysetPager } from '../components/KeysetPager';
-import { Empty, ErrorMessage, Loading } from '../components/QueryState';
+import { ErrorMessage, QueryView } from '../components/QueryState';
 import { TypeQueueFilters } from '../components/TypeQueueFilters';
 import { RelativeTime } from '../components/RelativeTime';
 import { useKeysetPages } from '../lib/keysetPages';
@@ -95,22 +95,23 @@ export default function DeadLetters() {
       <BulkActions chosen={chosen} total={total.data} everything={everything} ask={ask} act={act} />
       {act.error && <ErrorMessage error={act.error} />}
 
-      {page.error ? (
-        <ErrorMessage error={page.error} retry={() => void page.refetch()} />
-      ) : !page.data ? (
-        <Loading what="dead jobs" />
-      ) : shown.length === 0 ? (
-        <Empty>The dead-letter queue is empty{filterText ? ` for ${filterText}` : ''}.</Empty>
-      ) : (
-        <DeadJobsTable
-          shown={shown}
-          selected={selected}
-          setSelected={setSelected}
-          open={open}
-          setOpen={setOpen}
-          ask={ask}
-        />
-      )}
+      <QueryView
+        query={page}
+        what="dead jobs"
+        isEmpty={(data) => data.jobs.length === 0}
+        empty={<>The dead-letter queue is empty{filterText ? ` for ${filterText}` : ''}.</>}
+      >
+        {() => (
+          <DeadJobsTable
+            shown={shown}
+            selected={selected}
+            setSelected={setSelected}
+            open={open}
+            setOpen={setOpen}
+            ask={ask}
+          />
+        )}
+      </QueryView>
 
       <KeysetPager pages={pages} nextCursor={page.data?.next_cursor} label="Pages of dead jobs" />
 

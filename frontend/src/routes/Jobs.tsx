@@ -4,7 +4,7 @@ import { type FormEvent, useCallback, useMemo, useState } from 'react';
 import { useNavigate } from 'react-router';
 import { JobsTable, toggled } from '../components/JobsTable';
 import { KeysetPager } from '../components/KeysetPager';
-import { Empty, ErrorMessage, Loading } from '../components/QueryState';
+import { QueryView } from '../components/QueryState';
 import { TypeQueueFilters } from '../components/TypeQueueFilters';
 import { STATUS_LABELS } from '../components/StatusBadge';
 import { ApiError } from '../lib/api';
@@ -182,27 +182,28 @@ export default function Jobs() {
         )}
       </div>
 
-      {page.error ? (
-        <ErrorMessage error={page.error} retry={() => void page.refetch()} />
-      ) : !page.data ? (
-        <Loading what="jobs" />
-      ) : shown.length === 0 ? (
-        <Empty>No jobs match{filters.status ? ` "${STATUS_LABELS[filters.status]}"` : ''} here.</Empty>
-      ) : (
-        <div className={page.isPlaceholderData ? 'stale' : undefined} aria-busy={page.isPlaceholderData}>
-          <JobsTable
-            jobs={shown}
-            linkTo={(id) => scoped(`/jobs/${id}`)}
-            showTenant={scope === 'all'}
-            caption="Jobs"
-            selection={{
-              selected,
-              toggle: toggleOne,
-              toggleAll: (ids) => setSelected((current) => toggled(current, ids)),
-            }}
-          />
-        </div>
-      )}
+      <QueryView
+        query={page}
+        what="jobs"
+        isEmpty={(data) => data.jobs.length === 0}
+        empty={<>No jobs match{filters.status ? ` "${STATUS_LABELS[filters.status]}"` : ''} here.</>}
+      >
+        {() => (
+          <div className={page.isPlaceholderData ? 'stale' : undefined} aria-busy={page.isPlaceholderData}>
+            <JobsTable
+              jobs={shown}
+              linkTo={(id) => scoped(`/jobs/${id}`)}
+              showTenant={scope === 'all'}
+              caption="Jobs"
+              selection={{
+                selected,
+                toggle: toggleOne,
+                toggleAll: (ids) => setSelected((current) => toggled(current, ids)),
+              }}
+            />
+          </div>
+        )}
+      </QueryView>
 
       <KeysetPager pages={pages} nextCursor={page.data?.next_cursor} label="Pages of jobs" />
     </div>
