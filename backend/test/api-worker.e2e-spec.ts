@@ -1,7 +1,7 @@
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { createCaller, startApi, type TestCaller } from './support/api';
-import { builtScript, cleanEnv, type RunningProcess, startNode, waitUntil } from './support/processes';
+import { type RunningProcess, startReadyWorker, stopProcess, waitUntil } from './support/processes';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 describe('jobs submitted over HTTP, run by a real worker process', () => {
@@ -20,22 +20,10 @@ describe('jobs submitted over HTTP, run by a real worker process', () => {
     db = await createTestDatabase();
     app = await startApi(db.url);
     caller = await createCaller(db.url, 'acme');
-    worker = startNode(
-      builtScript('backend/src/main.worker.js'),
-      [],
-      cleanEnv({
-        DATABASE_URL: db.url,
-        LOG_LEVEL: 'info',
-        BACKOFF_BASE_MS: '50',
-        BACKOFF_MAX_MS: '200',
-        POLL_INTERVAL_MS: '100',
-      }),
-    );
-    await worker.waitFor(/Worker ready/);
+    worker = await startReadyWorker(db.url, { BACKOFF_MAX_MS: '200' });
   });
   afterAll(async () => {
-    worker.child.kill('SIGTERM');
-    await worker.exited;
+    await stopProcess(worker);
     await app.close();
     await db.drop();
   });

@@ -5,7 +5,7 @@ import { Pool } from 'pg';
 import request from 'supertest';
 import { PLAIN_CLOSE_CODES, type PlainJobEventMessage } from '../../contracts/src/event-map';
 import { JobQueue } from '../src/queue/job-queue';
-import { createCaller, startApi, type TestCaller } from './support/api';
+import { createEventCallers, startApi, submitJob, type TestCaller } from './support/api';
 import { jobFactory } from './support/job-factory';
 import {
   connectPlainSocket,
@@ -15,7 +15,7 @@ import {
   type PlainSocket,
   type PlainSocketOptions,
 } from './support/plain-clients';
-import { builtScript, cleanEnv, type RunningProcess, startNode, waitUntil } from './support/processes';
+import { type RunningProcess, startReadyWorker, stopProcess, waitUntil } from './support/processes';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 /** Live events over the plain transports: a real `ws` client on /ws and node's http reading SSE. */
@@ -52,14 +52,7 @@ describe('live events over /ws and Server-Sent Events', () => {
         jobFactory.many(caller.tenantId, count, { runAt: new Date(Date.now() + 3_600_000) }),
       )
     ).map((job) => job.id);
-  const submit = async (caller: TestCaller, body: object): Promise<string> =>
-    (
-      await request(api.getHttpServer())
-        .post('/api/v1/jobs')
-        .set('Authorization', caller.bearer)
-        .send(body)
-        .expect(201)
-    ).body.id;
+  const submit = (caller: TestCaller, body: object): Promise<string> => submitJob(api, caller, body);
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -68,29 +61,15 @@ describe('live events over /ws and Server-Sent Events', () => {
     url = `http://127.0.0.1:${(api.getHttpServer().address() as AddressInfo).port}`;
     pool = new Pool({ connectionString: db.url, max: 4 });
     queue = new JobQueue(pool);
-    acme = await createCaller(db.url, 'acme');
-    globex = await createCaller(db.url, 'globex');
-    admin = await createCaller(db.url, 'operators', 'admin');
-    worker = startNode(
-      builtScript('backend/src/main.worker.js'),
-      [],
-      cleanEnv({
-        DATABASE_URL: db.url,
-        LOG_LEVEL: 'info',
-        BACKOFF_BASE_MS: '50',
-        BACKOFF_MAX_MS: '100',
-        POLL_INTERVAL_MS: '100',
-      }),
-    );
-    await worker.waitFor(/Worker ready/);
+    ({ acme, globex, admin } = await createEventCallers(db.url));
+    worker = await startReadyWorker(db.url);
   });
   afterEach(() => {
     for (const plain of sockets.splice(0)) plain.socket.terminate();
     for (const stream of streams.splice(0)) stream.close();
   });
   afterAll(async () => {
-    worker.child.kill('SIGTERM');
-    await worker.exited;
+    await stopProcess(worker);
     await api.close();
     await pool.end();
     await db.drop();

@@ -11,9 +11,9 @@ import {
   type ServerToClientEvents,
 } from '../../contracts/src/event-map';
 import { JobQueue } from '../src/queue/job-queue';
-import { createCaller, startApi, type TestCaller } from './support/api';
+import { createEventCallers, startApi, submitJob, type TestCaller } from './support/api';
 import { jobFactory } from './support/job-factory';
-import { builtScript, cleanEnv, type RunningProcess, startNode, waitUntil } from './support/processes';
+import { type RunningProcess, startReadyWorker, stopProcess, waitUntil } from './support/processes';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -80,14 +80,7 @@ describe('live events over socket.io', () => {
   const eventsOf = (recorded: Listener, jobId: string): string[] =>
     recorded.events.filter((event) => event.job_id === jobId).map((event) => event.type);
 
-  const submit = async (caller: TestCaller, body: object): Promise<string> =>
-    (
-      await request(apiA.getHttpServer())
-        .post('/api/v1/jobs')
-        .set('Authorization', caller.bearer)
-        .send(body)
-        .expect(201)
-    ).body.id;
+  const submit = (caller: TestCaller, body: object): Promise<string> => submitJob(apiA, caller, body);
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -95,28 +88,14 @@ describe('live events over socket.io', () => {
     [urlA, urlB] = await Promise.all([listen(apiA), listen(apiB)]);
     pool = new Pool({ connectionString: db.url, max: 4 });
     queue = new JobQueue(pool);
-    acme = await createCaller(db.url, 'acme');
-    globex = await createCaller(db.url, 'globex');
-    admin = await createCaller(db.url, 'operators', 'admin');
-    worker = startNode(
-      builtScript('backend/src/main.worker.js'),
-      [],
-      cleanEnv({
-        DATABASE_URL: db.url,
-        LOG_LEVEL: 'info',
-        BACKOFF_BASE_MS: '50',
-        BACKOFF_MAX_MS: '100',
-        POLL_INTERVAL_MS: '100',
-      }),
-    );
-    await worker.waitFor(/Worker ready/);
+    ({ acme, globex, admin } = await createEventCallers(db.url));
+    worker = await startReadyWorker(db.url);
   });
   afterEach(() => {
     for (const socket of sockets.splice(0)) socket.disconnect();
   });
   afterAll(async () => {
-    worker.child.kill('SIGTERM');
-    await worker.exited;
+    await stopProcess(worker);
     await Promise.all([apiA.close(), apiB.close()]);
     await pool.end();
     await db.drop();

@@ -13,9 +13,8 @@ import {
 } from './dto/list.dto';
 import { toDeadJobDto } from './job-mapping';
 import { DeadLetterRepository } from './dead-letter.repository';
-import { decodeCursor, encodeCursor, type PagePosition } from './page-cursor';
+import { keysetPage, type PagePosition } from './page-cursor';
 
-const DEFAULT_PAGE = 50;
 /** Bulk actions by filter go through the DLQ this many entries per statement. */
 const BULK_BATCH = 500;
 /** A count for a confirmation ("retry 1,234 jobs?") stops here rather than read the whole DLQ. */
@@ -32,19 +31,14 @@ export class DeadLetterService {
     @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
 
-  async list(auth: AuthContext, query: ListDeadJobsQuery): Promise<DeadJobPageDto> {
-    const limit = query.limit ?? DEFAULT_PAGE;
-    const rows = await this.repository.listDead(
-      { tenantId: tenantScope(auth, query.tenant_id), type: query.type, queue: query.queue },
-      limit + 1,
-      query.cursor !== undefined ? decodeCursor(query.cursor) : undefined,
+  list(auth: AuthContext, query: ListDeadJobsQuery): Promise<DeadJobPageDto> {
+    const filters = { tenantId: tenantScope(auth, query.tenant_id), type: query.type, queue: query.queue };
+    return keysetPage(
+      query,
+      (limit, after) => this.repository.listDead(filters, limit, after),
+      (row) => ({ at: row.position_at, id: row.job_id }),
+      toDeadJobDto,
     );
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      jobs: page.map(toDeadJobDto),
-      next_cursor: rows.length > limit ? encodeCursor({ at: last.position_at, id: last.job_id }) : null,
-    };
   }
 
   async count(auth: AuthContext, filter: DeadJobFilterDto): Promise<DeadJobCountDto> {

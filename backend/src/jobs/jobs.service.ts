@@ -20,7 +20,7 @@ import { type JobDto, type JobPageDto, type JobTypeDto } from './dto/job.dto';
 import { type ListJobsQuery } from './dto/list.dto';
 import { toJobDto, toJobSummaryDto } from './job-mapping';
 import { type JobRow, JobsRepository } from './jobs.repository';
-import { decodeCursor, encodeCursor } from './page-cursor';
+import { keysetPage } from './page-cursor';
 import { TenantQueueCap } from './tenant-queue-cap';
 
 /** A file received with a multipart submission (multer's in-memory file). */
@@ -34,7 +34,6 @@ export interface UploadedJobFile {
 /** Whether jobs of this type read an uploaded file, as their handler says. */
 const needsFile = (type: string): boolean => JOB_HANDLERS[type]?.needsFile === true;
 const RETRYABLE: readonly JobState[] = ['failed', 'dead', 'cancelled'];
-const DEFAULT_PAGE = 50;
 
 function invalid(field: string, message: string, index?: number): InvalidInputException {
   const problem: FieldProblem = index === undefined ? { field, message } : { index, field, message };
@@ -211,24 +210,19 @@ export class JobsService {
     return toJobDto(row);
   }
 
-  async list(auth: AuthContext, query: ListJobsQuery): Promise<JobPageDto> {
-    const limit = query.limit ?? DEFAULT_PAGE;
-    const rows = await this.repository.list(
-      {
-        tenantId: tenantScope(auth, query.tenant_id),
-        status: query.status,
-        type: query.type,
-        queue: query.queue,
-      },
-      limit + 1,
-      query.cursor !== undefined ? decodeCursor(query.cursor) : undefined,
-    );
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      jobs: page.map(toJobSummaryDto),
-      next_cursor: rows.length > limit ? encodeCursor({ at: last.position_at, id: last.id }) : null,
+  list(auth: AuthContext, query: ListJobsQuery): Promise<JobPageDto> {
+    const filters = {
+      tenantId: tenantScope(auth, query.tenant_id),
+      status: query.status,
+      type: query.type,
+      queue: query.queue,
     };
+    return keysetPage(
+      query,
+      (limit, after) => this.repository.list(filters, limit, after),
+      (row) => ({ at: row.position_at, id: row.id }),
+      toJobSummaryDto,
+    );
   }
 
   async cancel(auth: AuthContext, id: string): Promise<JobDto> {

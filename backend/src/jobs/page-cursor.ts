@@ -34,3 +34,25 @@ export function decodeCursor(cursor: string): PagePosition {
   }
   return { at: decoded[0], id: decoded[1] };
 }
+
+/** Rows a list answers when the query gives no limit. */
+const DEFAULT_PAGE = 50;
+
+/**
+ * One page of a keyset list. `read` is asked for one row more than the page: that row's presence
+ * is what says another page follows, so no count is needed.
+ */
+export async function keysetPage<Row, Item>(
+  query: { limit?: number; cursor?: string },
+  read: (limit: number, after: PagePosition | undefined) => Promise<Row[]>,
+  positionOf: (row: Row) => PagePosition,
+  toItem: (row: Row) => Item,
+): Promise<{ jobs: Item[]; next_cursor: string | null }> {
+  const limit = query.limit ?? DEFAULT_PAGE;
+  const rows = await read(limit + 1, query.cursor !== undefined ? decodeCursor(query.cursor) : undefined);
+  const page = rows.slice(0, limit);
+  return {
+    jobs: page.map(toItem),
+    next_cursor: rows.length > limit ? encodeCursor(positionOf(page[page.length - 1])) : null,
+  };
+}

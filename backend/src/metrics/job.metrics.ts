@@ -130,6 +130,45 @@ function snapshotGauge<T extends string>(
   });
 }
 
+/** One value per (tenant, queue, type) group. */
+function groupSumGauge(name: string, help: string, valueOf: (group: JobGroupValues) => number): void {
+  snapshotGauge<keyof GroupLabels>(
+    { name, help, labelNames: ['tenant_id', 'queue', 'type'] },
+    (gauge, snapshot) => {
+      for (const group of snapshot.groups) gauge.set(group.labels, valueOf(group));
+    },
+  );
+}
+
+/** Per (tenant, queue, type) group, one value for each value of one more label (a status, an event). */
+function groupGauge<L extends string>(
+  name: string,
+  help: string,
+  label: L,
+  valuesOf: (group: JobGroupValues) => Array<[string, number]>,
+): void {
+  snapshotGauge<keyof GroupLabels | L>(
+    { name, help, labelNames: ['tenant_id', 'queue', 'type', label] },
+    (gauge, snapshot) => {
+      for (const group of snapshot.groups)
+        for (const [value, n] of valuesOf(group))
+          gauge.set({ ...group.labels, [label]: value } as Record<keyof GroupLabels | L, string>, n);
+    },
+  );
+}
+
+/** One unlabelled value; undefined: the snapshot did not read it, so no series this scrape. */
+function singleGauge(
+  name: string,
+  help: string,
+  valueOf: (snapshot: JobMetricsSnapshot) => number | undefined,
+): void {
+  snapshotGauge({ name, help }, (gauge, snapshot) => {
+    const value = valueOf(snapshot);
+    if (value !== undefined) gauge.set(value);
+  });
+}
+
 /**
  * The job gauges, read from the database at scrape time; every API replica exports the same
  * values (aggregate replicas with max, not sum).
@@ -146,16 +185,11 @@ function snapshotGauge<T extends string>(
  * run = run_seconds / events{event=~"completed|failed"}.
  */
 export function jobGauges(): void {
-  snapshotGauge<'tenant_id' | 'queue' | 'type' | 'status'>(
-    {
-      name: JOB_METRICS.jobs,
-      help: 'Jobs by tenant, queue, type and status, from the counters (not a count of the jobs table); completed and cancelled ones until retention prunes them',
-      labelNames: ['tenant_id', 'queue', 'type', 'status'],
-    },
-    (gauge, snapshot) => {
-      for (const { labels, jobs } of snapshot.groups)
-        for (const [status, value] of Object.entries(jobs)) gauge.set({ ...labels, status }, value);
-    },
+  groupGauge(
+    JOB_METRICS.jobs,
+    'Jobs by tenant, queue, type and status, from the counters (not a count of the jobs table); completed and cancelled ones until retention prunes them',
+    'status',
+    (group) => Object.entries(group.jobs),
   );
   snapshotGauge<'queue'>(
     {
@@ -167,63 +201,37 @@ export function jobGauges(): void {
       for (const [queue, value] of snapshot.queueDepth) gauge.set({ queue }, value);
     },
   );
-  snapshotGauge<'tenant_id' | 'queue' | 'type' | 'event'>(
-    {
-      name: JOB_METRICS.events,
-      help: 'Jobs submitted, started (claimed), completed, failed (attempts, retried or dead), retried and dead in the last complete minute',
-      labelNames: ['tenant_id', 'queue', 'type', 'event'],
-    },
-    (gauge, snapshot) => {
-      for (const { labels, events } of snapshot.groups)
-        for (const event of JOB_EVENTS) gauge.set({ ...labels, event }, events[event]);
-    },
+  groupGauge(
+    JOB_METRICS.events,
+    'Jobs submitted, started (claimed), completed, failed (attempts, retried or dead), retried and dead in the last complete minute',
+    'event',
+    (group) => JOB_EVENTS.map((event) => [event, group.events[event]]),
   );
-  snapshotGauge<'tenant_id' | 'queue' | 'type'>(
-    {
-      name: JOB_METRICS.waitSeconds,
-      help: 'Summed wait from due (run_at) to claim of the jobs started in the last complete minute',
-      labelNames: ['tenant_id', 'queue', 'type'],
-    },
-    (gauge, snapshot) => {
-      for (const { labels, waitSeconds } of snapshot.groups) gauge.set(labels, waitSeconds);
-    },
+  groupSumGauge(
+    JOB_METRICS.waitSeconds,
+    'Summed wait from due (run_at) to claim of the jobs started in the last complete minute',
+    (group) => group.waitSeconds,
   );
-  snapshotGauge<'tenant_id' | 'queue' | 'type'>(
-    {
-      name: JOB_METRICS.runSeconds,
-      help: 'Summed run time, claim to outcome, of the attempts that completed or failed in the last complete minute',
-      labelNames: ['tenant_id', 'queue', 'type'],
-    },
-    (gauge, snapshot) => {
-      for (const { labels, runSeconds } of snapshot.groups) gauge.set(labels, runSeconds);
-    },
+  groupSumGauge(
+    JOB_METRICS.runSeconds,
+    'Summed run time, claim to outcome, of the attempts that completed or failed in the last complete minute',
+    (group) => group.runSeconds,
   );
-  snapshotGauge(
-    {
-      name: JOB_METRICS.workers,
-      help: 'Worker processes in the workers registry seen within WORKERS_STALE_SECONDS (GET /api/v1/workers)',
-    },
-    (gauge, snapshot) => {
-      if (snapshot.fleet) gauge.set(snapshot.fleet.workers);
-    },
+  singleGauge(
+    JOB_METRICS.workers,
+    'Worker processes in the workers registry seen within WORKERS_STALE_SECONDS (GET /api/v1/workers)',
+    (snapshot) => snapshot.fleet?.workers,
   );
-  snapshotGauge(
-    {
-      name: JOB_METRICS.workerSlots,
-      help: 'Summed concurrency of the live worker processes: jobs the fleet can run at once',
-    },
-    (gauge, snapshot) => {
-      if (snapshot.fleet) gauge.set(snapshot.fleet.slots);
-    },
+  singleGauge(
+    JOB_METRICS.workerSlots,
+    'Summed concurrency of the live worker processes: jobs the fleet can run at once',
+    (snapshot) => snapshot.fleet?.slots,
   );
-  snapshotGauge(
-    {
-      name: JOB_METRICS.oldestReady,
-      help: 'Seconds since the longest-waiting ready job (pending, or failed with its retry due) became due; 0 when none is due',
-    },
-    (gauge, snapshot) => {
-      if (snapshot.oldestReadySeconds !== undefined) gauge.set(snapshot.oldestReadySeconds ?? 0);
-    },
+  singleGauge(
+    JOB_METRICS.oldestReady,
+    'Seconds since the longest-waiting ready job (pending, or failed with its retry due) became due; 0 when none is due',
+    (snapshot) =>
+      snapshot.oldestReadySeconds === undefined ? undefined : (snapshot.oldestReadySeconds ?? 0),
   );
   gauge({
     name: JOB_METRICS.databaseUp,

@@ -1,4 +1,5 @@
 import { type NestExpressApplication } from '@nestjs/platform-express';
+import request from 'supertest';
 import { createApiApp } from '../../src/app/api-app';
 import { displayPrefix, generateApiKey, hashApiKey } from '../../src/auth/api-key-secret';
 import { type ApiKeyRole } from '../../src/auth/api-key-role';
@@ -56,4 +57,29 @@ export async function createCaller(
     [tenant.id, hashApiKey(key), displayPrefix(key), role],
   );
   return { tenantId: tenant.id, keyId: row.id, key, bearer: `Bearer ${key}` };
+}
+
+/** Submits one job as `caller` through the API (which must answer 201) and gives its id. */
+export async function submitJob(
+  app: NestExpressApplication,
+  caller: TestCaller,
+  body: object,
+): Promise<string> {
+  const response = await request(app.getHttpServer())
+    .post('/api/v1/jobs')
+    .set('Authorization', caller.bearer)
+    .send(body)
+    .expect(201);
+  return response.body.id;
+}
+
+/** Two tenants, acme and globex, and an admin (tenant "operators"): whose events each may see. */
+export async function createEventCallers(
+  databaseUrl: string,
+): Promise<{ acme: TestCaller; globex: TestCaller; admin: TestCaller }> {
+  return {
+    acme: await createCaller(databaseUrl, 'acme'),
+    globex: await createCaller(databaseUrl, 'globex'),
+    admin: await createCaller(databaseUrl, 'operators', 'admin'),
+  };
 }

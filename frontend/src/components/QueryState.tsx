@@ -31,3 +31,26 @@ export function ErrorMessage({ error, retry }: { error: unknown; retry?: () => v
 export function Empty({ children }: { children: ReactNode }) {
   return <p className="empty">{children}</p>;
 }
+
+/**
+ * A query's place on a page: its error (with a retry) first, then Loading until data comes, then
+ * `empty` when `isEmpty` says so, else what `children` makes of the data.
+ */
+export function QueryView<T>({
+  query,
+  what,
+  isEmpty,
+  empty,
+  children,
+}: {
+  query: { error: unknown; data: T | undefined; refetch: () => unknown };
+  what: string;
+  isEmpty: (data: T) => boolean;
+  empty: ReactNode;
+  children: (data: T) => ReactNode;
+}) {
+  if (query.error) return <ErrorMessage error={query.error} retry={() => void query.refetch()} />;
+  if (!query.data) return <Loading what={what} />;
+  if (isEmpty(query.data)) return <Empty>{empty}</Empty>;
+  return <>{children(query.data)}</>;
+}

@@ -1,5 +1,6 @@
 import { type Workers } from '../services/workers';
 import { RelativeTime } from './RelativeTime';
+import { CompactTable } from './CompactTable';
 
 /** Live worker processes from the registry; admins also see each one. None live is a warning. */
 export function WorkersPanel({ workers }: { workers: Workers | null }) {
@@ -20,33 +21,21 @@ export function WorkersPanel({ workers }: { workers: Workers | null }) {
             </p>
           )}
           {workers.workers && workers.workers.length > 0 && (
-            <table className="table compact">
-              <thead>
-                <tr>
-                  <th scope="col">Worker</th>
-                  <th scope="col">Jobs</th>
-                  <th scope="col">Seen</th>
+            <CompactTable columns={['Worker', 'Jobs', 'Seen']}>
+              {workers.workers.map((worker) => (
+                <tr key={worker.id} className={worker.live ? undefined : 'muted'}>
+                  <td className="mono" title={`${worker.host} pid ${worker.pid}, version ${worker.version}`}>
+                    {worker.id}
+                  </td>
+                  <td>
+                    {worker.jobs_in_hand} / {worker.concurrency}
+                  </td>
+                  <td>
+                    <RelativeTime iso={worker.last_seen_at} />
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {workers.workers.map((worker) => (
-                  <tr key={worker.id} className={worker.live ? undefined : 'muted'}>
-                    <td
-                      className="mono"
-                      title={`${worker.host} pid ${worker.pid}, version ${worker.version}`}
-                    >
-                      {worker.id}
-                    </td>
-                    <td>
-                      {worker.jobs_in_hand} / {worker.concurrency}
-                    </td>
-                    <td>
-                      <RelativeTime iso={worker.last_seen_at} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+              ))}
+            </CompactTable>
           )}
         </>
       )}

@@ -1,11 +1,19 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { cloneElement, type FormEvent, isValidElement, type ReactNode, useEffect, useState } from 'react';
+import {
+  cloneElement,
+  type FormEvent,
+  type InputHTMLAttributes,
+  isValidElement,
+  type ReactNode,
+  useEffect,
+  useState,
+} from 'react';
 import { useNavigate } from 'react-router';
 import { ErrorMessage, Loading } from '../components/QueryState';
 import { ApiError } from '../lib/api';
 import { parsePayload } from '../lib/jsonField';
 import { useScopedPath } from '../lib/scope';
-import { type CreateJob as CreateJobBody, fetchJobTypes, submitJob } from '../services/jobs';
+import { type CreateJob as CreateJobBody, fetchJobTypes, type JobType, submitJob } from '../services/jobs';
 import { queryKeys } from '../services/queryKeys';
 
 type Schedule = 'now' | 'delay' | 'at';
@@ -87,6 +95,25 @@ function Field({
   );
 }
 
+/** Fields the API may name in a 400 that the form shows beside an input; others go below it. */
+const SHOWN_FIELDS = [
+  'timeout_ms',
+  'type',
+  'payload',
+  'max_attempts',
+  'max_retries',
+  'delay_ms',
+  'run_at',
+  'priority',
+  'queue',
+  'idempotency_key',
+  'file',
+];
+
+type SetDraft = (patch: Partial<Draft>) => void;
+/** The API's message for the first of these fields that has one. */
+type ErrorOf = (...fields: string[]) => string | undefined;
+
 export default function CreateJob() {
   const navigate = useNavigate();
   const scoped = useScopedPath();
@@ -95,18 +122,8 @@ export default function CreateJob() {
   const [draft, setDraft] = useState<Draft>(EMPTY);
   const [payloadEdited, setPayloadEdited] = useState(false);
   const [file, setFile] = useState<File | null>(null);
-  const set = (patch: Partial<Draft>) => setDraft((current) => ({ ...current, ...patch }));
-
-  // The first type is chosen and its example filled in, so Submit works with the defaults.
-  useEffect(() => {
-    if (!types.data?.length || draft.type) return;
-    const first = types.data.find((type) => type.type === 'email') ?? types.data[0];
-    setDraft((current) => ({
-      ...current,
-      type: first.type,
-      payload: JSON.stringify(first.example_payload, null, 2),
-    }));
-  }, [types.data, draft.type]);
+  const set: SetDraft = (patch) => setDraft((current) => ({ ...current, ...patch }));
+  useFirstTypeChosen(types.data, draft.type, setDraft);
 
   const chooseType = (name: string) => {
     const example = types.data?.find((type) => type.type === name)?.example_payload;
@@ -123,21 +140,8 @@ export default function CreateJob() {
     },
   });
   const fieldErrors = submit.error instanceof ApiError ? submit.error.fieldMessages() : {};
-  const errorOf = (...fields: string[]) => fields.map((field) => fieldErrors[field]).find(Boolean);
-  const shownFields = [
-    'timeout_ms',
-    'type',
-    'payload',
-    'max_attempts',
-    'max_retries',
-    'delay_ms',
-    'run_at',
-    'priority',
-    'queue',
-    'idempotency_key',
-    'file',
-  ];
-  const otherErrors = Object.entries(fieldErrors).filter(([field]) => !shownFields.includes(field));
+  const errorOf: ErrorOf = (...fields) => fields.map((field) => fieldErrors[field]).find(Boolean);
+  const otherErrors = Object.entries(fieldErrors).filter(([field]) => !SHOWN_FIELDS.includes(field));
 
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
@@ -188,113 +192,8 @@ export default function CreateJob() {
           <input id="job-file" type="file" onChange={(event) => setFile(event.target.files?.[0] ?? null)} />
         </Field>
       )}
-      <div className="form-grid">
-        <Field
-          id="job-attempts"
-          label="Max attempts"
-          error={errorOf('max_attempts', 'max_retries')}
-          hint="Default 4"
-        >
-          <input
-            id="job-attempts"
-            type="number"
-            min={1}
-            inputMode="numeric"
-            value={draft.maxAttempts}
-            onChange={(event) => set({ maxAttempts: event.target.value })}
-          />
-        </Field>
-        <Field
-          id="job-priority"
-          label="Priority"
-          error={errorOf('priority')}
-          hint="Lower runs first; default 0"
-        >
-          <input
-            id="job-priority"
-            type="number"
-            inputMode="numeric"
-            value={draft.priority}
-            onChange={(event) => set({ priority: event.target.value })}
-          />
-        </Field>
-        <Field id="job-queue" label="Queue" error={errorOf('queue')} hint="Default: default">
-          <input
-            id="job-queue"
-            value={draft.queue}
-            onChange={(event) => set({ queue: event.target.value })}
-          />
-        </Field>
-        <Field
-          id="job-idempotency"
-          label="Idempotency key"
-          error={errorOf('idempotency_key')}
-          hint="A repeat returns the first job"
-        >
-          <input
-            id="job-idempotency"
-            value={draft.idempotencyKey}
-            onChange={(event) => set({ idempotencyKey: event.target.value })}
-          />
-        </Field>
-        <Field
-          id="job-timeout"
-          label="Time limit (ms)"
-          error={errorOf('timeout_ms')}
-          hint={`Default ${typeInfo?.default_timeout_ms?.toLocaleString('en') ?? '—'} ms for ${draft.type}`}
-        >
-          <input
-            id="job-timeout"
-            type="number"
-            min={1}
-            inputMode="numeric"
-            value={draft.timeoutMs}
-            onChange={(event) => set({ timeoutMs: event.target.value })}
-          />
-        </Field>
-      </div>
-      <fieldset className="schedule">
-        <legend>When</legend>
-        {(
-          [
-            ['now', 'As soon as possible'],
-            ['delay', 'After a delay'],
-            ['at', 'At a time'],
-          ] as const
-        ).map(([value, label]) => (
-          <label key={value} className="radio">
-            <input
-              type="radio"
-              name="schedule"
-              value={value}
-              checked={draft.schedule === value}
-              onChange={() => set({ schedule: value })}
-            />
-            {label}
-          </label>
-        ))}
-        {draft.schedule === 'delay' && (
-          <Field id="job-delay" label="Delay (seconds)" error={errorOf('delay_ms')}>
-            <input
-              id="job-delay"
-              type="number"
-              min={0}
-              value={draft.delaySeconds}
-              onChange={(event) => set({ delaySeconds: event.target.value })}
-            />
-          </Field>
-        )}
-        {draft.schedule === 'at' && (
-          <Field id="job-run-at" label="Run at (your local time)" error={errorOf('run_at')}>
-            <input
-              id="job-run-at"
-              type="datetime-local"
-              value={draft.runAt}
-              onChange={(event) => set({ runAt: event.target.value })}
-            />
-          </Field>
-        )}
-      </fieldset>
+      <OptionFields draft={draft} set={set} errorOf={errorOf} typeInfo={typeInfo} />
+      <ScheduleFields draft={draft} set={set} errorOf={errorOf} />
       {submit.error && (otherErrors.length > 0 || Object.keys(fieldErrors).length === 0) && (
         <ErrorMessage error={submit.error} />
       )}
@@ -308,5 +207,163 @@ export default function CreateJob() {
         </button>
       </div>
     </form>
+  );
+}
+
+/** The first type is chosen and its example filled in, so Submit works with the defaults. */
+function useFirstTypeChosen(
+  types: JobType[] | undefined,
+  chosen: string,
+  setDraft: (update: (current: Draft) => Draft) => void,
+) {
+  useEffect(() => {
+    if (!types?.length || chosen) return;
+    const first = types.find((type) => type.type === 'email') ?? types[0];
+    setDraft((current) => ({
+      ...current,
+      type: first.type,
+      payload: JSON.stringify(first.example_payload, null, 2),
+    }));
+  }, [types, chosen, setDraft]);
+}
+
+/** A draft's text field in a labelled Field: `name` says which. */
+function DraftInput({
+  name,
+  draft,
+  set,
+  label,
+  error,
+  hint,
+  ...input
+}: {
+  name: Exclude<keyof Draft, 'schedule'>;
+  draft: Draft;
+  set: SetDraft;
+  label: string;
+  error?: string;
+  hint?: string;
+} & Omit<InputHTMLAttributes<HTMLInputElement>, 'name' | 'value' | 'onChange'>) {
+  return (
+    <Field id={input.id!} label={label} error={error} hint={hint}>
+      <input {...input} value={draft[name]} onChange={(event) => set({ [name]: event.target.value })} />
+    </Field>
+  );
+}
+
+/** The optional settings, each left to the API's default when empty. */
+function OptionFields({
+  draft,
+  set,
+  errorOf,
+  typeInfo,
+}: {
+  draft: Draft;
+  set: SetDraft;
+  errorOf: ErrorOf;
+  typeInfo: JobType | undefined;
+}) {
+  const common = { draft, set };
+  return (
+    <div className="form-grid">
+      <DraftInput
+        {...common}
+        name="maxAttempts"
+        id="job-attempts"
+        label="Max attempts"
+        error={errorOf('max_attempts', 'max_retries')}
+        hint="Default 4"
+        type="number"
+        min={1}
+        inputMode="numeric"
+      />
+      <DraftInput
+        {...common}
+        name="priority"
+        id="job-priority"
+        label="Priority"
+        error={errorOf('priority')}
+        hint="Lower runs first; default 0"
+        type="number"
+        inputMode="numeric"
+      />
+      <DraftInput
+        {...common}
+        name="queue"
+        id="job-queue"
+        label="Queue"
+        error={errorOf('queue')}
+        hint="Default: default"
+      />
+      <DraftInput
+        {...common}
+        name="idempotencyKey"
+        id="job-idempotency"
+        label="Idempotency key"
+        error={errorOf('idempotency_key')}
+        hint="A repeat returns the first job"
+      />
+      <DraftInput
+        {...common}
+        name="timeoutMs"
+        id="job-timeout"
+        label="Time limit (ms)"
+        error={errorOf('timeout_ms')}
+        hint={`Default ${typeInfo?.default_timeout_ms?.toLocaleString('en') ?? '—'} ms for ${draft.type}`}
+        type="number"
+        min={1}
+        inputMode="numeric"
+      />
+    </div>
+  );
+}
+
+/** When the job runs: now, after a delay, or at a time. */
+function ScheduleFields({ draft, set, errorOf }: { draft: Draft; set: SetDraft; errorOf: ErrorOf }) {
+  return (
+    <fieldset className="schedule">
+      <legend>When</legend>
+      {(
+        [
+          ['now', 'As soon as possible'],
+          ['delay', 'After a delay'],
+          ['at', 'At a time'],
+        ] as const
+      ).map(([value, label]) => (
+        <label key={value} className="radio">
+          <input
+            type="radio"
+            name="schedule"
+            value={value}
+            checked={draft.schedule === value}
+            onChange={() => set({ schedule: value })}
+          />
+          {label}
+        </label>
+      ))}
+      {draft.schedule === 'delay' && (
+        <DraftInput
+          draft={draft}
+          set={set}
+          name="delaySeconds"
+          id="job-delay"
+          label="Delay (seconds)"
+          error={errorOf('delay_ms')}
+          type="number"
+          min={0}
+        />
+      )}
+      {draft.schedule === 'at' && (
+        <DraftInput
+          draft={draft}
+          set={set}
+          name="runAt"
+          id="job-run-at"
+          label="Run at (your local time)"
+          error={errorOf('run_at')}
+          type="datetime-local"
+        />
+      )}
+    </fieldset>
   );
 }

@@ -1,16 +1,17 @@
 import { type JobStatus } from '@conveyor/contracts';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useCallback, useMemo, useState } from 'react';
-import { useNavigate, useSearchParams } from 'react-router';
+import { useNavigate } from 'react-router';
 import { JobsTable, toggled } from '../components/JobsTable';
 import { KeysetPager } from '../components/KeysetPager';
-import { Empty, ErrorMessage, Loading } from '../components/QueryState';
+import { QueryView } from '../components/QueryState';
 import { TypeQueueFilters } from '../components/TypeQueueFilters';
 import { STATUS_LABELS } from '../components/StatusBadge';
 import { ApiError } from '../lib/api';
 import { useKeysetPages } from '../lib/keysetPages';
 import { usePollInterval } from '../lib/live';
 import { useScope, useScopedPath } from '../lib/scope';
+import { useSearchParamsPatch } from '../lib/searchParams';
 import {
   cancelJob,
   canCancel,
@@ -33,7 +34,7 @@ function useFilters(): [
   JobListFilters,
   (patch: Partial<Record<'status' | 'type' | 'queue', string>>) => void,
 ] {
-  const [params, setParams] = useSearchParams();
+  const [params, patch] = useSearchParamsPatch();
   const status = params.get('status');
   const filters = useMemo<JobListFilters>(
     () => ({
@@ -44,15 +45,7 @@ function useFilters(): [
     }),
     [params, status],
   );
-  const update = (patch: Partial<Record<'status' | 'type' | 'queue', string>>) => {
-    const next = new URLSearchParams(params);
-    for (const [name, value] of Object.entries(patch)) {
-      if (value) next.set(name, value);
-      else next.delete(name);
-    }
-    setParams(next);
-  };
-  return [filters, update];
+  return [filters, patch];
 }
 
 export default function Jobs() {
@@ -189,27 +182,28 @@ export default function Jobs() {
         )}
       </div>
 
-      {page.error ? (
-        <ErrorMessage error={page.error} retry={() => void page.refetch()} />
-      ) : !page.data ? (
-        <Loading what="jobs" />
-      ) : shown.length === 0 ? (
-        <Empty>No jobs match{filters.status ? ` "${STATUS_LABELS[filters.status]}"` : ''} here.</Empty>
-      ) : (
-        <div className={page.isPlaceholderData ? 'stale' : undefined} aria-busy={page.isPlaceholderData}>
-          <JobsTable
-            jobs={shown}
-            linkTo={(id) => scoped(`/jobs/${id}`)}
-            showTenant={scope === 'all'}
-            caption="Jobs"
-            selection={{
-              selected,
-              toggle: toggleOne,
-              toggleAll: (ids) => setSelected((current) => toggled(current, ids)),
-            }}
-          />
-        </div>
-      )}
+      <QueryView
+        query={page}
+        what="jobs"
+        isEmpty={(data) => data.jobs.length === 0}
+        empty={<>No jobs match{filters.status ? ` "${STATUS_LABELS[filters.status]}"` : ''} here.</>}
+      >
+        {() => (
+          <div className={page.isPlaceholderData ? 'stale' : undefined} aria-busy={page.isPlaceholderData}>
+            <JobsTable
+              jobs={shown}
+              linkTo={(id) => scoped(`/jobs/${id}`)}
+              showTenant={scope === 'all'}
+              caption="Jobs"
+              selection={{
+                selected,
+                toggle: toggleOne,
+                toggleAll: (ids) => setSelected((current) => toggled(current, ids)),
+              }}
+            />
+          </div>
+        )}
+      </QueryView>
 
       <KeysetPager pages={pages} nextCursor={page.data?.next_cursor} label="Pages of jobs" />
     </div>

@@ -3,7 +3,7 @@ import { lazy, Suspense } from 'react';
 import { HealthPanel } from '../components/HealthPanel';
 import { WorkersPanel } from '../components/WorkersPanel';
 import { JobsTable } from '../components/JobsTable';
-import { Empty, ErrorMessage, Loading } from '../components/QueryState';
+import { ErrorMessage, Loading, QueryView } from '../components/QueryState';
 import { SummaryCounters } from '../components/SummaryCounters';
 import { usePollInterval } from '../lib/live';
 import { useScope, useScopedPath } from '../lib/scope';
@@ -12,6 +12,7 @@ import { fetchJobs } from '../services/jobs';
 import { averageTimes, fetchQueueDepths, fetchSummary, fetchTimeseries } from '../services/metrics';
 import { queryKeys } from '../services/queryKeys';
 import { useWorkers } from '../services/workers';
+import { CompactTable } from '../components/CompactTable';
 
 // The chart library is the biggest dependency: its own chunk, loaded after the counters show.
 const ThroughputChart = lazy(() =>
@@ -95,24 +96,15 @@ export default function Overview() {
 
         <section aria-labelledby="queues-title" className="panel">
           <h2 id="queues-title">Queue depth</h2>
-          {queues.error ? (
-            <ErrorMessage error={queues.error} retry={() => void queues.refetch()} />
-          ) : !queues.data ? (
-            <Loading what="queues" />
-          ) : queues.data.queues.length === 0 ? (
-            <Empty>No jobs in any queue yet.</Empty>
-          ) : (
-            <table className="table compact">
-              <thead>
-                <tr>
-                  <th scope="col">Queue</th>
-                  <th scope="col">Waiting</th>
-                  <th scope="col">Running</th>
-                  <th scope="col">Dead</th>
-                </tr>
-              </thead>
-              <tbody>
-                {queues.data.queues.map((queue) => (
+          <QueryView
+            query={queues}
+            what="queues"
+            isEmpty={(data) => data.queues.length === 0}
+            empty="No jobs in any queue yet."
+          >
+            {(data) => (
+              <CompactTable columns={['Queue', 'Waiting', 'Running', 'Dead']}>
+                {data.queues.map((queue) => (
                   <tr key={queue.queue}>
                     <td>{queue.queue}</td>
                     <td>{(queue.scheduled + queue.pending + queue.failed).toLocaleString('en')}</td>
@@ -120,29 +112,30 @@ export default function Overview() {
                     <td>{queue.dead.toLocaleString('en')}</td>
                   </tr>
                 ))}
-              </tbody>
-            </table>
-          )}
+              </CompactTable>
+            )}
+          </QueryView>
         </section>
       </div>
 
       <div className="grid-2">
         <section aria-labelledby="recent-title" className="panel wide">
           <h2 id="recent-title">Most recent jobs</h2>
-          {recent.error ? (
-            <ErrorMessage error={recent.error} retry={() => void recent.refetch()} />
-          ) : !recent.data ? (
-            <Loading what="jobs" />
-          ) : recent.data.jobs.length === 0 ? (
-            <Empty>No jobs yet. Submit one from Create job.</Empty>
-          ) : (
-            <JobsTable
-              jobs={recent.data.jobs}
-              linkTo={(id) => scoped(`/jobs/${id}`)}
-              showTenant={scope === 'all'}
-              caption="Most recent jobs"
-            />
-          )}
+          <QueryView
+            query={recent}
+            what="jobs"
+            isEmpty={(data) => data.jobs.length === 0}
+            empty="No jobs yet. Submit one from Create job."
+          >
+            {(data) => (
+              <JobsTable
+                jobs={data.jobs}
+                linkTo={(id) => scoped(`/jobs/${id}`)}
+                showTenant={scope === 'all'}
+                caption="Most recent jobs"
+              />
+            )}
+          </QueryView>
         </section>
         <div className="stack">
           <WorkersPanel workers={workers.data ?? null} />

@@ -3,7 +3,7 @@ import { type FormEvent, useState } from 'react';
 import { Link, Navigate } from 'react-router';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { CopyButton } from '../components/CopyButton';
-import { Empty, ErrorMessage, Loading } from '../components/QueryState';
+import { ErrorMessage, QueryView } from '../components/QueryState';
 import { RelativeTime } from '../components/RelativeTime';
 import { ApiError } from '../lib/api';
 import { useSession } from '../lib/session';
@@ -18,6 +18,7 @@ import {
   type Tenant,
   updateTenant,
 } from '../services/tenants';
+import { CompactTable } from '../components/CompactTable';
 
 interface LimitsDraft {
   name: string;
@@ -158,26 +159,10 @@ function Keys({ tenant }: { tenant: Tenant }) {
           <CopyButton text={create.data.key} label="Copy key" />
         </div>
       )}
-      {keys.error ? (
-        <ErrorMessage error={keys.error} retry={() => void keys.refetch()} />
-      ) : !keys.data ? (
-        <Loading what="keys" />
-      ) : keys.data.length === 0 ? (
-        <Empty>No keys yet.</Empty>
-      ) : (
-        <table className="table compact">
-          <thead>
-            <tr>
-              <th scope="col">Key</th>
-              <th scope="col">Label</th>
-              <th scope="col">Role</th>
-              <th scope="col">Created</th>
-              <th scope="col">Last used</th>
-              <th scope="col">State</th>
-            </tr>
-          </thead>
-          <tbody>
-            {keys.data.map((key) => (
+      <QueryView query={keys} what="keys" isEmpty={(data) => data.length === 0} empty="No keys yet.">
+        {(data) => (
+          <CompactTable columns={['Key', 'Label', 'Role', 'Created', 'Last used', 'State']}>
+            {data.map((key) => (
               <tr key={key.id} data-key-id={key.id}>
                 <td className="mono">{key.prefix}…</td>
                 <td>{key.name ?? '—'}</td>
@@ -199,9 +184,9 @@ function Keys({ tenant }: { tenant: Tenant }) {
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
-      )}
+          </CompactTable>
+        )}
+      </QueryView>
       {revoke.error && <ErrorMessage error={revoke.error} />}
       <ConfirmDialog
         open={revoking !== null}
@@ -289,72 +274,68 @@ export default function Tenants() {
           />
         </section>
       )}
-      {tenants.error ? (
-        <ErrorMessage error={tenants.error} retry={() => void tenants.refetch()} />
-      ) : !tenants.data ? (
-        <Loading what="tenants" />
-      ) : tenants.data.length === 0 ? (
-        <Empty>No tenants.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table className="table">
-            <caption className="visually-hidden">Tenants</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Rate limit /s</th>
-                <th scope="col">Burst</th>
-                <th scope="col">Max concurrency</th>
-                <th scope="col">Created</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {tenants.data.map((tenant) =>
-                editing === tenant.id ? (
-                  <tr key={tenant.id}>
-                    <td colSpan={6}>
-                      <LimitsForm
-                        initial={draftOf(tenant)}
-                        submitLabel="Save"
-                        busy={update.isPending}
-                        error={update.error}
-                        onSubmit={(draft) => update.mutate({ id: tenant.id, draft })}
-                        onCancel={() => setEditing(null)}
-                      />
-                    </td>
-                  </tr>
-                ) : (
-                  <tr key={tenant.id} data-tenant-id={tenant.id}>
-                    <td>{tenant.name}</td>
-                    <td>{tenant.rate_limit_per_second ?? 'default'}</td>
-                    <td>{tenant.rate_limit_burst ?? 'default'}</td>
-                    <td>{tenant.max_concurrency ?? 'no cap'}</td>
-                    <td>
-                      <RelativeTime iso={tenant.created_at} />
-                    </td>
-                    <td>
-                      <div className="row-actions">
-                        <button type="button" onClick={() => setEditing(tenant.id)}>
-                          Edit
-                        </button>
-                        <button
-                          type="button"
-                          aria-expanded={keysOf === tenant.id}
-                          onClick={() => setKeysOf(keysOf === tenant.id ? null : tenant.id)}
-                        >
-                          Keys
-                        </button>
-                        <Link to={`/jobs?tenant_id=${tenant.id}`}>Jobs</Link>
-                      </div>
-                    </td>
-                  </tr>
-                ),
-              )}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <QueryView query={tenants} what="tenants" isEmpty={(data) => data.length === 0} empty="No tenants.">
+        {(data) => (
+          <div className="table-wrap">
+            <table className="table">
+              <caption className="visually-hidden">Tenants</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Rate limit /s</th>
+                  <th scope="col">Burst</th>
+                  <th scope="col">Max concurrency</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">Actions</th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.map((tenant) =>
+                  editing === tenant.id ? (
+                    <tr key={tenant.id}>
+                      <td colSpan={6}>
+                        <LimitsForm
+                          initial={draftOf(tenant)}
+                          submitLabel="Save"
+                          busy={update.isPending}
+                          error={update.error}
+                          onSubmit={(draft) => update.mutate({ id: tenant.id, draft })}
+                          onCancel={() => setEditing(null)}
+                        />
+                      </td>
+                    </tr>
+                  ) : (
+                    <tr key={tenant.id} data-tenant-id={tenant.id}>
+                      <td>{tenant.name}</td>
+                      <td>{tenant.rate_limit_per_second ?? 'default'}</td>
+                      <td>{tenant.rate_limit_burst ?? 'default'}</td>
+                      <td>{tenant.max_concurrency ?? 'no cap'}</td>
+                      <td>
+                        <RelativeTime iso={tenant.created_at} />
+                      </td>
+                      <td>
+                        <div className="row-actions">
+                          <button type="button" onClick={() => setEditing(tenant.id)}>
+                            Edit
+                          </button>
+                          <button
+                            type="button"
+                            aria-expanded={keysOf === tenant.id}
+                            onClick={() => setKeysOf(keysOf === tenant.id ? null : tenant.id)}
+                          >
+                            Keys
+                          </button>
+                          <Link to={`/jobs?tenant_id=${tenant.id}`}>Jobs</Link>
+                        </div>
+                      </td>
+                    </tr>
+                  ),
+                )}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </QueryView>
       {shownKeys && <Keys key={shownKeys.id} tenant={shownKeys} />}
     </div>
   );

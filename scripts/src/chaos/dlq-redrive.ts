@@ -7,6 +7,7 @@ import {
   sql,
   stage,
   startWorkers,
+  submitBatch,
   waitUntil,
 } from './harness';
 
@@ -40,8 +41,7 @@ export function dlqRedrive(context: ChaosContext, options: DlqRedriveOptions): P
     for (let done = 0; done < options.jobs; done += 1_000) {
       const size = Math.min(1_000, options.jobs - done);
       const batch = Array.from({ length: size }, () => ({ type: 'fail', payload: {}, max_attempts: 1 }));
-      const result = await http(`${api.base}/api/v1/jobs/batch`, jsonInit(tenant.bearer, { jobs: batch }));
-      if (result.status !== 201) throw new Error(`batch answered ${result.status}`);
+      await submitBatch(api, tenant.bearer, batch);
     }
     const deadCount = async () =>
       Number((await sql<{ n: string }>(database.url, 'SELECT count(*) AS n FROM dead_letter_jobs'))[0].n);

@@ -9,7 +9,7 @@ import {
   sql,
   stage,
   startWorkers,
-  waitUntil,
+  workersRegistered,
 } from './harness';
 
 export interface GracefulShutdownOptions {
@@ -62,12 +62,7 @@ export function gracefulShutdown(context: ChaosContext, options: GracefulShutdow
     };
     const workers = startWorkers(database.url, cleanup, options.workers, workerEnv);
     // A worker still booting has no SIGTERM handler yet: the load starts once all are registered.
-    await waitUntil(
-      'the workers are registered',
-      async () => (await sql(database.url, `SELECT 1 FROM workers`)).length === workers.length,
-      120_000,
-      250,
-    );
+    await workersRegistered(database.url, workers.length, 120_000, 250);
 
     const sent: Sent[] = [];
     const acknowledged = new Set<string>();

@@ -361,6 +361,50 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
+/** p50 / p95 / max of sorted milliseconds, rounded: how the scenarios report a latency. */
+export function spread(sorted: number[]): string {
+  return `${Math.round(percentile(sorted, 50))} / ${Math.round(percentile(sorted, 95))} / ${Math.round(sorted.at(-1) ?? 0)}`;
+}
+
+/** Submits jobs in one batch request and gives their ids; any answer but 201 throws. */
+export async function submitBatch(
+  api: Api,
+  bearer: string,
+  jobs: Array<Record<string, unknown>>,
+): Promise<string[]> {
+  const result = await http(`${api.base}/api/v1/jobs/batch`, jsonInit(bearer, { jobs }));
+  if (result.status !== 201)
+    throw new Error(`a batch was answered ${result.status}: ${JSON.stringify(result.body).slice(0, 300)}`);
+  return (result.body as { jobs: Array<{ id: string }> }).jobs.map((job) => job.id);
+}
+
+/**
+ * Waits until `count` workers are in the registry: a worker still booting claims nothing and has
+ * no SIGTERM handler yet, so a scenario's load starts only then.
+ */
+export function workersRegistered(databaseUrl: string, count: number, timeoutMs = 60_000, intervalMs = 100) {
+  return waitUntil(
+    `${count} worker(s) are in the registry`,
+    async () =>
+      Number((await sql<{ n: string }>(databaseUrl, 'SELECT count(*) AS n FROM workers'))[0].n) === count,
+    timeoutMs,
+    intervalMs,
+  );
+}
+
+/**
+ * One scrape of a worker's GET /metrics, read by series (as exposed, labels included): its value,
+ * or undefined when the scrape has no such line.
+ */
+export async function scrapeWorker(port: number): Promise<(series: string) => string | undefined> {
+  const body = String((await http(`http://127.0.0.1:${port}/metrics`)).body);
+  return (series) =>
+    body
+      .split('\n')
+      .find((line) => line.startsWith(`${series} `))
+      ?.slice(series.length + 1);
+}
+
 /** A process's resident memory in MiB, from /proc (0 once it has exited). */
 export function rssMb(pid: number): number {
   try {

@@ -2,16 +2,15 @@ import { request } from 'node:http';
 import { Readable } from 'node:stream';
 import { type ReadableStream as WebReadableStream } from 'node:stream/web';
 import {
+  type Api,
   type ChaosContext,
   type Findings,
   type Tenant,
   createTenant,
   RssSampler,
   runScenario,
-  scratchDatabase,
   sql,
-  startApi,
-  stop,
+  stage,
 } from './harness';
 
 export interface MultipartFloodOptions {
@@ -194,165 +193,41 @@ interface Outcome {
  */
 export function multipartFlood(context: ChaosContext, options: MultipartFloodOptions): Promise<Findings> {
   return runScenario('multipart upload flood', async (findings, cleanup) => {
-    const database = await scratchDatabase(context.adminUrl);
-    cleanup.push(() => database.drop());
-    const tenants = [
-      await createTenant(database.url, 'uploader-a'),
-      await createTenant(database.url, 'uploader-b'),
-    ];
     const quotaBytes = options.quotaFiles * options.fileBytes;
-    const api = await startApi(database.url, {
-      UPLOAD_MAX_BYTES: String(options.fileBytes),
-      TENANT_FILE_QUOTA_BYTES: String(quotaBytes),
-    });
-    cleanup.push(() => stop(api));
+    const { database, tenants, api } = await stage(
+      context,
+      cleanup,
+      { 'uploader-a': {}, 'uploader-b': {} },
+      { UPLOAD_MAX_BYTES: String(options.fileBytes), TENANT_FILE_QUOTA_BYTES: String(quotaBytes) },
+    );
     const rss = new RssSampler(api.pid, 100);
     cleanup.push(() => rss.stop());
     const restRss = rss.peak();
 
-    const file = new Blob([Buffer.alloc(options.fileBytes, 'ERROR line\n')]);
-    const overFile = new Blob([Buffer.alloc(options.fileBytes + 1, 'ERROR line\n')]);
-    const outcomes: Outcome[] = [];
-    const accepted: Array<{ tenant: Tenant; id: string; fileId: string; size: number; expected: number }> =
-      [];
-    const bodyOf = (result: { body?: unknown }) =>
-      (result.body ?? {}) as {
-        id?: string;
-        message?: string;
-        details?: Array<{ field: string }>;
-        payload?: { file_id: string; file_size: number };
-      };
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: options.clients }, async (_, client) => {
-        const tenant = tenants[client % tenants.length];
-        for (let i = 0; i < options.uploadsPerClient; i++) {
-          // Every client's first upload is a good one, all at once: the most files in hand together.
-          const kind = i === 0 ? KINDS[0] : KINDS[(client + i) % KINDS.length];
-          const result = await upload(`${api.base}/api/v1/jobs`, tenant.bearer, kind.form(file, overFile));
-          const body = bodyOf(result);
-          outcomes.push({
-            kind: kind.name,
-            status: result.status,
-            error: result.error,
-            field: body.details?.[0]?.field,
-            message: body.message,
-          });
-          if (result.status === 201)
-            accepted.push({
-              tenant,
-              id: body.id!,
-              fileId: body.payload!.file_id,
-              size: body.payload!.file_size,
-              expected: options.fileBytes,
-            });
-        }
-      }),
-    );
-    const seconds = (performance.now() - started) / 1000;
-
-    // A burst against the quota: a third tenant fills its quota to within one small file, then
-    // sends BURST small files at once. One fits; more stored would be past the quota.
-    const burster = await createTenant(database.url, 'burster');
-    const keep = async (size: number, blob: Blob): Promise<number> => {
-      const form = base();
-      form.append('file', blob, 'burst.log');
-      const result = await upload(`${api.base}/api/v1/jobs`, burster.bearer, form);
-      const body = bodyOf(result);
-      if (result.status === 201)
-        accepted.push({
-          tenant: burster,
-          id: body.id!,
-          fileId: body.payload!.file_id,
-          size: body.payload!.file_size,
-          expected: size,
-        });
-      return result.status;
+    const files: Files = {
+      file: new Blob([Buffer.alloc(options.fileBytes, 'ERROR line\n')]),
+      overFile: new Blob([Buffer.alloc(options.fileBytes + 1, 'ERROR line\n')]),
     };
-    for (let room = quotaBytes - BURST_FILE_BYTES; room > 0; room -= options.fileBytes) {
-      const size = Math.min(room, options.fileBytes);
-      const status = await keep(size, file.slice(0, size));
-      if (status !== 201) throw new Error(`filling the burster's quota was answered ${status}`);
-    }
-    const small = file.slice(0, BURST_FILE_BYTES);
-    const burst = await Promise.all(Array.from({ length: BURST }, () => keep(BURST_FILE_BYTES, small)));
+    const accepted: Accepted[] = [];
+    const flood = await floodUploads(
+      api,
+      [tenants['uploader-a'], tenants['uploader-b']],
+      files,
+      options,
+      accepted,
+    );
+    const burster = await createTenant(database.url, 'burster');
+    const burst = await quotaBurst(api, burster, files.file, quotaBytes, options, accepted);
     rss.stop();
+    const stored = await storedFiles(database.url, accepted);
 
-    // Every accepted upload: its job, and its file whole, in its tenant.
-    const stored = await sql<{
-      id: string;
-      tenant_id: string;
-      file_id: string | null;
-      size: number | null;
-      length: number | null;
-    }>(
-      database.url,
-      `SELECT j.id, j.tenant_id, f.id AS file_id, f.size, octet_length(f.content) AS length
-       FROM jobs j LEFT JOIN job_files f ON f.job_id = j.id AND f.tenant_id = j.tenant_id`,
-    );
-    const byId = new Map(stored.map((row) => [row.id, row]));
-    const missing = accepted.filter((upload) => {
-      const row = byId.get(upload.id);
-      return (
-        !row ||
-        row.tenant_id !== upload.tenant.id ||
-        row.file_id !== upload.fileId ||
-        Number(row.length) !== upload.expected ||
-        upload.size !== upload.expected
-      );
-    });
-    const usage = await sql<{ tenant_id: string; bytes: string; files: string }>(
-      database.url,
-      `SELECT tenant_id, sum(size) AS bytes, count(*) AS files FROM job_files GROUP BY tenant_id`,
-    );
-    const orphans = await sql<{ n: string }>(
-      database.url,
-      'SELECT count(*) AS n FROM job_files WHERE job_id IS NULL',
-    );
+    report(findings, options, { quotaBytes, flood, restRss, peakRss: rss.peak(), accepted, stored, burst });
 
-    const table = new Map<string, Map<string, number>>();
-    for (const outcome of outcomes) {
-      const answer =
-        outcome.status === 0
-          ? `closed (${outcome.error})`
-          : outcome.field
-            ? `${outcome.status} ${outcome.field}`
-            : String(outcome.status);
-      const row = table.get(outcome.kind) ?? new Map<string, number>();
-      row.set(answer, (row.get(answer) ?? 0) + 1);
-      table.set(outcome.kind, row);
-    }
-    findings.set(
-      'uploads: clients × each, seconds',
-      `${options.clients} × ${options.uploadsPerClient} = ${outcomes.length}, ${seconds.toFixed(1)}`,
-    );
-    findings.set(
-      'file bytes (UPLOAD_MAX_BYTES), quota a tenant',
-      `${options.fileBytes}, ${quotaBytes} (${options.quotaFiles} files)`,
-    );
-    for (const [kind, answers] of table)
-      findings.set(`  ${kind}`, [...answers].map(([answer, n]) => `${answer} × ${n}`).join(', '));
-    findings.set('API RSS MiB at rest / peak (bound)', `${restRss} / ${rss.peak()} (${options.rssBoundMb})`);
-    findings.set(
-      'accepted: jobs with their file whole / accepted',
-      `${accepted.length - missing.length} / ${accepted.length}`,
-    );
-    findings.set(
-      'stored files a tenant (bytes)',
-      usage.map((row) => `${row.files} (${row.bytes})`).join(', '),
-    );
-
-    findings.set(
-      `quota burst: ${BURST} files of ${BURST_FILE_BYTES} bytes at once with room for 1`,
-      [...new Set(burst)]
-        .map((status) => `${status} × ${burst.filter((s) => s === status).length}`)
-        .join(', '),
-    );
     findings.expect(
       burst.every((status) => status === 201 || status === 413),
       `the quota burst got answers other than 201 or 413: ${burst.join(', ')}`,
     );
-    const fiveXx = outcomes.filter((o) => o.status >= 500);
+    const fiveXx = flood.outcomes.filter((o) => o.status >= 500);
     findings.expect(
       fiveXx.length === 0,
       `${fiveXx.length} uploads got a 5xx: ${JSON.stringify(fiveXx.slice(0, 3))}`,
@@ -363,40 +238,250 @@ export function multipartFlood(context: ChaosContext, options: MultipartFloodOpt
       `the API's RSS reached ${rss.peak()} MiB, over ${options.rssBoundMb}`,
     );
     findings.expect(accepted.length > 0, 'no upload was accepted: the check saw nothing');
-    findings.expect(
-      missing.length === 0,
-      `${missing.length} accepted uploads have no job or not their whole file`,
-    );
-    findings.expect(Number(orphans[0].n) === 0, `${orphans[0].n} files are stored without a job`);
-    for (const row of usage)
-      findings.expect(
-        Number(row.bytes) <= quotaBytes,
-        `a tenant stores ${row.bytes} bytes of files, over its quota of ${quotaBytes}`,
-      );
-    findings.expect(
-      outcomes.some((o) => o.status === 413 && o.field === 'file' && /quota/.test(o.message ?? '')),
-      'no upload met the quota: the check saw nothing',
-    );
-    for (const kind of KINDS) {
-      const mine = outcomes.filter((o) => o.kind === kind.name);
-      const wrong = mine.filter((o) => {
-        if (o.status === 0) return kind.expect.status === 201;
-        if (kind.expect.status === 201)
-          return !(
-            o.status === 201 ||
-            (o.status === 413 && o.field === 'file' && /quota/.test(o.message ?? ''))
-          );
-        return o.status !== kind.expect.status || o.field !== kind.expect.field;
-      });
-      findings.expect(
-        wrong.length === 0,
-        `${kind.name}: ${wrong.length} of ${mine.length} answered otherwise than ${kind.expect.status} ${kind.expect.field}: ${JSON.stringify(wrong.slice(0, 2))}`,
-      );
-      if (kind.expect.status !== 201)
-        findings.expect(
-          mine.some((o) => o.status === kind.expect.status),
-          `${kind.name}: no answer was read (every connection closed first): the check saw nothing`,
-        );
-    }
+    checkStored(findings, stored, quotaBytes);
+    findings.expect(flood.outcomes.some(metQuota), 'no upload met the quota: the check saw nothing');
+    for (const kind of KINDS) checkKind(findings, kind, flood.outcomes);
   });
+}
+
+interface Files {
+  /** Exactly UPLOAD_MAX_BYTES, and one byte more. */
+  file: Blob;
+  overFile: Blob;
+}
+
+/** An upload the API took: its job and file must be stored, whole, in its tenant. */
+interface Accepted {
+  tenant: Tenant;
+  id: string;
+  fileId: string;
+  size: number;
+  expected: number;
+}
+
+const bodyOf = (result: { body?: unknown }) =>
+  (result.body ?? {}) as {
+    id?: string;
+    message?: string;
+    details?: Array<{ field: string }>;
+    payload?: { file_id: string; file_size: number };
+  };
+
+/** Adds an accepted upload (a 201) to `accepted`, with the file size it should have stored. */
+function keepAccepted(
+  accepted: Accepted[],
+  tenant: Tenant,
+  result: { status: number; body?: unknown },
+  expected: number,
+): void {
+  if (result.status !== 201) return;
+  const body = bodyOf(result);
+  accepted.push({
+    tenant,
+    id: body.id!,
+    fileId: body.payload!.file_id,
+    size: body.payload!.file_size,
+    expected,
+  });
+}
+
+/** The flood: `clients` loops over both tenants, each sending its uploads one after another. */
+async function floodUploads(
+  api: Api,
+  tenants: Tenant[],
+  files: Files,
+  options: MultipartFloodOptions,
+  accepted: Accepted[],
+): Promise<{ outcomes: Outcome[]; seconds: number }> {
+  const outcomes: Outcome[] = [];
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: options.clients }, async (_, client) => {
+      const tenant = tenants[client % tenants.length];
+      for (let i = 0; i < options.uploadsPerClient; i++) {
+        // Every client's first upload is a good one, all at once: the most files in hand together.
+        const kind = i === 0 ? KINDS[0] : KINDS[(client + i) % KINDS.length];
+        const result = await upload(
+          `${api.base}/api/v1/jobs`,
+          tenant.bearer,
+          kind.form(files.file, files.overFile),
+        );
+        const body = bodyOf(result);
+        outcomes.push({
+          kind: kind.name,
+          status: result.status,
+          error: result.error,
+          field: body.details?.[0]?.field,
+          message: body.message,
+        });
+        keepAccepted(accepted, tenant, result, options.fileBytes);
+      }
+    }),
+  );
+  return { outcomes, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * A burst against the quota: a third tenant fills its quota to within one small file, then sends
+ * BURST small files at once. One fits; more stored would be past the quota. The burst's statuses.
+ */
+async function quotaBurst(
+  api: Api,
+  burster: Tenant,
+  file: Blob,
+  quotaBytes: number,
+  options: MultipartFloodOptions,
+  accepted: Accepted[],
+): Promise<number[]> {
+  const keep = async (size: number, blob: Blob): Promise<number> => {
+    const form = base();
+    form.append('file', blob, 'burst.log');
+    const result = await upload(`${api.base}/api/v1/jobs`, burster.bearer, form);
+    keepAccepted(accepted, burster, result, size);
+    return result.status;
+  };
+  for (let room = quotaBytes - BURST_FILE_BYTES; room > 0; room -= options.fileBytes) {
+    const size = Math.min(room, options.fileBytes);
+    const status = await keep(size, file.slice(0, size));
+    if (status !== 201) throw new Error(`filling the burster's quota was answered ${status}`);
+  }
+  const small = file.slice(0, BURST_FILE_BYTES);
+  return Promise.all(Array.from({ length: BURST }, () => keep(BURST_FILE_BYTES, small)));
+}
+
+interface Stored {
+  /** Accepted uploads without their job, or without their whole file in their tenant. */
+  missing: Accepted[];
+  usage: Array<{ tenant_id: string; bytes: string; files: string }>;
+  orphans: number;
+}
+
+/** Every accepted upload: its job, and its file whole, in its tenant. */
+async function storedFiles(databaseUrl: string, accepted: Accepted[]): Promise<Stored> {
+  const stored = await sql<{
+    id: string;
+    tenant_id: string;
+    file_id: string | null;
+    size: number | null;
+    length: number | null;
+  }>(
+    databaseUrl,
+    `SELECT j.id, j.tenant_id, f.id AS file_id, f.size, octet_length(f.content) AS length
+     FROM jobs j LEFT JOIN job_files f ON f.job_id = j.id AND f.tenant_id = j.tenant_id`,
+  );
+  const byId = new Map(stored.map((row) => [row.id, row]));
+  const missing = accepted.filter((upload) => {
+    const row = byId.get(upload.id);
+    return (
+      !row ||
+      row.tenant_id !== upload.tenant.id ||
+      row.file_id !== upload.fileId ||
+      Number(row.length) !== upload.expected ||
+      upload.size !== upload.expected
+    );
+  });
+  const usage = await sql<{ tenant_id: string; bytes: string; files: string }>(
+    databaseUrl,
+    `SELECT tenant_id, sum(size) AS bytes, count(*) AS files FROM job_files GROUP BY tenant_id`,
+  );
+  const orphans = await sql<{ n: string }>(
+    databaseUrl,
+    'SELECT count(*) AS n FROM job_files WHERE job_id IS NULL',
+  );
+  return { missing, usage, orphans: Number(orphans[0].n) };
+}
+
+/** Each kind's answers ("413 file", "closed (EPIPE)", …) and how often each came. */
+function answersByKind(outcomes: Outcome[]): Map<string, Map<string, number>> {
+  const table = new Map<string, Map<string, number>>();
+  for (const outcome of outcomes) {
+    const answer =
+      outcome.status === 0
+        ? `closed (${outcome.error})`
+        : outcome.field
+          ? `${outcome.status} ${outcome.field}`
+          : String(outcome.status);
+    const row = table.get(outcome.kind) ?? new Map<string, number>();
+    row.set(answer, (row.get(answer) ?? 0) + 1);
+    table.set(outcome.kind, row);
+  }
+  return table;
+}
+
+/** A good upload refused only because its tenant's quota was full. */
+const metQuota = (o: Outcome): boolean =>
+  o.status === 413 && o.field === 'file' && /quota/.test(o.message ?? '');
+
+function checkStored(findings: Findings, stored: Stored, quotaBytes: number): void {
+  findings.expect(
+    stored.missing.length === 0,
+    `${stored.missing.length} accepted uploads have no job or not their whole file`,
+  );
+  findings.expect(stored.orphans === 0, `${stored.orphans} files are stored without a job`);
+  for (const row of stored.usage)
+    findings.expect(
+      Number(row.bytes) <= quotaBytes,
+      `a tenant stores ${row.bytes} bytes of files, over its quota of ${quotaBytes}`,
+    );
+}
+
+/** Every upload of a kind answered as the kind expects (a good one may meet the quota instead). */
+function checkKind(findings: Findings, kind: Kind, outcomes: Outcome[]): void {
+  const mine = outcomes.filter((o) => o.kind === kind.name);
+  const wrong = mine.filter((o) => {
+    if (o.status === 0) return kind.expect.status === 201;
+    if (kind.expect.status === 201) return !(o.status === 201 || metQuota(o));
+    return o.status !== kind.expect.status || o.field !== kind.expect.field;
+  });
+  findings.expect(
+    wrong.length === 0,
+    `${kind.name}: ${wrong.length} of ${mine.length} answered otherwise than ${kind.expect.status} ${kind.expect.field}: ${JSON.stringify(wrong.slice(0, 2))}`,
+  );
+  if (kind.expect.status !== 201)
+    findings.expect(
+      mine.some((o) => o.status === kind.expect.status),
+      `${kind.name}: no answer was read (every connection closed first): the check saw nothing`,
+    );
+}
+
+/** What the run measured, for its figures. */
+interface Measured {
+  quotaBytes: number;
+  flood: { outcomes: Outcome[]; seconds: number };
+  restRss: number;
+  peakRss: number;
+  accepted: Accepted[];
+  stored: Stored;
+  burst: number[];
+}
+
+function report(findings: Findings, options: MultipartFloodOptions, run: Measured): void {
+  findings.set(
+    'uploads: clients × each, seconds',
+    `${options.clients} × ${options.uploadsPerClient} = ${run.flood.outcomes.length}, ${run.flood.seconds.toFixed(1)}`,
+  );
+  findings.set(
+    'file bytes (UPLOAD_MAX_BYTES), quota a tenant',
+    `${options.fileBytes}, ${run.quotaBytes} (${options.quotaFiles} files)`,
+  );
+  for (const [kind, answers] of answersByKind(run.flood.outcomes))
+    findings.set(`  ${kind}`, [...answers].map(([answer, n]) => `${answer} × ${n}`).join(', '));
+  findings.set(
+    'API RSS MiB at rest / peak (bound)',
+    `${run.restRss} / ${run.peakRss} (${options.rssBoundMb})`,
+  );
+  findings.set(
+    'accepted: jobs with their file whole / accepted',
+    `${run.accepted.length - run.stored.missing.length} / ${run.accepted.length}`,
+  );
+  findings.set(
+    'stored files a tenant (bytes)',
+    run.stored.usage.map((row) => `${row.files} (${row.bytes})`).join(', '),
+  );
+  findings.set(
+    `quota burst: ${BURST} files of ${BURST_FILE_BYTES} bytes at once with room for 1`,
+    [...new Set(run.burst)]
+      .map((status) => `${status} × ${run.burst.filter((s) => s === status).length}`)
+      .join(', '),
+  );
 }

@@ -10,6 +10,7 @@ import {
   sql,
   stage,
   startWorkers,
+  submitBatch,
   waitUntil,
 } from './harness';
 
@@ -97,11 +98,7 @@ export function scheduledAhead(context: ChaosContext, options: ScheduledAheadOpt
         priority: LOWEST_PRIORITY,
         run_at: runAt,
       }));
-      const result = await http(`${api.base}/api/v1/jobs/batch`, jsonInit(hoarder.bearer, { jobs }));
-      if (result.status !== 201)
-        throw new Error(
-          `a scheduling batch answered ${result.status}: ${JSON.stringify(result.body).slice(0, 300)}`,
-        );
+      await submitBatch(api, hoarder.bearer, jobs);
     }
     findings.set(
       'scheduled a year ahead (jobs, seconds)',

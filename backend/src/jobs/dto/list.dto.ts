@@ -27,7 +27,22 @@ export const MAX_PAGE = 500;
 const toInt = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
 
-class PageQuery {
+/** The filters a job list and a DLQ selection share. */
+class JobFilterFields {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  type?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  queue?: string;
+}
+
+class PageQuery extends JobFilterFields {
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE, default: 50 })
   @IsOptional()
   @Transform(toInt)
@@ -46,18 +61,6 @@ class PageQuery {
   @IsOptional()
   @IsUUID()
   tenant_id?: string;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @Length(1, 64)
-  type?: string;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @Length(1, 64)
-  queue?: string;
 }
 
 export class ListJobsQuery extends PageQuery {
@@ -73,19 +76,7 @@ export class ListJobsQuery extends PageQuery {
 
 export class ListDeadJobsQuery extends PageQuery {}
 
-export class DeadJobFilterDto {
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @Length(1, 64)
-  type?: string;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @Length(1, 64)
-  queue?: string;
-
+export class DeadJobFilterDto extends JobFilterFields {
   @ApiPropertyOptional({ format: 'uuid', description: 'Admins only' })
   @IsOptional()
   @IsUUID()
