@@ -299,6 +299,71 @@ describe('the queue statements on a real PostgreSQL', () => {
     expect(new Set(ids).size).toBe(200);
   });
 
+  describe("the claim's round robin across tenants", () => {
+    /** `count` new tenants, in id order (the order the claim walks them in). */
+    const newTenants = async (count: number): Promise<string[]> =>
+      (
+        await sql<{ id: string }>(
+          `INSERT INTO tenants (name) SELECT 'rr-' || g FROM generate_series(1, $1) g RETURNING id`,
+          [count],
+        )
+      )
+        .map((row) => row.id)
+        .sort();
+    /** Jobs claimed per tenant id. */
+    const perTenant = (jobs: Array<{ tenant_id: string }>): Map<string, number> => {
+      const counts = new Map<string, number>();
+      for (const job of jobs) counts.set(job.tenant_id, (counts.get(job.tenant_id) ?? 0) + 1);
+      return counts;
+    };
+
+    it('serves 25 of 100 ready tenants per claim of 250, each in turn: all 100 within 4 claims', async () => {
+      const tenants = await newTenants(100);
+      await queue.insertMany(tenants.flatMap((id) => jobFactory.many(id, 30)));
+      const claims: Array<Map<string, number>> = [];
+      for (let i = 0; i < 5; i++) claims.push(perTenant(await queue.claim('rr-worker', 250, LEASE_SECONDS)));
+      for (const claim of claims) expect([...claim.values()]).toEqual(Array(25).fill(10));
+      // No tenant served twice before every tenant was served once…
+      const firstRound = claims.slice(0, 4).flatMap((claim) => [...claim.keys()]);
+      expect(new Set(firstRound).size).toBe(100);
+      // …and the fifth claim starts the next round where the first began.
+      expect([...claims[4].keys()].sort()).toEqual([...claims[0].keys()].sort());
+    });
+
+    it('spreads a claim of a few jobs across as many tenants, one job each', async () => {
+      const tenants = await newTenants(5);
+      await queue.insertMany(tenants.flatMap((id) => jobFactory.many(id, 3)));
+      const claimed = perTenant(await new JobQueue(pool).claim('w1', 5, LEASE_SECONDS));
+      expect([...claimed.keys()].sort()).toEqual(tenants);
+      expect([...claimed.values()]).toEqual([1, 1, 1, 1, 1]);
+    });
+
+    it('does not count tenants at their cap among the tenants a claim visits', async () => {
+      const tenants = await newTenants(15);
+      await queue.insertMany(tenants.flatMap((id) => jobFactory.many(id, 2)));
+      // The first 10 in the walk's order are full: a claim of 10 visits 10 tenants that can take a job.
+      await sql(`UPDATE tenants SET max_concurrency = 1, running_jobs = 1 WHERE id = ANY($1::uuid[])`, [
+        tenants.slice(0, 10),
+      ]);
+      const claimed = perTenant(await new JobQueue(pool).claim('w1', 10, LEASE_SECONDS));
+      expect([...claimed.keys()].sort()).toEqual(tenants.slice(10));
+    });
+
+    it('does not count tenants at their fleet share among the tenants a claim visits', async () => {
+      const tenants = await newTenants(12);
+      await queue.insertMany(tenants.flatMap((id) => jobFactory.many(id, 2)));
+      // The first 10 in the walk's order each hold 2 running jobs: their share, at 2 slots a tenant.
+      await sql(
+        `INSERT INTO jobs (tenant_id, status, attempts, lease_owner, lease_expires_at, started_at)
+         SELECT t, 'running', 1, 'w0', now() + interval '1 minute', now()
+         FROM unnest($1::uuid[]) t, generate_series(1, 2)`,
+        [tenants.slice(0, 10)],
+      );
+      const claimed = perTenant(await new JobQueue(pool).claim('w1', 10, LEASE_SECONDS, 2));
+      expect([...claimed.keys()].sort()).toEqual(tenants.slice(10));
+    });
+  });
+
   it('completes only jobs whose lease the caller holds', async () => {
     await queue.insertMany(jobFactory.many(tenant, 2));
     const [a, b] = await queue.claim('w1', 2, LEASE_SECONDS);

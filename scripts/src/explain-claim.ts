@@ -13,6 +13,8 @@ const CAPPED_TENANTS = 10;
 const TENANT_SLOTS = 50;
 const SMALL_TENANTS_RUNNING = 50;
 const RUNS = 5;
+/** The cursor is the tenant at this offset in id order: 5 tenants come after it, then the walk wraps. */
+const CURSOR_AT = 94;
 
 /**
  * `npm run explain:claim`: the plan of jobClaim as workers run it (a prepared statement with a
@@ -56,15 +58,19 @@ async function main(): Promise<void> {
     await db.query('VACUUM ANALYZE tenants');
     const { version } = (await db.query(`SELECT current_setting('server_version') AS version`)).rows[0];
     const claim = jobClaim('w1', 10, 30, 'seed', TENANT_SLOTS);
+    // A cursor near the end of the tenants' order, so that the walk wraps around to the start.
+    const { cursor } = (
+      await db.query(`SELECT id AS cursor FROM tenants ORDER BY id OFFSET $1 LIMIT 1`, [CURSOR_AT])
+    ).rows[0];
     await db.query('SET jit = off');
     await db.query('SET plan_cache_mode = force_generic_plan');
-    await db.query(`PREPARE claim(text, int, int, text, int) AS ${claim.text}`);
+    await db.query(`PREPARE claim(text, int, int, text, int, uuid) AS ${claim.text}`);
     let plan: { rows: Array<{ 'QUERY PLAN': string }> } = { rows: [] };
     const times: string[] = [];
     for (let run = 0; run < RUNS; run++) {
       await db.query('BEGIN');
       plan = await db.query(
-        `EXPLAIN (ANALYZE, BUFFERS) EXECUTE claim('w1', 10, 30, 'seed-${run}', ${TENANT_SLOTS})`,
+        `EXPLAIN (ANALYZE, BUFFERS) EXECUTE claim('w1', 10, 30, 'seed-${run}', ${TENANT_SLOTS}, '${cursor}')`,
       );
       await db.query('ROLLBACK');
       const last = plan.rows[plan.rows.length - 1]['QUERY PLAN'];
@@ -75,6 +81,7 @@ async function main(): Promise<void> {
         `${SMALL_TENANT_JOBS} for each of ${SMALL_TENANTS} others (${CAPPED_TENANTS} capped at 2),\n` +
         `${TENANT_SLOTS + SMALL_TENANTS_RUNNING} jobs running (the big tenant at its fleet share of ` +
         `${TENANT_SLOTS}, ${SMALL_TENANTS_RUNNING} others one each),\n` +
+        `the claim's walk starting after the ${CURSOR_AT + 1}th of the tenants in id order (it wraps around),\n` +
         `PostgreSQL ${version}, generic plan of the prepared statement, jit off: as the worker runs it.\n` +
         `Execution times of ${RUNS} runs (ms): ${times.join(', ')}; the plan of the last.\n` +
         `Made by: npm run explain:claim (scripts/src/explain-claim.ts).\n`,

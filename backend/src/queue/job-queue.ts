@@ -213,16 +213,30 @@ export class JobQueue {
   }
 
   private claims = 0;
+  /** Per worker id, the last tenant its previous claim visited: the next claim starts after it. */
+  private readonly claimCursors = new Map<string, string>();
 
   /** `tenantSlots`: most jobs one tenant may hold while another has work ready (null: no limit). */
-  claim(
+  async claim(
     workerId: string,
     limit: number,
     leaseSeconds: number,
     tenantSlots: number | null = null,
   ): Promise<ClaimedJob[]> {
-    if (limit <= 0) return Promise.resolve([]);
-    return this.run(jobClaim(workerId, limit, leaseSeconds, `${workerId}:${this.claims++}`, tenantSlots));
+    if (limit <= 0) return [];
+    const rows = await this.run<ClaimedJob & { next_cursor: string | null }>(
+      jobClaim(
+        workerId,
+        limit,
+        leaseSeconds,
+        `${workerId}:${this.claims++}`,
+        tenantSlots,
+        this.claimCursors.get(workerId) ?? null,
+      ),
+    );
+    // An empty claim keeps the cursor: it visited no tenant with a job it could take.
+    if (rows.length > 0 && rows[0].next_cursor) this.claimCursors.set(workerId, rows[0].next_cursor);
+    return rows.map(({ next_cursor: _, ...job }) => job);
   }
 
   async heartbeat(workerId: string, ids: string[], leaseSeconds: number): Promise<string[]> {

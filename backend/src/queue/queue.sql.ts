@@ -202,38 +202,48 @@ export function jobInsertMany(jobs: NewJob[], ids: string[] = jobs.map(() => ran
 /**
  * Claims up to `limit` ready jobs in one round trip, fairly across tenants.
  *
- * 1. ready_tenants: the distinct tenants with pending work, by a skip scan of jobs_pending_idx
- *    (one index descent per tenant, not a scan of the backlog; the ORDER BY spells out the
- *    whole index key so the planner cannot pick an index that also holds finished jobs).
+ * 1. walk: the tenants with pending work, in tenant_id order from just after `cursor` (wrapping
+ *    around to the smallest), by a skip scan of jobs_pending_idx (one index descent per tenant,
+ *    not a scan of the backlog; the ORDER BY spells out the whole index key so the planner cannot
+ *    pick an index that also holds finished jobs). It stops once K tenants that can take a job
+ *    were visited, K = max(ceil(limit / 10), min(limit, 10)): a claim of 250 serves 25 tenants
+ *    10 jobs each, a claim of a few jobs spreads one each. A tenant at its cap or its fleet share
+ *    (steps 2 and 4) is visited but not counted, so tenants that cannot take a job never fill the
+ *    claim's turns while others wait. Every row returned carries next_cursor, the last tenant
+ *    visited, which the caller passes as its next claim's cursor (null: start at the smallest):
+ *    a round robin over successive claims, every ready tenant served within ceil(tenants / K)
+ *    of them, without walking all tenants each time. A random start would not be fair (a tenant
+ *    after a wide gap in the uuids would come first more often).
  * 2. Caps: a tenant with max_concurrency gets at most its free slots (max_concurrency -
  *    running_jobs). Its tenants row is locked FOR UPDATE SKIP LOCKED, which reads the row's
  *    latest committed version, so two workers can never both spend the same slot; a capped
  *    tenant another worker is claiming for right now is skipped this round, not waited for.
  *    Uncapped tenants never touch their row: no shared row is written for them.
- * 3. Per tenant, its own top min(ceil(limit / tenants), free slots) jobs by (priority, run_at,
- *    id), locked FOR UPDATE SKIP LOCKED so concurrent workers take disjoint rows without
- *    waiting on each other. Measured with 100 tenants and limit 10: locking `limit` rows per
- *    tenant cost 6.5 ms a claim (1,000 row locks to keep 10); the share per tenant is the plan
- *    in jobClaim.plan.txt.
+ * 3. Per tenant visited, its own top min(ceil(limit / tenants visited), free slots) jobs by
+ *    (priority, run_at, id), locked FOR UPDATE SKIP LOCKED so concurrent workers take disjoint
+ *    rows without waiting on each other. Measured with 100 tenants and limit 10: locking `limit`
+ *    rows per tenant cost 6.5 ms a claim (1,000 row locks to keep 10); the share per tenant is
+ *    the plan in jobClaim.plan.txt.
  * 4. Fleet share: when more than one tenant has a job this claim could take (`contending`), a
  *    tenant is held to `tenantSlots` jobs held (running, or claimed ahead) across the fleet:
  *    it gets at most tenantSlots - running of its candidates, so a tenant whose long jobs fill
  *    the fleet gets no new ones while another waits, and the slots its jobs free go to the
- *    others. Its running jobs are counted through jobs_running_tenant_idx, stopping at
- *    tenantSlots, and only while tenants contend: a lone tenant may use the whole fleet and the
- *    claim then counts nothing. Nothing is locked or written for it, so two workers claiming at
- *    the same instant can each give a tenant its last free place (it may briefly hold one claim
- *    more); max_concurrency (step 2) is the exact cap. tenantSlots null: no share rule.
- * 5. Round robin: every tenant's first job, then every tenant's second, ..., with the tenants in
- *    an order that `rotation` (a fresh value per claim) shuffles, so no tenant is always first.
- *    Rows locked in step 3 but not picked are unlocked when the statement ends. The rows come
- *    back in that order: a worker that claims ahead of its free slots starts them in it.
+ *    others. The walk counts each visited tenant's running jobs through jobs_running_tenant_idx,
+ *    stopping at tenantSlots; a lone tenant may use the whole fleet. Nothing is locked or
+ *    written for it, so two workers claiming at the same instant can each give a tenant its last
+ *    free place (it may briefly hold one claim more); max_concurrency (step 2) is the exact cap.
+ *    tenantSlots null: no share rule, nothing counted.
+ * 5. Round robin within the claim: every visited tenant's first job, then every one's second,
+ *    ..., with the tenants in an order that `rotation` (a fresh value per claim) shuffles, so the
+ *    tenants the limit cuts off in the last round are not always the same. Rows locked in step 3
+ *    but not picked are unlocked when the statement ends. The rows come back in that order: a
+ *    worker that claims ahead of its free slots starts them in it.
  *
- * Measured with pgbench (10 clients, claim 10, 100 tenants): this shape, with no write to a shared
- * row, ~11,900 jobs/s, against ~13,000 for a global order that starves small tenants completely.
- * At the claims of 250 a draining worker makes, the round robin cost 36 % against a global order
- * (npm run bench, pgbench scenario; docs/decisions/0003-claim-shape.md). docs/fairness.md measures
- * step 4.
+ * Measured with the benchmark's pgbench scenario (npm run bench -- --only pgbench: claims of 250,
+ * 100 tenants ready): walking all 100 tenants cost 27-36 % against a global order that starves
+ * small tenants; visiting 25 a claim, ~20 %, which is index writes spread over 25 tenants, not
+ * the claim's reads (docs/fairness.md). The price: a tenant may wait up to ceil(tenants / K)
+ * claims of a worker for its turn (docs/decisions/0003-claim-shape.md).
  */
 export function jobClaim(
   workerId: string,
@@ -241,22 +251,46 @@ export function jobClaim(
   leaseSeconds: number,
   rotation: string,
   tenantSlots: number | null = null,
+  cursor: string | null = null,
 ): Statement {
   return {
     name: 'jobClaim',
     text: `
-      WITH RECURSIVE ready_tenants AS (
-        (SELECT tenant_id FROM jobs WHERE status = 'pending'
-         ORDER BY tenant_id, priority, run_at, id LIMIT 1)
+      WITH RECURSIVE walk AS (
+        -- Starts just after the cursor; step 0 is the cursor itself, not a tenant of this claim.
+        SELECT $6::uuid AS tenant_id, false AS wrapped, 0 AS step, 0 AS turns, NULL::int AS running
         UNION ALL
-        SELECT (SELECT j.tenant_id FROM jobs j
-                WHERE j.status = 'pending' AND j.tenant_id > r.tenant_id
-                ORDER BY j.tenant_id, j.priority, j.run_at, j.id LIMIT 1)
-        FROM ready_tenants r
-        WHERE r.tenant_id IS NOT NULL
+        SELECT nx.tenant_id, nx.wrapped, w.step + 1, w.turns + CASE WHEN h.blocked THEN 0 ELSE 1 END, h.running
+        FROM walk w
+        CROSS JOIN LATERAL (
+          (SELECT j.tenant_id, w.wrapped AS wrapped FROM jobs j
+           WHERE j.status = 'pending' AND j.tenant_id > w.tenant_id
+           ORDER BY j.tenant_id, j.priority, j.run_at, j.id LIMIT 1)
+          UNION ALL
+          (SELECT j.tenant_id, true FROM jobs j
+           WHERE j.status = 'pending' AND NOT w.wrapped
+           ORDER BY j.tenant_id, j.priority, j.run_at, j.id LIMIT 1)
+          LIMIT 1
+        ) nx
+        CROSS JOIN LATERAL (
+          SELECT c.running,
+                 c.running >= $5::int
+                   OR EXISTS (SELECT 1 FROM tenants t
+                              WHERE t.id = nx.tenant_id AND t.running_jobs >= t.max_concurrency) AS blocked
+          FROM (
+            -- OFFSET 0: counted once, not once per use.
+            SELECT CASE WHEN $5::int IS NOT NULL
+                        THEN (SELECT count(*) FROM (SELECT 1 FROM jobs
+                                                    WHERE tenant_id = nx.tenant_id AND status = 'running'
+                                                    LIMIT $5) r)::int END AS running
+            OFFSET 0
+          ) c
+        ) h
+        WHERE w.turns < greatest(ceil($2::float8 / 10), least($2::int, 10))
+          AND (NOT nx.wrapped OR nx.tenant_id <= coalesce($6::uuid, nx.tenant_id))
       ),
       ready AS (
-        SELECT tenant_id FROM ready_tenants WHERE tenant_id IS NOT NULL
+        SELECT tenant_id, running FROM walk WHERE step > 0
       ),
       capped AS (
         SELECT id, greatest(max_concurrency - running_jobs, 0) AS free
@@ -293,10 +327,8 @@ export function jobClaim(
         SELECT DISTINCT tenant_id FROM candidates
       ),
       held AS MATERIALIZED (
-        SELECT t.tenant_id,
-               (SELECT count(*) FROM (SELECT 1 FROM jobs
-                                      WHERE tenant_id = t.tenant_id AND status = 'running' LIMIT $5) r)::int AS running
-        FROM contending t
+        SELECT r.tenant_id, r.running
+        FROM ready r
         WHERE $5::int IS NOT NULL AND (SELECT count(*) FROM contending) > 1
       ),
       picked AS (
@@ -330,10 +362,11 @@ export function jobClaim(
       ${jobTransitions('claimed', 'from_status', { waitMs: `greatest(${MS_SINCE('ready_at')}, 0)` })},
       ${jobEvents('started', 'claimed')}
       SELECT c.id, c.tenant_id, c.queue, c.type, c.payload, c.attempts, c.max_attempts, c.trace_id, c.trace_parent,
-             c.timeout_ms, c.created_at, c.lease_expires_at, ${EVENTS_SENT}
+             c.timeout_ms, c.created_at, c.lease_expires_at, ${EVENTS_SENT},
+             (SELECT tenant_id FROM walk ORDER BY step DESC LIMIT 1) AS next_cursor
       FROM claimed c JOIN picked p USING (id)
       ORDER BY p.rank, p.turn`,
-    values: [workerId, limit, leaseSeconds, rotation, tenantSlots],
+    values: [workerId, limit, leaseSeconds, rotation, tenantSlots, cursor],
   };
 }
 

@@ -70,7 +70,7 @@ type ClaimOrder = 'fair' | 'fair-only' | 'global';
  * backlog needs an index in that order for it (GLOBAL_ORDER_INDEX).
  */
 function globalOrder(claim: string): string {
-  const from = claim.indexOf('WITH RECURSIVE ready_tenants AS (');
+  const from = claim.indexOf('WITH RECURSIVE walk AS (');
   const to = claim.indexOf('claimed AS (');
   if (from < 0 || to < from)
     throw new Error("jobClaim's CTEs changed: update globalOrder (scripts/src/bench/scenario-pgbench.ts)");
@@ -86,6 +86,8 @@ function globalOrder(claim: string): string {
     claim.slice(to)
   );
 }
+
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 const GLOBAL_ORDER_INDEX = `CREATE INDEX jobs_global_order_idx ON jobs (priority, run_at, id) WHERE status = 'pending'`;
 
@@ -109,17 +111,23 @@ export function pgbenchScript(order: ClaimOrder = 'fair'): string {
     throw new Error(
       "jobClaim's final SELECT changed shape: update pgbenchScript (scripts/src/bench/scenario-pgbench.ts)",
     );
+  // The fair claim also hands back where its walk of the tenants ended: the client's next claim
+  // starts after it, as JobQueue does per worker.
+  const cursor =
+    order === 'global'
+      ? ''
+      : `,\n             (SELECT tenant_id FROM walk ORDER BY step DESC LIMIT 1) AS next_cursor`;
   const claimIds =
     claim.slice(0, start!) +
     `\n      SELECT coalesce(array_agg(c.id ORDER BY p.rank, p.turn), '{}') AS ids,\n` +
-    `             (SELECT count(*) FROM events) AS notifications\n      FROM claimed c JOIN picked p USING (id)`;
+    `             (SELECT count(*) FROM events) AS notifications${cursor}\n      FROM claimed c JOIN picked p USING (id)`;
   const complete = jobCompleteMany('worker', [{ id: '', result: null }]).text;
   return [
     `\\set rotation random(1, 1000000000)`,
     `\\set claim ${CLAIM}`,
     `\\set lease 30`,
     `\\set slots ${TENANT_SLOTS}`,
-    `${params(claimIds, { 1: ':client_id', 2: ':claim', 3: ':lease', 4: ':rotation', 5: order === 'fair' ? ':slots' : 'NULL' }).trim()} \\gset`,
+    `${params(claimIds, { 1: ':client_id', 2: ':claim', 3: ':lease', 4: ':rotation', 5: order === 'fair' ? ':slots' : 'NULL', 6: ':next_cursor' }).trim()} \\gset`,
     `${params(complete, {
       1: ':client_id',
       2: ':ids',
@@ -170,6 +178,9 @@ async function ceiling(context: BenchContext, clients: number, order: ClaimOrder
         '2',
         '-t',
         String(perClient),
+        // Each client's first claim starts its walk of the tenants at the start (the nil uuid).
+        '-D',
+        `next_cursor=${NIL_UUID}`,
         '-f',
         script,
         database.url,
@@ -216,7 +227,8 @@ export const pgbenchScenario: Scenario = {
     `with the worker's session settings (\`${QUEUE_SESSION_OPTIONS}\`). jobs/s = jobs completed × tps / ` +
     `transactions (tps without connection time). No Node, no handler: what PostgreSQL alone allows ` +
     `for this work on this machine. The cost of fairness, the same way on ${FAIRNESS_TENANTS} tenants' ` +
-    `backlog (as many jobs in all): the claim's round robin (no fleet share) against the claim with its ` +
+    `backlog (as many jobs in all): the claim's round robin (no fleet share; each client passes the ` +
+    `tenant cursor its claim returns on to its next claim, as a worker does) against the claim with its ` +
     `round robin replaced by one global order (priority, run_at, id) over an index in that order, ` +
     `the update, counters and events unchanged.`,
   systems: () => ['conveyor'],
