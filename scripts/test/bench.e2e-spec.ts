@@ -88,6 +88,8 @@ describe('benchmark report (smoke run)', () => {
         }
     expect(systems('scale', 'other_tenant_p95_vs_quiet')).toEqual(['conveyor']);
     expect(systems('scale', 'other_tenant_quiet_p95_ms')).toEqual(['conveyor']);
+    expect(systems('scale', 'other_tenant_busy_twin_p95_ms')).toEqual(['conveyor']);
+    expect(systems('scale', 'other_tenant_p95_vs_busy_twin')).toEqual(['conveyor']);
     const drain = byId.queue.metrics.find((m) => m.key === 'drain_small_jobs_per_second')!;
     expect(drain.conveyor_per_best_peer?.conveyor).toBeGreaterThan(0);
 

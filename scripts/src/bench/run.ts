@@ -16,7 +16,7 @@ import { fairnessScenario } from './scenario-fairness';
 import { ceilingMetric, pgbenchScenario } from './scenario-pgbench';
 import { drainMetric, queueScenario } from './scenario-queue';
 import { rssScenario } from './scenario-rss';
-import { quietTenantMetric, scaleRateMetric, scaleScenario } from './scenario-scale';
+import { busyTwinMetric, quietTenantMetric, scaleRateMetric, scaleScenario } from './scenario-scale';
 import { submitScenario } from './scenario-submit';
 import { openBenchServer } from './server';
 
@@ -89,6 +89,19 @@ function derive(results: Results, mode: Mode): void {
       },
       'conveyor',
       +(busy / quiet).toFixed(2),
+    );
+  const twin = results.median('scale', busyTwinMetric(sizes).key, 'conveyor');
+  if (busy !== undefined && twin !== undefined && twin > 0)
+    results.add(
+      'scale',
+      {
+        key: 'other_tenant_p95_vs_busy_twin',
+        label: `another tenant's pickup p95 with the backlog ÷ the same beside a drain of ${sizes.drains[1].toLocaleString('en')} jobs`,
+        unit: '×',
+        better: 'lower',
+      },
+      'conveyor',
+      +(busy / twin).toFixed(2),
     );
   const ceiling = results.median('pgbench', ceilingMetric.key, 'conveyor');
   const drained = results.median('queue', large.key, 'conveyor');

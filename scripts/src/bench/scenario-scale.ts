@@ -36,6 +36,13 @@ export const quietTenantMetric: Metric = {
   better: 'lower',
 };
 
+export const busyTwinMetric = (sizes: Sizes): Metric => ({
+  key: 'other_tenant_busy_twin_p95_ms',
+  label: `the same tenant's pickup on the same worker beside a drain of ${fmt(sizes.drains[1])} jobs: p95`,
+  unit: 'ms',
+  better: 'lower',
+});
+
 /** The other tenant's jobs come one every this many ms while the window lasts. */
 const OTHER_EVERY_MS = 100;
 /** Jobs the other tenant submits on the quiet database, before the backlog, at the same pace. */
@@ -96,6 +103,36 @@ async function probeWaits(
   }
 }
 
+/**
+ * The busy twin: the other tenant's probes while the worker drains `backlog` jobs of `bigId`, a
+ * backlog the queue scenario also drains, so that set against the large backlog the ratio is the
+ * backlog's size alone (a busy worker picks a new job up at its next claim, an idle one at once).
+ */
+async function busyTwinWaits(
+  conveyor: ConveyorDatabase,
+  worker: WorkerProcess,
+  url: string,
+  ids: { big: string; other: string },
+  backlog: number,
+  boxMs: number,
+): Promise<{ waits: number[]; unstarted: number }> {
+  worker.child.kill('SIGSTOP');
+  await conveyor.insertBacklog(ids.big, backlog, {}, 2);
+  await conveyor.analyze();
+  const events = await JobEventCounter.listen(url);
+  try {
+    worker.child.kill('SIGCONT');
+    const drained = events.until(() => events.completedBy.get(ids.big) ?? 0, backlog, boxMs);
+    let finished = false;
+    void drained.then(() => (finished = true));
+    const probes = await submitProbes(conveyor, events, ids.other, () => !finished, boxMs);
+    await within(Promise.all(probes.completions), OTHER_GRACE_MS);
+    return await pickupWaits(conveyor, probes.ids);
+  } finally {
+    await events.close();
+  }
+}
+
 async function conveyorScale(context: Parameters<Scenario['run']>[0], system: SystemId): Promise<void> {
   const { sizes, results } = context;
   const jobs = sizes.scaleJobs!;
@@ -112,6 +149,10 @@ async function conveyorScale(context: Parameters<Scenario['run']>[0], system: Sy
     await worker.ready;
     const quiet = await probeWaits(conveyor, database.url, other.id, QUIET_PROBES);
     results.add('scale', quietTenantMetric, system, latencySummary(quiet.waits).p95);
+    const boxMs = sizes.drainBoxSeconds * 1000;
+    const twinIds = { big: big.id, other: other.id };
+    const twin = await busyTwinWaits(conveyor, worker, database.url, twinIds, sizes.drains[1], boxMs);
+    results.add('scale', busyTwinMetric(sizes), system, latencySummary(twin.waits).p95);
     worker.child.kill('SIGSTOP'); // held while the backlog goes in, as the queue scenario does
     await conveyor.insertBacklog(big.id, jobs, {}, 2);
     // As many again scheduled a year ahead at the lowest priority, by a third tenant: a claim must
@@ -155,11 +196,12 @@ async function conveyorScale(context: Parameters<Scenario['run']>[0], system: Sy
     const summary = latencySummary(waits);
     for (const p of ['p50', 'p95', 'p99'] as const)
       results.add('scale', otherTenantMetric(p, sizes), system, summary[p]);
-    if (unstarted + quiet.unstarted > 0)
+    if (unstarted + quiet.unstarted + twin.unstarted > 0)
       results.note(
         'scale',
         `Conveyor: ${unstarted} of the other tenant's ${ids.length} jobs (and ${quiet.unstarted} of its ` +
-          `${QUIET_PROBES} quiet ones) had not started ${OTHER_GRACE_MS / 1000} s after they were due; their ` +
+          `${QUIET_PROBES} quiet ones, ${twin.unstarted} of those beside the smaller drain) had not started ` +
+          `${OTHER_GRACE_MS / 1000} s after they were due; their ` +
           `wait is counted as what it was then (a lower bound).`,
       );
   } finally {
@@ -228,7 +270,8 @@ export const scaleScenario: Scenario = {
   title: 'Scale: a large backlog',
   describe: (sizes) =>
     `Per round, on a fresh database: first the other tenant's pickup with nothing queued (its quiet twin: ` +
-    `${QUIET_PROBES} jobs, one every ${OTHER_EVERY_MS} ms, on the same worker), then ` +
+    `${QUIET_PROBES} jobs, one every ${OTHER_EVERY_MS} ms, on the same worker) and beside a drain of ` +
+    `${fmt(sizes.drains[1])} jobs (its busy twin, the same pace), then ` +
     `${fmt(sizes.scaleJobs ?? 0)} no-op jobs queued (statements of 1,000, ` +
     `two at a time; for Conveyor, as many again scheduled a year ahead at the lowest priority by a third ` +
     `tenant), ANALYZE, then one worker at concurrency 10; the rate is taken over the first ` +
