@@ -85,8 +85,21 @@ async function pickupWaits(
   return { waits: rows.map((row) => Number(row.ms)), unstarted: rows.filter((row) => !row.started).length };
 }
 
-/** `count` probes on the quiet database, each waited for (at most OTHER_GRACE_MS in all). */
-async function probeWaits(
+/** Probes while `more()` holds, each then waited for (at most OTHER_GRACE_MS in all), and their waits. */
+async function probePickups(
+  conveyor: ConveyorDatabase,
+  events: JobEventCounter,
+  tenantId: string,
+  more: () => boolean,
+  boxMs: number,
+): Promise<{ waits: number[]; unstarted: number }> {
+  const { ids, completions } = await submitProbes(conveyor, events, tenantId, more, boxMs);
+  await within(Promise.all(completions), OTHER_GRACE_MS);
+  return pickupWaits(conveyor, ids);
+}
+
+/** `count` probes on the quiet database. */
+async function quietWaits(
   conveyor: ConveyorDatabase,
   url: string,
   tenantId: string,
@@ -95,9 +108,7 @@ async function probeWaits(
   const events = await JobEventCounter.listen(url);
   try {
     let sent = 0;
-    const { ids, completions } = await submitProbes(conveyor, events, tenantId, () => sent++ < count, 0);
-    await within(Promise.all(completions), OTHER_GRACE_MS);
-    return await pickupWaits(conveyor, ids);
+    return await probePickups(conveyor, events, tenantId, () => sent++ < count, 0);
   } finally {
     await events.close();
   }
@@ -125,9 +136,7 @@ async function busyTwinWaits(
     const drained = events.until(() => events.completedBy.get(ids.big) ?? 0, backlog, boxMs);
     let finished = false;
     void drained.then(() => (finished = true));
-    const probes = await submitProbes(conveyor, events, ids.other, () => !finished, boxMs);
-    await within(Promise.all(probes.completions), OTHER_GRACE_MS);
-    return await pickupWaits(conveyor, probes.ids);
+    return await probePickups(conveyor, events, ids.other, () => !finished, boxMs);
   } finally {
     await events.close();
   }
@@ -147,7 +156,7 @@ async function conveyorScale(context: Parameters<Scenario['run']>[0], system: Sy
     // The quiet twin: the other tenant's pickup on this worker and database before the backlog.
     worker = startWorker(database.url, WORKER_ENV);
     await worker.ready;
-    const quiet = await probeWaits(conveyor, database.url, other.id, QUIET_PROBES);
+    const quiet = await quietWaits(conveyor, database.url, other.id, QUIET_PROBES);
     results.add('scale', quietTenantMetric, system, latencySummary(quiet.waits).p95);
     const boxMs = sizes.drainBoxSeconds * 1000;
     const twinIds = { big: big.id, other: other.id };
