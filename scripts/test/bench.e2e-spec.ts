@@ -70,6 +70,12 @@ describe('benchmark report (smoke run)', () => {
       ['conveyor', 'graphile-worker', 'graphile-worker-default', 'pg-boss', 'pg-boss-default'].sort(),
     );
     expect(systems('queue', 'pickup_db_p50_ms')).toContain('conveyor');
+    expect(systems('queue', 'pickup_floor_db_p50_ms')).toEqual(['conveyor']);
+    expect(systems('queue', 'pickup_db_p50_vs_floor')).toContain('conveyor');
+    // PostgreSQL runs on this machine here (embedded, or DATABASE_URL's local server): its CPU is read.
+    expect(systems('submit', 'single_jobs_per_cpu_second').sort()).toEqual(
+      systems('submit', 'single_jobs_per_second').sort(),
+    );
 
     // Rates, times of pickups and waits, and memory are never 0; CPU shares may round to 0, and so
     // may the flooding tenant's rate over the few jobs a smoke run times beside it. A signed figure
@@ -82,7 +88,8 @@ describe('benchmark report (smoke run)', () => {
           expect([figure, rounds.every(inRange)]).toEqual([figure, true]);
           if (
             metric.key !== 'flood_jobs_per_second' &&
-            (['jobs/s', 'MiB'].includes(metric.unit) || /pickup|alone|flood_p|scheduled/.test(metric.key))
+            (['jobs/s', 'jobs/CPU-s', 'MiB'].includes(metric.unit) ||
+              /pickup|alone|flood_p|scheduled/.test(metric.key))
           )
             expect([figure, median > 0]).toEqual([figure, true]);
         }

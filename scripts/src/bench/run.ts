@@ -14,7 +14,7 @@ import { type Report, type ScenarioReport, writeReport } from './output';
 import { eventsScenario } from './scenario-events';
 import { fairnessScenario } from './scenario-fairness';
 import { ceilingMetric, pgbenchScenario } from './scenario-pgbench';
-import { drainMetric, queueScenario } from './scenario-queue';
+import { drainMetric, QUEUE_SYSTEMS, queueScenario } from './scenario-queue';
 import { rssScenario } from './scenario-rss';
 import { busyTwinMetric, quietTenantMetric, scaleRateMetric, scaleScenario } from './scenario-scale';
 import { submitScenario } from './scenario-submit';
@@ -74,6 +74,22 @@ function derive(results: Results, mode: Mode): void {
         },
         system,
         +(scaled / base).toFixed(2),
+      );
+  }
+  const floor = results.median('queue', 'pickup_floor_db_p50_ms', 'conveyor');
+  for (const system of QUEUE_SYSTEMS) {
+    const pickup = results.median('queue', 'pickup_db_p50_ms', system);
+    if (floor !== undefined && floor > 0 && pickup !== undefined)
+      results.add(
+        'queue',
+        {
+          key: 'pickup_db_p50_vs_floor',
+          label: 'idle pickup p50 (database clock) ÷ the floor p50 on the same server',
+          unit: '×',
+          better: 'lower',
+        },
+        system,
+        +(pickup / floor).toFixed(2),
       );
   }
   const busy = results.median('scale', 'other_tenant_p95_ms', 'conveyor');

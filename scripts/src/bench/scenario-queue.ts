@@ -42,6 +42,13 @@ const pickupMetrics = (clock: 'handler' | 'db') =>
     better: 'lower',
   }));
 
+const floorMetrics = (['p50', 'p95'] as const).map((p): Metric => ({
+  key: `pickup_floor_db_${p}_ms`,
+  label: `idle pickup floor, a bare INSERT and NOTIFY → a listening client's next statement (database clock): ${p}`,
+  unit: 'ms',
+  better: 'lower',
+}));
+
 /** Resolves to the promise's value, or undefined once `ms` have passed. */
 export function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout;
@@ -76,6 +83,8 @@ interface Pickup {
 interface Round {
   drains: Drain[];
   pickup?: Pickup;
+  /** The same server's floor for an idle pickup (Conveyor's rounds only), insert → update in ms. */
+  floor?: number[];
 }
 
 /**
@@ -121,8 +130,10 @@ export async function conveyorRound(context: BenchContext, pickupSamples: number
       round.drains.push({ completed: events.completed - completedBefore, seconds, boxed: !done });
       // A backlog left by the time box would run into the next phase: the round ends here.
       if (!done) break;
-      if (round.drains.length === 1 && pickupSamples > 0)
+      if (round.drains.length === 1 && pickupSamples > 0) {
         round.pickup = await conveyorPickup(conveyor, events, worker, tenant.id, pickupSamples);
+        round.floor = await pickupFloor(database.url, pickupSamples);
+      }
     }
     return round;
   } finally {
@@ -160,6 +171,51 @@ async function conveyorPickup(
     await sleep(20); // let the worker go idle again
   }
   return { handler, database: await conveyor.databasePickupMs(ids) };
+}
+
+/**
+ * What PostgreSQL alone takes for an idle pickup on this server, with no queue around it: a
+ * statement inserts a row and NOTIFYs its id; a client LISTENing hears it and at once has a second
+ * session stamp the row (as a worker hears on its listener and claims on its pool). started_at -
+ * created_at spans what every LISTEN/NOTIFY queue pays: the insert, its commit (and WAL flush), the
+ * notification's delivery, waking the listener's process and the stamping session's backend.
+ */
+async function pickupFloor(url: string, samples: number): Promise<number[]> {
+  const [inserter, listener, stamper] = await Promise.all([connect(url), connect(url), connect(url)]);
+  try {
+    await inserter.query(
+      `CREATE TABLE pickup_floor (id int PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now(), started_at timestamptz)`,
+    );
+    await listener.query('LISTEN pickup_floor');
+    const stamped = new Map<number, () => void>();
+    listener.on('notification', ({ payload }) => {
+      const id = Number(payload);
+      void stamper
+        .query('UPDATE pickup_floor SET started_at = now() WHERE id = $1', [id])
+        .then(() => stamped.get(id)?.());
+    });
+    for (let id = 1; id <= samples; id++) {
+      const done = new Promise<void>((resolve) => stamped.set(id, resolve));
+      await inserter.query(
+        `WITH row AS (INSERT INTO pickup_floor (id) VALUES ($1) RETURNING id) SELECT pg_notify('pickup_floor', id::text) FROM row`,
+        [id],
+      );
+      if (
+        (await within(
+          done.then(() => true),
+          10_000,
+        )) === undefined
+      )
+        throw new Error('the pickup floor heard no NOTIFY within 10 s');
+      await sleep(20); // as apart as the pickup jobs
+    }
+    const { rows } = await inserter.query<{ ms: number }>(
+      `SELECT extract(epoch FROM started_at - created_at)::float8 * 1000 AS ms FROM pickup_floor`,
+    );
+    return rows.map((row) => row.ms);
+  } finally {
+    await Promise.all([inserter.end(), listener.end(), stamper.end()]);
+  }
 }
 
 /**
@@ -266,6 +322,9 @@ export const queueScenario: Scenario = {
     `machine's clock (Conveyor: its worker's \`started\` log line as it arrives on the pipe) and insert → lock ` +
     `on the database clock (created_at → started_at; pg-boss created_on → started_on; graphile-worker ` +
     `created_at → locked_at). Then ${fmt(sizes.drains[1])} jobs the same way on the same database. ` +
+    `In Conveyor's rounds, after its pickup, the floor of an idle pickup on the same server, as many ` +
+    `samples as apart: a bare INSERT that NOTIFYs, a listening client that at once stamps the row from a ` +
+    `second session (created_at → started_at, no queue, no worker). ` +
     `Conveyor's worker is the built process logging at info (JOB_LOG_LEVEL info, the default) to a pipe; ` +
     `the peers' workers run in the benchmark process, as their libraries do.`,
   systems: () => QUEUE_SYSTEMS,
@@ -283,7 +342,11 @@ export const queueScenario: Scenario = {
         `${SYSTEM_LABELS[system]}: its first drain was cut, so a round had no second drain.`,
       );
     if (round.pickup) recordPickup(context, system, round.pickup);
-    else if (sizes.pickupSamples > 0)
+    if (round.floor) {
+      const floor = latencySummary(round.floor);
+      context.results.add('queue', floorMetrics[0], system, floor.p50);
+      context.results.add('queue', floorMetrics[1], system, floor.p95);
+    } else if (sizes.pickupSamples > 0)
       context.results.note(
         'queue',
         `${SYSTEM_LABELS[system]}: no pickup measured in a round whose first drain was cut.`,

@@ -1,10 +1,12 @@
 import { type ChildProcess } from 'node:child_process';
+import { type Client } from 'pg';
 import { startApi, stopApi } from '../bench-api';
-import { cpuSecondsOfPid } from '../bench-cpu';
+import { meterPhase, postgresPids } from '../bench-cpu';
 import { percentile } from '../bench-stats';
 import { ApiClient, CONVEYOR_TEMPLATE, ConveyorDatabase, noopJob } from './conveyor';
 import { type BenchContext, type Metric, type Scenario, type Sizes, type SystemId, SYSTEMS } from './model';
 import { openPeer } from './peers';
+import { connect } from './server';
 
 /** Runs `total` calls of `call` from `clients` concurrent loops; returns calls/s and latency percentiles. */
 export async function load(clients: number, total: number, call: (i: number) => Promise<unknown>) {
@@ -47,6 +49,12 @@ const metrics = (sizes: Sizes) => {
       unit: 'ms',
       better: 'lower',
     },
+    serviceCpu: {
+      key: 'single_jobs_per_cpu_second',
+      label: `${single}: jobs per CPU-second of the service (the API or the caller's process, and PostgreSQL)`,
+      unit: 'jobs/CPU-s',
+      better: 'higher',
+    },
   } satisfies Record<string, Metric>;
 };
 
@@ -58,7 +66,11 @@ interface Target {
   close(): Promise<void>;
 }
 
-type State = Map<SystemId, Target>;
+interface State {
+  targets: Map<SystemId, Target>;
+  /** Lists the server's processes, whose CPU counts in the service's (pg_stat_activity). */
+  admin: Client;
+}
 
 async function openTarget(context: BenchContext, system: SystemId): Promise<Target> {
   const { server, sizes } = context;
@@ -116,36 +128,42 @@ export const submitScenario: Scenario<State> = {
     `from ${sizes.batchCallers} callers. Conveyor in process: JobQueue.insertOne (one-job submissions are ` +
     `committed in groups, as the API does) and insertMany on a pool like the API's; over HTTP: POST /api/v1/jobs ` +
     `and /api/v1/jobs/batch to one API process from keep-alive connections. Peers: pg-boss send()/insert(), ` +
-    `graphile-worker addJob()/addJobs(), in this process. The API's CPU per job is read from /proc.`,
+    `graphile-worker addJob()/addJobs(), in this process. CPU is read from /proc: the API process's per job, ` +
+    `and the service's per job, PostgreSQL's processes plus the API process (HTTP) or this process, where ` +
+    `the library and its callers run (in process; the callers' loop is a small part of it), to compare ` +
+    `what a job costs on a machine where the CPU, not the latency, is the limit. Without a local ` +
+    `PostgreSQL (its processes not readable here) the service's figure is left out.`,
   systems: () => SYSTEMS,
-  setup: async () => new Map(),
+  setup: async (context) => ({ targets: new Map(), admin: await connect(context.server.adminUrl) }),
   async run(context, system, _round, state) {
     const { sizes, results } = context;
     const m = metrics(sizes);
-    let target = state.get(system);
+    let target = state.targets.get(system);
     if (!target) {
       target = await openTarget(context, system);
-      state.set(system, target);
+      state.targets.set(system, target);
       // Connections, prepared statements and the API's key cache warm up before anything is timed.
       await load(sizes.callers, Math.min(100, sizes.singleCalls), (i) => target!.single(i));
     }
-    const cpuBefore = target.api && cpuSecondsOfPid(target.api.pid!);
+    const api = target.api;
+    const meter = await meterPhase({
+      postgres: () => postgresPids(state.admin),
+      ...(api ? { api: async () => [api.pid!] } : {}),
+    });
     const single = await load(sizes.callers, sizes.singleCalls, (i) => target.single(i));
-    const cpuAfter = target.api && cpuSecondsOfPid(target.api.pid!);
+    const cpu = await meter.stop(sizes.singleCalls);
     results.add(this.id, m.single, system, Math.round(single.callsPerSecond));
     results.add(this.id, m.singleP50, system, +single.p50.toFixed(2));
     results.add(this.id, m.singleP99, system, +single.p99.toFixed(2));
-    if (cpuBefore !== undefined && cpuAfter !== undefined)
-      results.add(
-        this.id,
-        m.apiCpu,
-        system,
-        +(((cpuAfter - cpuBefore) * 1000) / sizes.singleCalls).toFixed(3),
-      );
+    if (api) results.add(this.id, m.apiCpu, system, cpu.api_cpu_ms);
+    const serviceMs = api ? cpu.api_cpu_ms : cpu.bench_process_cpu_ms;
+    if (serviceMs !== undefined && cpu.postgres_cpu_ms !== undefined)
+      results.add(this.id, m.serviceCpu, system, Math.round(1000 / (serviceMs + cpu.postgres_cpu_ms)));
     const batch = await load(sizes.batchCallers, sizes.batches, () => target.batch());
     results.add(this.id, m.batch, system, Math.round(batch.callsPerSecond * sizes.batchSize));
   },
   async teardown(_context, state) {
-    for (const target of state.values()) await target.close();
+    for (const target of state.targets.values()) await target.close();
+    await state.admin.end();
   },
 };
