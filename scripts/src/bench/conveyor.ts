@@ -78,6 +78,26 @@ export class ConveyorDatabase {
     );
   }
 
+  /**
+   * `perTenant` jobs of each tenant in statements of 1,000 that each hold the same share of every
+   * tenant's jobs (10 each for 100 tenants), `parallel` statements at a time: a backlog as many
+   * tenants submitting at once leave it.
+   */
+  async insertInterleaved(tenantIds: string[], perTenant: number, parallel = 1) {
+    const each = Math.max(1, Math.floor(1_000 / tenantIds.length));
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: parallel }, async () => {
+        for (let start = (next += each) - each; start < perTenant; start = (next += each) - each) {
+          const count = Math.min(each, perTenant - start);
+          await this.queue.insertMany(
+            tenantIds.flatMap((id) => Array.from({ length: count }, () => noopJob(id))),
+          );
+        }
+      }),
+    );
+  }
+
   async analyze(): Promise<void> {
     await this.pool.query('ANALYZE');
   }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { QUEUE_SESSION_OPTIONS } from '../../../backend/src/database/pg-pool';
 import { jobClaim, jobCompleteMany } from '../../../backend/src/queue/queue.sql';
 import { CONVEYOR_TEMPLATE, ConveyorDatabase } from './conveyor';
-import { type BenchContext, type Metric, type Scenario } from './model';
+import { type BenchContext, type Metric, type Scenario, type SystemId } from './model';
 
 /**
  * Jobs a claim asks for: what a draining worker asks for at the default WORKER_PREFETCH of 500,
@@ -50,6 +50,26 @@ export const fairnessCostMetric: Metric = {
   better: 'lower',
   signed: true,
 };
+
+/**
+ * How the fairness rounds' backlog is queued. `by-tenant`: each tenant's jobs in statements of
+ * their own, one tenant after another, so a global order takes one tenant's jobs at a time (the
+ * layout kindest to it). `interleaved`: every statement holds the same number of jobs of every
+ * tenant, as when many tenants submit at once, so a global order spreads across tenants too.
+ */
+type Layout = 'by-tenant' | 'interleaved';
+
+const INTERLEAVED = ' (backlog interleaved)';
+
+/** A fairness figure of the interleaved layout: the by-tenant one's, under its own key. */
+const interleavedMetric = (metric: Metric): Metric => ({
+  ...metric,
+  key: `interleaved_${metric.key}`,
+  label: metric.label.replace(
+    `${FAIRNESS_TENANTS} tenants ready`,
+    `${FAIRNESS_TENANTS} tenants ready${INTERLEAVED}`,
+  ),
+});
 
 /** Where pgbench is, or undefined: the scenario is then skipped. */
 export function pgbenchPath(): string | undefined {
@@ -150,17 +170,23 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<stri
  * the worker's session settings: one tenant's jobs (`fair`, the ceiling the drain is measured
  * against), or 100 tenants' for the cost of fairness.
  */
-async function ceiling(context: BenchContext, clients: number, order: ClaimOrder): Promise<number> {
+async function ceiling(
+  context: BenchContext,
+  clients: number,
+  order: ClaimOrder,
+  layout: Layout,
+): Promise<number> {
   const { sizes, results } = context;
   const database = await context.server.database('pgbench', CONVEYOR_TEMPLATE);
   const conveyor = ConveyorDatabase.open(database.url);
   const dir = mkdtempSync(path.join(tmpdir(), 'conveyor-pgbench-'));
   try {
     const tenants = order === 'fair' ? 1 : FAIRNESS_TENANTS;
-    for (let t = 0; t < tenants; t++) {
-      const tenant = await conveyor.tenant(`bench-${t}`);
-      await conveyor.insertBacklog(tenant.id, Math.ceil(sizes.pgbenchJobs / tenants), {}, 2);
-    }
+    const ids: string[] = [];
+    for (let t = 0; t < tenants; t++) ids.push((await conveyor.tenant(`bench-${t}`)).id);
+    if (layout === 'by-tenant')
+      for (const id of ids) await conveyor.insertBacklog(id, Math.ceil(sizes.pgbenchJobs / tenants), {}, 2);
+    else await conveyor.insertInterleaved(ids, Math.ceil(sizes.pgbenchJobs / tenants), 2);
     if (order === 'global') await conveyor.pool.query(GLOBAL_ORDER_INDEX);
     await conveyor.analyze();
     const script = path.join(dir, 'claim-complete.sql');
@@ -208,10 +234,25 @@ async function ceiling(context: BenchContext, clients: number, order: ClaimOrder
 }
 
 /** The best of CLIENT_COUNTS. */
-async function best(context: BenchContext, order: ClaimOrder): Promise<number> {
+async function best(context: BenchContext, order: ClaimOrder, layout: Layout = 'by-tenant'): Promise<number> {
   let rate = 0;
-  for (const clients of CLIENT_COUNTS) rate = Math.max(rate, await ceiling(context, clients, order));
+  for (const clients of CLIENT_COUNTS) rate = Math.max(rate, await ceiling(context, clients, order, layout));
   return rate;
+}
+
+/** The round robin and the global order on one layout of the backlog, and what the first costs. */
+async function fairness(context: BenchContext, system: SystemId, layout: Layout): Promise<void> {
+  const name = (metric: Metric) => (layout === 'by-tenant' ? metric : interleavedMetric(metric));
+  const fair = await best(context, 'fair-only', layout);
+  const global = await best(context, 'global', layout);
+  context.results.add('pgbench', name(roundRobinMetric), system, fair);
+  context.results.add('pgbench', name(globalOrderMetric), system, global);
+  context.results.add(
+    'pgbench',
+    name(fairnessCostMetric),
+    system,
+    Math.round(1000 * (1 - fair / global)) / 10,
+  );
 }
 
 export const pgbenchScenario: Scenario = {
@@ -230,16 +271,17 @@ export const pgbenchScenario: Scenario = {
     `backlog (as many jobs in all): the claim's round robin (no fleet share; each client passes the ` +
     `tenant cursor its claim returns on to its next claim, as a worker does) against the claim with its ` +
     `round robin replaced by one global order (priority, run_at, id) over an index in that order, ` +
-    `the update, counters and events unchanged.`,
+    `the update, counters and events unchanged. On two layouts of that backlog: queued tenant by tenant ` +
+    `(each tenant's jobs in statements of their own, so the global order takes one tenant's jobs at a time ` +
+    `and writes the tenant-led indexes in few places, the layout kindest to it), and interleaved ` +
+    `(every statement of 1,000 holds ${Math.floor(1_000 / FAIRNESS_TENANTS)} jobs of each tenant, as when ` +
+    `many tenants submit at once; the global order then spreads across tenants as well).`,
   systems: () => ['conveyor'],
   skip: () => (pgbenchPath() ? undefined : 'pgbench is not installed'),
   async run(context, system) {
     const { results } = context;
     results.add(this.id, ceilingMetric, system, await best(context, 'fair'));
-    const fair = await best(context, 'fair-only');
-    const global = await best(context, 'global');
-    results.add(this.id, roundRobinMetric, system, fair);
-    results.add(this.id, globalOrderMetric, system, global);
-    results.add(this.id, fairnessCostMetric, system, Math.round(1000 * (1 - fair / global)) / 10);
+    await fairness(context, system, 'by-tenant');
+    await fairness(context, system, 'interleaved');
   },
 };
