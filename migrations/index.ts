@@ -12,6 +12,7 @@ import { JobsRunningByTenant1764720000000 } from './1764720000000-JobsRunningByT
 import { ScheduledJobs1764800000000 } from './1764800000000-ScheduledJobs';
 import { HotHeartbeats1764810000000 } from './1764810000000-HotHeartbeats';
 import { PruneByFinishedAt1764820000000 } from './1764820000000-PruneByFinishedAt';
+import { ListingSkipsRunning1764830000000 } from './1764830000000-ListingSkipsRunning';
 
 /** Every migration, oldest first. Listed explicitly so ts-jest and compiled code load the same set. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   ScheduledJobs1764800000000,
   HotHeartbeats1764810000000,
   PruneByFinishedAt1764820000000,
+  ListingSkipsRunning1764830000000,
 ];

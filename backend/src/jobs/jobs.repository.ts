@@ -76,7 +76,14 @@ export class JobsRepository {
     return rows;
   }
 
-  /** Newest first, by the keyset (created_at, id): jobs_tenant_created_idx serves a tenant's pages. */
+  /**
+   * Newest first, by the keyset (created_at, id). The listing indexes (jobs_tenant_created_idx and
+   * its type, queue and status twins) leave running jobs out, so that a claim writes no entry in
+   * them (docs/storage.md): a page without a status filter is the newest of the jobs those indexes
+   * hold and of the tenant's running ones (jobs_running_tenant_idx, a few per slot of the fleet),
+   * merged. A status filter reads one side alone: the planner proves `status = 'dead'` implies
+   * `status <> 'running'`, and `status = 'running'` reads the running index.
+   */
   async list(filters: JobFilters, limit: number, after?: PagePosition): Promise<JobRow[]> {
     const where = new Where()
       .add((p) => `tenant_id = ${p}`, filters.tenantId)
@@ -85,10 +92,17 @@ export class JobsRepository {
       .add((p) => `queue = ${p}`, filters.queue)
       .addPosition('created_at, id', after);
     const limitSql = where.limit(limit);
-    const { rows } = await this.pg.pool.query<JobRow>(
-      `SELECT ${SUMMARY_COLUMNS} FROM jobs ${where.sql} ORDER BY created_at DESC, id DESC ${limitSql}`,
-      where.values,
-    );
+    const page = (side?: string) => {
+      const clauses = side ? [...where.clauses, side] : where.clauses;
+      return `SELECT ${SUMMARY_COLUMNS} FROM jobs ${clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : ''}
+        ORDER BY created_at DESC, id DESC ${limitSql}`;
+    };
+    const text =
+      filters.status !== undefined
+        ? page()
+        : `SELECT * FROM ((${page(`status <> 'running'`)}) UNION ALL (${page(`status = 'running'`)})) merged
+           ORDER BY created_at DESC, id DESC ${limitSql}`;
+    const { rows } = await this.pg.pool.query<JobRow>(text, where.values);
     return rows;
   }
 }
