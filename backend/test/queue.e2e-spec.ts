@@ -82,6 +82,19 @@ describe('the queue statements on a real PostgreSQL', () => {
     }
   });
 
+  it('gives jobs time-ordered ids (UUIDv7) that sort in the order they were made, batch and single', async () => {
+    const isV7 = (id: string) =>
+      /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id);
+    const first = await queue.insertMany(Array.from({ length: 1000 }, () => jobFactory.build(tenant)));
+    const single = await queue.insertOne(jobFactory.build(tenant));
+    const second = await queue.insertMany(Array.from({ length: 10 }, () => jobFactory.build(tenant)));
+    const ids = [...first, single!, ...second].map((row) => row.id);
+    expect(ids.filter((id) => !isV7(id))).toEqual([]);
+    // In the order made, as PostgreSQL's uuid ordering (bytewise) sorts them too.
+    const sorted = await sql<{ id: string }>(`SELECT id FROM jobs WHERE id = ANY($1) ORDER BY id`, [ids]);
+    expect(sorted.map((row) => row.id)).toEqual(ids);
+  });
+
   describe('one-job inserts (group commit)', () => {
     const transactionsOf = async (ids: string[]) =>
       (

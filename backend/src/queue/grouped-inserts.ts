@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newJobId } from './job-id';
 import { isSplittable } from '../database/database-errors';
 import { type NewJob } from './queue.sql';
 
@@ -47,7 +47,7 @@ export class GroupedInserts<T extends { id: string }> {
   insert(job: NewJob): Promise<T | undefined> {
     return new Promise((resolve, reject) => {
       const payloadJson = JSON.stringify(job.payload);
-      this.waiting.push({ id: randomUUID(), job: { ...job, payloadJson }, resolve, reject });
+      this.waiting.push({ id: newJobId(), job: { ...job, payloadJson }, resolve, reject });
       this.schedule();
     });
   }

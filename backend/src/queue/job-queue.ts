@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newJobId } from './job-id';
 import { type Pool } from 'pg';
 import { type BackoffOptions } from './backoff';
 import { inTransaction } from '../database/in-transaction';
@@ -159,7 +159,7 @@ export class JobQueue {
   }
 
   /** The new jobs in input order, every column; repeats of an idempotency key are skipped. */
-  async insertMany(jobs: NewJob[], ids: string[] = jobs.map(() => randomUUID())): Promise<InsertedJob[]> {
+  async insertMany(jobs: NewJob[], ids: string[] = jobs.map(() => newJobId())): Promise<InsertedJob[]> {
     if (jobs.length === 0) return [];
     const outcomes = await this.run<InsertOutcome>(jobInsertMany(this.traced(jobs), ids));
     const byId = new Map(jobs.map((job, i) => [ids[i], job]));
@@ -194,7 +194,7 @@ export class JobQueue {
    */
   async insertWithFile(job: NewJob, file: NewJobFile, quotaBytes: number): Promise<StoredUpload> {
     const [traced] = this.traced([job]);
-    const id = randomUUID();
+    const id = newJobId();
     const stored = await inTransaction(this.pool, async ({ client, rollback }): Promise<StoredUpload> => {
       const [outcome] = (await client.query(jobInsertMany([traced], [id]))).rows as InsertOutcome[];
       if (!outcome) {

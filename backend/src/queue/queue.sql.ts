@@ -10,7 +10,7 @@
  * while a snapshot differs, so a changed fragment shows in review as SQL.
  */
 
-import { randomUUID } from 'node:crypto';
+import { newJobId } from './job-id';
 
 export interface Statement {
   name: string;
@@ -153,7 +153,7 @@ export interface NewJob {
  * (GroupedInserts) can hand each caller its own row back, and tell a skipped repeat by its id
  * missing from the result.
  */
-export function jobInsertMany(jobs: NewJob[], ids: string[] = jobs.map(() => randomUUID())): Statement {
+export function jobInsertMany(jobs: NewJob[], ids: string[] = jobs.map(() => newJobId())): Statement {
   return {
     name: 'jobInsertMany',
     text: `
