@@ -149,7 +149,10 @@ describe('chaos (reduced runs)', () => {
   });
 
   it('a backlog scheduled a year ahead: another tenant’s pickup p95 within 2× rest, none of it run, all counted', async () => {
-    held(await scheduledAhead(context, { scheduled: 10_000, probes: 50 }));
+    // 25 ms of slack: with every suite running on 2 cores a CI rehearsal saw p95 19.3 ms beside the
+    // backlog against 7.8 at rest (p50 3.9 against 3.5). What this guards is far above it: when
+    // scheduled jobs shared the claim's index, every claim walked all of them (448 ms at 101,000).
+    held(await scheduledAhead(context, { scheduled: 10_000, probes: 50, slackMs: 25 }));
   });
 
   it('a long run with retention: submitted, drained and pruned each cycle, sizes stop growing, nothing left', async () => {
