@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { builtScript, cleanEnv, runNode } from '../../backend/test/support/processes';
+import { SYSTEM_LABELS, type SystemId } from '../src/bench/model';
 
 interface MetricJson {
   key: string;
@@ -14,7 +15,7 @@ interface MetricJson {
 interface ReportJson {
   mode: string;
   machine: Record<string, unknown>;
-  scenarios: Array<{ id: string; skipped?: string; metrics: MetricJson[] }>;
+  scenarios: Array<{ id: string; skipped?: string; notes?: string[]; metrics: MetricJson[] }>;
 }
 
 /**
@@ -70,6 +71,14 @@ describe('benchmark report (smoke run)', () => {
       ['conveyor', 'graphile-worker', 'graphile-worker-default', 'pg-boss', 'pg-boss-default'].sort(),
     );
     expect(systems('queue', 'pickup_db_p50_ms')).toContain('conveyor');
+    // A system whose pickup was measured has no note saying it had none.
+    const measured = systems('queue', 'pickup_db_p50_ms').map((id) => SYSTEM_LABELS[id as SystemId]);
+    expect(
+      (byId.queue.notes ?? []).filter(
+        (note) =>
+          note.includes('no pickup measured') && measured.some((label) => note.startsWith(`${label}:`)),
+      ),
+    ).toEqual([]);
     expect(systems('queue', 'pickup_floor_db_p50_ms')).toEqual(['conveyor']);
     expect(systems('queue', 'pickup_db_p50_vs_floor')).toContain('conveyor');
     // PostgreSQL runs on this machine here (embedded, or DATABASE_URL's local server): its CPU is read.

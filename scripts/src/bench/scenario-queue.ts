@@ -342,14 +342,15 @@ export const queueScenario: Scenario = {
         `${SYSTEM_LABELS[system]}: its first drain was cut, so a round had no second drain.`,
       );
     if (round.pickup) recordPickup(context, system, round.pickup);
-    if (round.floor) {
-      const floor = latencySummary(round.floor);
-      context.results.add('queue', floorMetrics[0], system, floor.p50);
-      context.results.add('queue', floorMetrics[1], system, floor.p95);
-    } else if (sizes.pickupSamples > 0)
+    else if (sizes.pickupSamples > 0)
       context.results.note(
         'queue',
         `${SYSTEM_LABELS[system]}: no pickup measured in a round whose first drain was cut.`,
       );
+    if (round.floor) {
+      const floor = latencySummary(round.floor);
+      context.results.add('queue', floorMetrics[0], system, floor.p50);
+      context.results.add('queue', floorMetrics[1], system, floor.p95);
+    }
   },
 };
