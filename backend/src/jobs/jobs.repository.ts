@@ -92,11 +92,8 @@ export class JobsRepository {
       .add((p) => `queue = ${p}`, filters.queue)
       .addPosition('created_at, id', after);
     const limitSql = where.limit(limit);
-    const page = (side?: string) => {
-      const clauses = side ? [...where.clauses, side] : where.clauses;
-      return `SELECT ${SUMMARY_COLUMNS} FROM jobs ${clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : ''}
-        ORDER BY created_at DESC, id DESC ${limitSql}`;
-    };
+    const page = (...side: string[]) =>
+      `SELECT ${SUMMARY_COLUMNS} FROM jobs ${where.sqlWith(...side)} ORDER BY created_at DESC, id DESC ${limitSql}`;
     const text =
       filters.status !== undefined
         ? page()

@@ -27,7 +27,13 @@ export class Where {
   }
 
   get sql(): string {
-    return this.clauses.length > 0 ? `WHERE ${this.clauses.join(' AND ')}` : '';
+    return this.sqlWith();
+  }
+
+  /** The clause with more conditions ANDed on, for one statement of several sharing the values. */
+  sqlWith(...extra: string[]): string {
+    const clauses = [...this.clauses, ...extra];
+    return clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
   }
 
   limit(n: number): string {
