@@ -242,8 +242,9 @@ export function jobInsertMany(jobs: NewJob[], ids: string[] = jobs.map(() => new
  * Measured with the benchmark's pgbench scenario (npm run bench -- --only pgbench: claims of 250,
  * 100 tenants ready): walking all 100 tenants cost 27-36 % against a global order that starves
  * small tenants; visiting 25 a claim, 13.5-22 % (13.5 in the full report), which is index
- * writes spread over 25 tenants, not the claim's reads (docs/fairness.md). The price: a tenant may wait up to ceil(tenants / K)
- * claims of a worker for its turn (docs/decisions/0003-claim-shape.md).
+ * writes spread over 25 tenants, not the claim's reads (docs/fairness.md). The price: a tenant
+ * may wait up to ceil(tenants / K) claims of a worker for its turn
+ * (docs/decisions/0003-claim-shape.md).
  */
 export function jobClaim(
   workerId: string,
