@@ -67,15 +67,7 @@ export class ConveyorDatabase {
 
   /** `count` jobs in statements of 1,000 (the batch API's limit), `parallel` statements at a time. */
   async insertBacklog(tenantId: string, count: number, overrides: Partial<NewJob> = {}, parallel = 1) {
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: parallel }, async () => {
-        for (let start = (next += 1_000) - 1_000; start < count; start = (next += 1_000) - 1_000)
-          await this.queue.insertMany(
-            Array.from({ length: Math.min(1_000, count - start) }, () => noopJob(tenantId, overrides)),
-          );
-      }),
-    );
+    await this.insertInterleaved([tenantId], count, parallel, overrides);
   }
 
   /**
@@ -83,7 +75,12 @@ export class ConveyorDatabase {
    * tenant's jobs (10 each for 100 tenants), `parallel` statements at a time: a backlog as many
    * tenants submitting at once leave it.
    */
-  async insertInterleaved(tenantIds: string[], perTenant: number, parallel = 1) {
+  async insertInterleaved(
+    tenantIds: string[],
+    perTenant: number,
+    parallel = 1,
+    overrides: Partial<NewJob> = {},
+  ) {
     const each = Math.max(1, Math.floor(1_000 / tenantIds.length));
     let next = 0;
     await Promise.all(
@@ -91,7 +88,7 @@ export class ConveyorDatabase {
         for (let start = (next += each) - each; start < perTenant; start = (next += each) - each) {
           const count = Math.min(each, perTenant - start);
           await this.queue.insertMany(
-            tenantIds.flatMap((id) => Array.from({ length: count }, () => noopJob(id))),
+            tenantIds.flatMap((id) => Array.from({ length: count }, () => noopJob(id, overrides))),
           );
         }
       }),

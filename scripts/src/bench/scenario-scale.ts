@@ -181,13 +181,11 @@ async function conveyorScale(context: Parameters<Scenario['run']>[0], system: Sy
     const start = events.firstStartedAt!;
     const bigCompleted = () => events.completedBy.get(big.id) ?? 0;
     // The window's end is read where it resolves, not after the probes below have wound down.
-    let finished = false;
-    let ended = { at: 0, completed: 0 };
+    let ended: { at: number; completed: number } | undefined;
     const windowDone = events
       .until(bigCompleted, sizes.scaleWindow, sizes.drainBoxSeconds * 1000)
       .then((complete) => {
         ended = { at: performance.now(), completed: bigCompleted() };
-        finished = true;
         return complete;
       });
     // Meanwhile another tenant submits a job every OTHER_EVERY_MS: its pickup with the backlog in front.
@@ -195,16 +193,17 @@ async function conveyorScale(context: Parameters<Scenario['run']>[0], system: Sy
       conveyor,
       events,
       other.id,
-      () => !finished,
+      () => ended === undefined,
       sizes.drainBoxSeconds * 1000,
     );
     const complete = await windowDone;
-    const seconds = (ended.at - start) / 1000;
-    results.add('scale', scaleRateMetric(sizes), system, Math.round(ended.completed / seconds));
+    const { at, completed } = ended!;
+    const seconds = (at - start) / 1000;
+    results.add('scale', scaleRateMetric(sizes), system, Math.round(completed / seconds));
     if (!complete)
       results.note(
         'scale',
-        `Conveyor: the window was cut at ${sizes.drainBoxSeconds} s with ${fmt(ended.completed)} of ` +
+        `Conveyor: the window was cut at ${sizes.drainBoxSeconds} s with ${fmt(completed)} of ` +
           `${fmt(sizes.scaleWindow)} jobs done (its rate is those over the time).`,
       );
     await within(Promise.all(completions), OTHER_GRACE_MS);
