@@ -714,6 +714,42 @@ describe('the jobs REST API', () => {
         expect(job).toEqual(stored.body);
       }
     });
+    it('answers only ids and statuses, in order, when the caller prefers return=minimal', async () => {
+      const first = await as(alice)
+        .post('/api/v1/jobs/batch', { jobs: [{ payload: { n: 1 }, idempotency_key: 'minimal-key' }] })
+        .expect(201);
+      expect(first.headers['preference-applied']).toBeUndefined();
+      const later = new Date(Date.now() + 3_600_000).toISOString();
+      const response = await as(alice)
+        .post('/api/v1/jobs/batch', {
+          jobs: [
+            { payload: { n: 2 } },
+            { payload: { n: 1 }, idempotency_key: 'minimal-key' },
+            { payload: { n: 3 }, run_at: later },
+          ],
+        })
+        .set('Prefer', 'respond-async, return=minimal')
+        .expect(201);
+      expect(response.headers['preference-applied']).toBe('return=minimal');
+      expect(response.body).toEqual({
+        jobs: [
+          { id: expect.any(String), status: 'pending' },
+          { id: first.body.jobs[0].id, status: 'pending' },
+          { id: expect.any(String), status: 'scheduled' },
+        ],
+      });
+      const stored = await Promise.all(
+        response.body.jobs.map(
+          async ({ id }: { id: string }) => (await as(alice).get(`/api/v1/jobs/${id}`).expect(200)).body,
+        ),
+      );
+      expect(stored.map((job) => [job.payload.n, job.status])).toEqual([
+        [2, 'pending'],
+        [1, 'pending'],
+        [3, 'scheduled'],
+      ]);
+    });
+
     it('refuses the whole batch when any item is bad, naming each by index', async () => {
       const before = await sql('SELECT count(*)::int AS n FROM jobs');
       const response = await as(alice)

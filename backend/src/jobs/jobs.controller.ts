@@ -29,10 +29,12 @@ import {
 import { type Response } from 'express';
 import { type AuthContext } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
+import { prefersMinimalReturn } from '../common/prefer-header';
 import { TraceId } from '../common/trace-id';
 import { UuidParam } from '../common/uuid-param';
 import { CreateJobDto, CreateJobMultipartDto, CreateJobsBatchDto } from './dto/create-job.dto';
-import { JobBatchDto, JobDto, JobPageDto } from './dto/job.dto';
+import { JobBatchDto, JobBatchMinimalDto, JobDto, JobPageDto } from './dto/job.dto';
+import { toJobDto } from './job-mapping';
 import { ListJobsQuery } from './dto/list.dto';
 import { JobsService, type UploadedJobFile } from './jobs.service';
 import { MultipartJobGuard } from './multipart-job.guard';
@@ -42,7 +44,7 @@ type UploadedFields = Record<string, UploadedJobFile[] | undefined> | undefined;
 @ApiTags('jobs')
 @Authenticated()
 @ApiTooManyRequestsResponse({ description: 'Rate limit exceeded; see Retry-After' })
-@ApiExtraModels(CreateJobDto, CreateJobMultipartDto)
+@ApiExtraModels(CreateJobDto, CreateJobMultipartDto, JobBatchDto, JobBatchMinimalDto)
 @Controller('api/v1/jobs')
 export class JobsController {
   constructor(private readonly jobs: JobsService) {}
@@ -81,14 +83,28 @@ export class JobsController {
 
   @Post('batch')
   @ApiOperation({ summary: 'Submit up to 1,000 jobs in one statement: all or none' })
-  @ApiCreatedResponse({ type: JobBatchDto })
+  @ApiHeader({
+    name: 'Prefer',
+    required: false,
+    description:
+      '`return=minimal`: answer each job as its id and status only (a tenth of the bytes, and less of the API’s CPU); `Preference-Applied` confirms it',
+  })
+  @ApiCreatedResponse({
+    schema: { oneOf: [{ $ref: getSchemaPath(JobBatchDto) }, { $ref: getSchemaPath(JobBatchMinimalDto) }] },
+    description: 'Every job in full, or with `Prefer: return=minimal` only their ids and statuses',
+  })
   @ApiBadRequestResponse({ description: 'Nothing submitted; details list every bad item by index' })
   async createBatch(
     @Auth() auth: AuthContext,
     @Body() dto: CreateJobsBatchDto,
     @TraceId() traceId: string,
-  ): Promise<JobBatchDto> {
-    return { jobs: await this.jobs.submitBatch(auth, dto, traceId) };
+    @Headers('prefer') prefer: string | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<JobBatchDto | JobBatchMinimalDto> {
+    const jobs = await this.jobs.submitBatch(auth, dto, traceId);
+    if (!prefersMinimalReturn(prefer)) return { jobs: jobs.map((job) => toJobDto(job)) };
+    response.setHeader('Preference-Applied', 'return=minimal');
+    return { jobs: jobs.map(({ id, status }) => ({ id, status })) };
   }
 
   @Get()

@@ -163,8 +163,15 @@ export class JobsService {
     return { job: toJobDto(existing), created: false };
   }
 
-  /** All or nothing: every item is checked first and every problem reported with its index. */
-  async submitBatch(auth: AuthContext, dto: CreateJobsBatchDto, traceId: string): Promise<JobDto[]> {
+  /**
+   * All or nothing: every item is checked first and every problem reported with its index.
+   * Answers the stored jobs in input order (a repeated idempotency key gives the earlier job).
+   */
+  async submitBatch(
+    auth: AuthContext,
+    dto: CreateJobsBatchDto,
+    traceId: string,
+  ): Promise<Array<InsertedJob | JobRow>> {
     const problems: FieldProblem[] = [];
     const jobs: NewJob[] = [];
     dto.jobs.forEach((item, index) => {
@@ -199,9 +206,8 @@ export class JobsService {
         byKey.set(row.idempotency_key!, row);
     // Rows without a key come back in insert order; keyed ones are matched by key.
     const unkeyed = inserted.filter((row) => !row.idempotency_key);
-    return jobs.map((job) =>
-      toJobDto(job.idempotencyKey ? byKey.get(job.idempotencyKey)! : unkeyed.shift()!),
-    );
+    let next = 0;
+    return jobs.map((job) => (job.idempotencyKey ? byKey.get(job.idempotencyKey)! : unkeyed[next++]));
   }
 
   async get(auth: AuthContext, id: string): Promise<JobDto> {

@@ -52,6 +52,20 @@ export class JobBatchDto {
   jobs!: JobDto[];
 }
 
+/** A job as `Prefer: return=minimal` answers it: what a caller needs to follow it up. */
+export class JobRefDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ enum: Object.values(JOB_STATES) }) status!: JobState;
+}
+
+export class JobBatchMinimalDto {
+  @ApiProperty({
+    type: [JobRefDto],
+    description: 'In the order submitted; a repeated idempotency key gives the first job',
+  })
+  jobs!: JobRefDto[];
+}
+
 export class JobTypeDto {
   @ApiProperty() type!: string;
   @ApiProperty() description!: string;
