@@ -81,6 +81,12 @@ describe('benchmark report (smoke run)', () => {
     ).toEqual([]);
     expect(systems('queue', 'pickup_floor_db_p50_ms')).toEqual(['conveyor']);
     expect(systems('queue', 'pickup_db_p50_vs_floor')).toContain('conveyor');
+    // Every peer and the API measure the briefest batch answer; the in-process queue has none.
+    expect(systems('submit', 'batch_minimal_jobs_per_second').sort()).toEqual(
+      systems('submit', 'batch_jobs_per_second')
+        .filter((id) => id !== 'conveyor')
+        .sort(),
+    );
     // PostgreSQL runs on this machine here (embedded, or DATABASE_URL's local server): its CPU is read.
     expect(systems('submit', 'single_jobs_per_cpu_second').sort()).toEqual(
       systems('submit', 'single_jobs_per_second').sort(),

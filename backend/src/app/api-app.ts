@@ -17,6 +17,7 @@ import { assignRequestId, REQUEST_LOGGER } from '../logging/logging.module';
 import { recordHttpMetrics } from '../metrics/http.metrics';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { apiValidationPipe } from '../common/validation';
+import { CreateJobDto, CreateJobsBatchDto } from '../jobs/dto/create-job.dto';
 import { type AppConfig } from '../config/app-config';
 import { ApiModule } from './api.module';
 
@@ -96,7 +97,8 @@ export async function createApiApp(config: AppConfig): Promise<ApiApp> {
   // Before the body is read: a request without a usable key costs no parsing.
   app.use(bearerPrecheck(app.get(ApiKeyAuthenticator), app.get(AuthFailureLimiter)));
   parseJsonBodies(app, config.MAX_BODY_BYTES);
-  app.useGlobalPipes(apiValidationPipe());
+  // Submissions, the hot path, skip class-validator when certainly valid (docs/http-stack.md).
+  app.useGlobalPipes(apiValidationPipe([CreateJobDto, CreateJobsBatchDto]));
   app.useGlobalFilters(new ApiExceptionFilter());
   // Order matters: who is calling, then whether their bucket has a token.
   app.useGlobalGuards(app.get(ApiKeyGuard), app.get(RateLimitGuard));

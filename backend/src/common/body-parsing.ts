@@ -2,7 +2,8 @@ import { STATUS_CODES } from 'node:http';
 import { type INestApplication, Logger } from '@nestjs/common';
 import { json, type NextFunction, type Request, type Response } from 'express';
 import { type ApiErrorBody } from './api-error';
-import { unstorableJson } from './json-body-check';
+import { markPlainJsonBody } from './fast-validation';
+import { scanJsonBody } from './json-body-check';
 
 /** body-parser's errors are http-errors: a status, `expose` for client errors, and mostly a `type`. */
 interface BodyParserError extends Error {
@@ -25,13 +26,18 @@ function refusal(error: BodyParserError, limitBytes: number): ApiErrorBody {
  * JSON bodies up to `limitBytes`. Body-parser runs before Nest's routing, so its refusals are
  * turned into the API's error shape here: malformed JSON is a 400, an oversized body a 413, an
  * unknown charset a 415, a body that does not match its Content-Encoding a 400. A parsed body
- * that nothing could store (too deep, or holding a NUL) is a 400 naming the place.
+ * that nothing could store (too deep, or holding a NUL) is a 400 naming the place. One without
+ * prototype keys is marked plain, so that the validation pipe may take its fast path.
  */
 export function parseJsonBodies(app: INestApplication, limitBytes: number): void {
   app.use(json({ limit: limitBytes }));
   app.use((req: Request, res: Response, next: NextFunction) => {
-    const problem = typeof req.body === 'object' ? unstorableJson(req.body) : undefined;
-    if (!problem) return next();
+    if (typeof req.body !== 'object' || req.body === null) return next();
+    const { problem, prototypeKeys } = scanJsonBody(req.body);
+    if (!problem) {
+      if (!prototypeKeys) markPlainJsonBody(req.body as object);
+      return next();
+    }
     refuse(req, res, { statusCode: 400, error: 'Bad Request', message: problem.message, details: [problem] });
   });
   app.use((error: BodyParserError, req: Request, res: Response, next: NextFunction) => {

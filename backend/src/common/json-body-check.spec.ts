@@ -1,4 +1,4 @@
-import { MAX_JSON_DEPTH, unstorableJson } from './json-body-check';
+import { MAX_JSON_DEPTH, scanJsonBody, unstorableJson } from './json-body-check';
 
 const nestedObjects = (levels: number): unknown => {
   let value: unknown = 'leaf';
@@ -42,5 +42,16 @@ describe('unstorableJson', () => {
       'a key in payload contains a lone UTF-16 surrogate (\\udc00), which is not valid Unicode',
     );
     expect(unstorableJson({ emoji: '\ud83d\ude00', astral: '\u{1F600}' })).toBeUndefined();
+  });
+});
+
+describe('scanJsonBody', () => {
+  it('tells whether a key the validation pipe strips is anywhere in the body', () => {
+    expect(scanJsonBody({ jobs: [{ payload: { a: [1, { b: 'c' }] } }] })).toEqual({ prototypeKeys: false });
+    for (const key of ['__proto__', 'prototype', 'constructor'])
+      expect(scanJsonBody(JSON.parse(`{"jobs":[{"payload":{"a":[{"${key}":1}]}}]}`))).toEqual({
+        prototypeKeys: true,
+      });
+    expect(scanJsonBody({ constructor: { ok: 1 }, bad: 'x\u0000' }).problem?.field).toBe('bad');
   });
 });

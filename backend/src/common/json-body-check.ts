@@ -42,6 +42,9 @@ function problem(visit: Visit, message: (field: string) => string): FieldProblem
   return { field, message: message(field) };
 }
 
+/** Keys the validation pipe deletes wherever they are in a body (they could pollute prototypes). */
+const PROTOTYPE_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
+
 /**
  * The first problem of a parsed JSON body that no route could store: nesting deeper than
  * MAX_JSON_DEPTH, or a NUL character or a lone UTF-16 surrogate in a string or key. Found here, before validation, it is a
@@ -49,20 +52,29 @@ function problem(visit: Visit, message: (field: string) => string): FieldProblem
  * item. Walks iteratively, so that depth cannot overflow this check itself.
  */
 export function unstorableJson(body: unknown): FieldProblem | undefined {
+  return scanJsonBody(body).problem;
+}
+
+/** unstorableJson's walk, which also tells whether any key is one of PROTOTYPE_KEYS. */
+export function scanJsonBody(body: unknown): { problem?: FieldProblem; prototypeKeys: boolean } {
+  let prototypeKeys = false;
   const stack: Visit[] = [{ value: body, depth: 0 }];
+  const refuse = (visit: Visit, message: (field: string) => string) => ({
+    problem: problem(visit, message),
+    prototypeKeys,
+  });
   while (stack.length > 0) {
     const visit = stack.pop()!;
     const { value, depth } = visit;
     if (typeof value === 'string') {
-      if (value.includes(NUL))
-        return problem(visit, (field) => `${field} contains a NUL (\\u0000) character`);
+      if (value.includes(NUL)) return refuse(visit, (field) => `${field} contains a NUL (\\u0000) character`);
       const surrogate = loneSurrogateOf(value);
-      if (surrogate) return problem(visit, (field) => `${field} contains ${surrogateText(surrogate)}`);
+      if (surrogate) return refuse(visit, (field) => `${field} contains ${surrogateText(surrogate)}`);
       continue;
     }
     if (typeof value !== 'object' || value === null) continue;
     if (depth >= MAX_JSON_DEPTH)
-      return problem(visit, (field) => `JSON nested deeper than ${MAX_JSON_DEPTH} levels, at ${field}`);
+      return refuse(visit, (field) => `JSON nested deeper than ${MAX_JSON_DEPTH} levels, at ${field}`);
     if (Array.isArray(value)) {
       value.forEach((item, index) =>
         stack.push({ value: item, depth: depth + 1, key: index, parent: visit }),
@@ -71,12 +83,13 @@ export function unstorableJson(body: unknown): FieldProblem | undefined {
     }
     for (const [key, item] of Object.entries(value)) {
       if (key.includes(NUL))
-        return problem(visit, (field) => `a key in ${field} contains a NUL (\\u0000) character`);
+        return refuse(visit, (field) => `a key in ${field} contains a NUL (\\u0000) character`);
       const surrogate = loneSurrogateOf(key);
       if (surrogate)
-        return problem(visit, (field) => `a key in ${field} contains ${surrogateText(surrogate)}`);
+        return refuse(visit, (field) => `a key in ${field} contains ${surrogateText(surrogate)}`);
+      if (PROTOTYPE_KEYS.has(key)) prototypeKeys = true;
       stack.push({ value: item, depth: depth + 1, key, parent: visit });
     }
   }
-  return undefined;
+  return { prototypeKeys };
 }

@@ -226,7 +226,7 @@ export class ApiClient {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
   }
 
-  post(route: string, body: unknown, expected = 201): Promise<void> {
+  post(route: string, body: unknown, expected = 201, headers: Record<string, string> = {}): Promise<void> {
     return new Promise((resolve, reject) => {
       const payload = JSON.stringify(body);
       const request = http.request(
@@ -238,6 +238,7 @@ export class ApiClient {
             Authorization: `Bearer ${this.key}`,
             'Content-Type': 'application/json',
             'Content-Length': Buffer.byteLength(payload),
+            ...headers,
           },
         },
         (response) => {

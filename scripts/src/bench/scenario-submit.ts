@@ -43,6 +43,12 @@ const metrics = (sizes: Sizes) => {
       unit: 'jobs/s',
       better: 'higher',
     },
+    batchMinimal: {
+      key: 'batch_minimal_jobs_per_second',
+      label: `batches of ${sizes.batchSize.toLocaleString('en')}, ${sizes.batchCallers} callers, the least answer each offers (Conveyor's API: Prefer: return=minimal): jobs/s`,
+      unit: 'jobs/s',
+      better: 'higher',
+    },
     apiCpu: {
       key: 'api_cpu_ms_per_job',
       label: `${single}: API process CPU per job`,
@@ -61,6 +67,8 @@ const metrics = (sizes: Sizes) => {
 interface Target {
   single(i: number): Promise<unknown>;
   batch(): Promise<unknown>;
+  /** A batch answered as briefly as the system can: the API's return=minimal; a library's only call. */
+  batchMinimal?(): Promise<unknown>;
   /** The API process, whose CPU per job is measured (HTTP only). */
   api?: ChildProcess;
   close(): Promise<void>;
@@ -98,6 +106,7 @@ async function openTarget(context: BenchContext, system: SystemId): Promise<Targ
     return {
       single: () => client.post('/api/v1/jobs', job),
       batch: () => client.post('/api/v1/jobs/batch', batchBody),
+      batchMinimal: () => client.post('/api/v1/jobs/batch', batchBody, 201, { Prefer: 'return=minimal' }),
       api: child,
       async close() {
         client.close();
@@ -109,7 +118,8 @@ async function openTarget(context: BenchContext, system: SystemId): Promise<Targ
   }
   const { peer, close } = await openPeer(server, system, 'submit', sizes.callers);
   context.results.setup('submit', system, peer.settings);
-  return { single: () => peer.enqueueOne(), batch: () => peer.enqueueBulk(sizes.batchSize), close };
+  const batch = () => peer.enqueueBulk(sizes.batchSize);
+  return { single: () => peer.enqueueOne(), batch, batchMinimal: batch, close };
 }
 
 /**
@@ -125,7 +135,8 @@ export const submitScenario: Scenario<State> = {
   describe: (sizes) =>
     `Per round and system: ${sizes.singleCalls.toLocaleString('en')} one-job calls from ${sizes.callers} ` +
     `concurrent callers (after a warm-up), then ${sizes.batches} batches of ${sizes.batchSize.toLocaleString('en')} ` +
-    `from ${sizes.batchCallers} callers. Conveyor in process: JobQueue.insertOne (one-job submissions are ` +
+    `from ${sizes.batchCallers} callers, and as many again answered as briefly as each system can (the API's ` +
+    `Prefer: return=minimal; the libraries' one call again). Conveyor in process: JobQueue.insertOne (one-job submissions are ` +
     `committed in groups, as the API does) and insertMany on a pool like the API's; over HTTP: POST /api/v1/jobs ` +
     `and /api/v1/jobs/batch to one API process from keep-alive connections. Peers: pg-boss send()/insert(), ` +
     `graphile-worker addJob()/addJobs(), in this process. CPU is read from /proc: the API process's per job, ` +
@@ -161,6 +172,10 @@ export const submitScenario: Scenario<State> = {
       results.add(this.id, m.serviceCpu, system, Math.round(1000 / (serviceMs + cpu.postgres_cpu_ms)));
     const batch = await load(sizes.batchCallers, sizes.batches, () => target.batch());
     results.add(this.id, m.batch, system, Math.round(batch.callsPerSecond * sizes.batchSize));
+    if (target.batchMinimal) {
+      const minimal = await load(sizes.batchCallers, sizes.batches, () => target.batchMinimal!());
+      results.add(this.id, m.batchMinimal, system, Math.round(minimal.callsPerSecond * sizes.batchSize));
+    }
   },
   async teardown(_context, state) {
     for (const target of state.targets.values()) await target.close();
