@@ -4,18 +4,11 @@ import { Transform } from 'class-transformer';
 import { IsEmail, IsInt, IsOptional, IsString, Length } from 'class-validator';
 import { CreateJobDto, CreateJobsBatchDto } from '../jobs/dto/create-job.dto';
 import { type DtoClass, dtoSchema, fastCheckOf, markPlainJsonBody } from './fast-validation';
+import { scanJsonBody } from './json-body-check';
 import { apiValidationPipe } from './validation';
 
 const slowPipe = apiValidationPipe();
 const body = (metatype: DtoClass): ArgumentMetadata => ({ type: 'body', metatype: metatype as never });
-
-/** Whether class-validator, through the pipe as registered, accepts the body. */
-async function slowAccepts(metatype: DtoClass, value: unknown): Promise<boolean> {
-  return slowPipe.transform(structuredClone(value), body(metatype)).then(
-    () => true,
-    () => false,
-  );
-}
 
 const STRINGS = [
   '',
@@ -40,7 +33,20 @@ const STRINGS = [
   '1',
 ];
 const NUMBERS = [0, -0, 1, -1, 1.5, 99, 100, 101, 1e21, 2 ** 53, 31_622_400_000, 31_622_400_001, -1e21];
-const OTHERS = [null, true, false, [], [1], {}, { a: 1 }, { nested: { list: [1, 'x'] } }];
+const OTHERS = [
+  null,
+  true,
+  false,
+  [],
+  [1],
+  {},
+  { a: 1 },
+  { nested: { list: [1, 'x'] } },
+  // Keys the pipe drops (class-transformer skips Object.prototype's names in nested objects).
+  JSON.parse('{"toString": "k", "valueOf": 1, "x": 1}'),
+  JSON.parse('{"deep": [{"hasOwnProperty": true, "__proto__": {"p": 1}, "y": 2}]}'),
+  JSON.parse('{"constructor": {"prototype": {"polluted": true}}}'),
+];
 const VALUES: unknown[] = [...STRINGS, ...NUMBERS, ...OTHERS];
 const PROPERTIES = [
   'type',
@@ -83,18 +89,47 @@ function items(): Array<Record<string, unknown>> {
   return out;
 }
 
+/** Sorted keys, undefined left out: two values handed on compare as the same JSON. */
+function canonical(value: unknown): string {
+  const sorted = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sorted)
+      : v !== null && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((key) => [key, sorted((v as Record<string, unknown>)[key])]),
+          )
+        : v;
+  return JSON.stringify(sorted(value));
+}
+
+const REFUSED = 'refused';
+
+/** What a pipe hands on for a JSON text, after the body check marks it as the API's does. */
+async function outcome(pipe: ReturnType<typeof apiValidationPipe>, metatype: DtoClass, text: string) {
+  const parsed = JSON.parse(text) as object;
+  const scan = scanJsonBody(parsed);
+  if (!scan.problem && !scan.prototypeKeys) markPlainJsonBody(parsed);
+  return pipe.transform(parsed, body(metatype)).then(canonical, () => REFUSED);
+}
+
 describe('the fast validation path', () => {
-  it('accepts only job submissions that class-validator accepts', async () => {
+  it('hands on every job submission exactly as class-validator’s path does, or leaves it to it', async () => {
+    const fastPipe = apiValidationPipe([CreateJobDto, CreateJobsBatchDto]);
     let fastAccepted = 0;
     for (const item of items()) {
       for (const [metatype, value] of [
         [CreateJobDto, item],
         [CreateJobsBatchDto, { jobs: [{ payload: {} }, item] }],
       ] as const) {
-        if (!fastCheckOf(metatype)(value)) continue;
-        fastAccepted++;
-        if (!(await slowAccepts(metatype, value)))
-          throw new Error(`fast path accepted what class-validator refuses: ${JSON.stringify(value)}`);
+        const text = JSON.stringify(value);
+        if (fastCheckOf(metatype)(JSON.parse(text))) fastAccepted++;
+        const [fast, slow] = [
+          await outcome(fastPipe, metatype, text),
+          await outcome(slowPipe, metatype, text),
+        ];
+        if (fast !== slow) throw new Error(`${text}: the fast path gave ${fast}, class-validator's ${slow}`);
       }
     }
     // The corpus exercises both sides: many items pass the fast check, many do not.

@@ -120,9 +120,12 @@ export function fastCheckOf(dto: DtoClass): ValidateFunction {
 }
 
 /**
- * Bodies parsed from JSON with no key the validation pipe would strip (`__proto__`,
- * `prototype`, `constructor`, anywhere): only these may skip it. JSON has no sparse arrays,
- * binary values or class instances either, which the pipe also treats apart.
+ * Bodies parsed from JSON with no key the validation pipe would drop (`__proto__`,
+ * `prototype`, or any other name of Object.prototype, anywhere; see scanJsonBody): only these
+ * may skip it. JSON has no sparse arrays, binary values or class instances either, which the
+ * pipe also treats apart. The controller then gets a plain object holding the fields sent,
+ * where the pipe gives an instance whose unsent fields are own properties set to undefined:
+ * the same for every read of a field, which is all the submission code does.
  */
 const plainJsonBodies = new WeakSet<object>();
 

@@ -48,7 +48,7 @@ describe('unstorableJson', () => {
 describe('scanJsonBody', () => {
   it('tells whether a key the validation pipe strips is anywhere in the body', () => {
     expect(scanJsonBody({ jobs: [{ payload: { a: [1, { b: 'c' }] } }] })).toEqual({ prototypeKeys: false });
-    for (const key of ['__proto__', 'prototype', 'constructor'])
+    for (const key of ['__proto__', 'prototype', 'constructor', 'toString', 'valueOf', 'hasOwnProperty'])
       expect(scanJsonBody(JSON.parse(`{"jobs":[{"payload":{"a":[{"${key}":1}]}}]}`))).toEqual({
         prototypeKeys: true,
       });

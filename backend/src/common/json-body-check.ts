@@ -42,8 +42,13 @@ function problem(visit: Visit, message: (field: string) => string): FieldProblem
   return { field, message: message(field) };
 }
 
-/** Keys the validation pipe deletes wherever they are in a body (they could pollute prototypes). */
-const PROTOTYPE_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
+/**
+ * Keys the validation pipe drops wherever they are in a body: it deletes `__proto__`,
+ * `prototype` and `constructor`, and class-transformer skips every other name of
+ * Object.prototype (`toString`, `valueOf`, …) when it copies a nested object. A body holding
+ * one never takes the fast path (fast-validation.ts), so it is stored the same either way.
+ */
+const PROTOTYPE_KEYS = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype']);
 
 /**
  * The first problem of a parsed JSON body that no route could store: nesting deeper than
