@@ -235,9 +235,13 @@ export function postgresRestart(_context: ChaosContext, options: PostgresRestart
     );
     findings.expect(lost.length === 0, `${lost.length} acknowledged jobs are missing`);
     findings.expect(unfinished.length === 0, `${unfinished.length} acknowledged jobs did not complete`);
-    findings.expect(
-      workers.every((worker) => worker.alive()) && api.alive(),
-      'a process died with the database',
-    );
+    for (const [name, proc] of [
+      ['the API', api],
+      ...workers.map((w, i) => [`worker ${i + 1}`, w] as const),
+    ] as const)
+      findings.expect(
+        proc.alive(),
+        `a process died with the database: ${name} (exit ${proc.child.exitCode ?? proc.child.signalCode}), its last output:\n${proc.tail().slice(-3_000)}`,
+      );
   });
 }
