@@ -7,8 +7,14 @@ import { AppConfig } from '../config/app-config';
  * per-tenant LIMIT is an expression, so its estimate crosses jit_above_cost and JIT (20 ms warm,
  * ~280 ms cold, measured) would dwarf a ~5 ms claim; and a generic plan saves re-planning the
  * hot statements (0.5–0.9 ms each, more than they take to run): 3,580 → 4,360 jobs/s measured.
+ * A generic plan is made once, from the statistics of that moment, and kept until the next
+ * ANALYZE: made while `jobs` was nearly empty (a new deployment, a quiet hour), the claim and the
+ * completion updated their rows by a sequential scan of the whole table once it had grown
+ * (60–380 ms a claim under a 100,000-job flood, measured). Every queue statement reads `jobs`
+ * through an index by design, so sequential scans are priced out: a table without a usable
+ * index (job_transitions) is still scanned. See docs/storage.md.
  */
-export const QUEUE_SESSION_OPTIONS = '-c jit=off -c plan_cache_mode=force_generic_plan';
+export const QUEUE_SESSION_OPTIONS = '-c jit=off -c plan_cache_mode=force_generic_plan -c enable_seqscan=off';
 
 /**
  * Creates the raw pg pool of a process; it connects lazily, so a database that is down does not
