@@ -4,7 +4,8 @@ import {
   type ValidationError,
   type ValidationPipeOptions,
 } from '@nestjs/common';
-import { type DtoClass, fastCheckOf, isPlainJsonBody } from './fast-validation';
+import type { ValidateFunction } from 'ajv';
+import { type DtoClass, compileFastCheck, isPlainJsonBody } from './fast-validation';
 import { type FieldProblem, InvalidInputException } from './api-error';
 
 /** Flattens class-validator's tree into one problem per failed constraint, with dotted paths (`jobs.3.type`). */
@@ -26,17 +27,16 @@ export function fieldProblems(errors: ValidationError[], parent = ''): FieldProb
  * messages come from class-validator. See fast-validation.ts.
  */
 class FastPathValidationPipe extends ValidationPipe {
-  constructor(
-    options: ValidationPipeOptions,
-    private readonly fastPath: ReadonlySet<DtoClass>,
-  ) {
+  private readonly fastChecks: ReadonlyMap<DtoClass, ValidateFunction>;
+
+  constructor(options: ValidationPipeOptions, fastPath: DtoClass[]) {
     super(options);
+    this.fastChecks = new Map(fastPath.map((dto) => [dto, compileFastCheck(dto)]));
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    const { metatype } = metadata;
-    if (metadata.type === 'body' && metatype && this.fastPath.has(metatype) && isPlainJsonBody(value))
-      if (fastCheckOf(metatype)(value)) return value;
+    const check = metadata.type === 'body' && metadata.metatype && this.fastChecks.get(metadata.metatype);
+    if (check && isPlainJsonBody(value) && check(value)) return value;
     return super.transform(value, metadata);
   }
 }
@@ -59,6 +59,6 @@ export function apiValidationPipe(fastPath: DtoClass[] = []): ValidationPipe {
         );
       },
     },
-    new Set(fastPath),
+    fastPath,
   );
 }

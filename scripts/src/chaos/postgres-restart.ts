@@ -4,6 +4,7 @@ import {
   type ChaosContext,
   type Findings,
   type HttpResult,
+  type Proc,
   createTenant,
   http,
   jsonInit,
@@ -235,10 +236,9 @@ export function postgresRestart(_context: ChaosContext, options: PostgresRestart
     );
     findings.expect(lost.length === 0, `${lost.length} acknowledged jobs are missing`);
     findings.expect(unfinished.length === 0, `${unfinished.length} acknowledged jobs did not complete`);
-    for (const [name, proc] of [
-      ['the API', api],
-      ...workers.map((w, i) => [`worker ${i + 1}`, w] as const),
-    ] as const)
+    const processes = new Map<string, Proc>([['the API', api]]);
+    workers.forEach((worker, i) => processes.set(`worker ${i + 1}`, worker));
+    for (const [name, proc] of processes)
       findings.expect(
         proc.alive(),
         `a process died with the database: ${name} (exit ${proc.child.exitCode ?? proc.child.signalCode}), its last output:\n${proc.tail().slice(-3_000)}`,
