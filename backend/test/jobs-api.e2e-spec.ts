@@ -750,18 +750,36 @@ describe('the jobs REST API', () => {
       ]);
     });
 
-    it('strips prototype keys from a payload, as the validation pipe always has', async () => {
-      // Such a body never takes the validation fast path (see fast-validation.ts): the pipe
-      // deletes these keys wherever they are, and the stored job must not depend on the path.
-      const text =
-        '{"jobs":[{"payload":{"a":1,"constructor":{"x":1},"__proto__":{"polluted":true},"list":[{"prototype":2,"b":3}]}}]}';
-      const response = await as(alice)
-        .post('/api/v1/jobs/batch')
-        .set('Content-Type', 'application/json')
-        .send(text)
-        .expect(201);
-      const stored = await as(alice).get(`/api/v1/jobs/${response.body.jobs[0].id}`).expect(200);
-      expect(stored.body.payload).toEqual({ a: 1, list: [{ b: 3 }] });
+    it('keeps payload keys named like Object.prototype members, and refuses __proto__, constructor and prototype', async () => {
+      // class-transformer used to drop the first kind from a payload silently, and the pipe
+      // deletes the second kind wherever it is: now one is stored as sent, the other refused.
+      const kept = { a: 1, toString: 'x', list: [{ valueOf: 2, hasOwnProperty: { isPrototypeOf: 3 } }] };
+      for (const [route, body] of [
+        ['/api/v1/jobs', { payload: kept }],
+        ['/api/v1/jobs/batch', { jobs: [{ payload: { b: 1 } }, { payload: kept }] }],
+      ] as const) {
+        const response = await as(alice).post(route, body).expect(201);
+        const id = route.endsWith('batch') ? response.body.jobs[1].id : response.body.id;
+        const stored = await as(alice).get(`/api/v1/jobs/${id}`).expect(200);
+        expect(stored.body.payload).toEqual(kept);
+      }
+      const before = await sql('SELECT count(*)::int AS n FROM jobs');
+      for (const [text, field] of [
+        [
+          '{"jobs":[{"payload":{"a":1}},{"payload":{"list":[{"prototype":2}]}}]}',
+          'jobs.1.payload.list.0.prototype',
+        ],
+        ['{"payload":{"a":1,"__proto__":{"polluted":true}}}', 'payload.__proto__'],
+        ['{"payload":{"constructor":{"x":1}}}', 'payload.constructor'],
+      ]) {
+        const response = await as(alice)
+          .post(text.startsWith('{"jobs"') ? '/api/v1/jobs/batch' : '/api/v1/jobs')
+          .set('Content-Type', 'application/json')
+          .send(text)
+          .expect(400);
+        expect(response.body.details).toEqual([{ field, message: expect.stringContaining('are refused') }]);
+      }
+      expect(await sql('SELECT count(*)::int AS n FROM jobs')).toEqual(before);
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     });
 

@@ -43,7 +43,8 @@ const OTHERS = [
   {},
   { a: 1 },
   { nested: { list: [1, 'x'] } },
-  // Keys the pipe drops (class-transformer skips Object.prototype's names in nested objects).
+  // Names of Object.prototype's members: class-transformer skips them in nested objects (a
+  // payload keeps them), the body check refuses __proto__, constructor and prototype.
   JSON.parse('{"toString": "k", "valueOf": 1, "x": 1}'),
   JSON.parse('{"deep": [{"hasOwnProperty": true, "__proto__": {"p": 1}, "y": 2}]}'),
   JSON.parse('{"constructor": {"prototype": {"polluted": true}}}'),
@@ -111,7 +112,8 @@ const REFUSED = 'refused';
 async function outcome(pipe: ReturnType<typeof apiValidationPipe>, metatype: DtoClass, text: string) {
   const parsed = JSON.parse(text) as object;
   const scan = scanJsonBody(parsed);
-  if (!scan.problem && !scan.prototypeKeys) markPlainJsonBody(parsed);
+  if (scan.problem) return REFUSED;
+  if (!scan.prototypeKeys) markPlainJsonBody(parsed);
   return pipe.transform(parsed, body(metatype)).then(canonical, () => REFUSED);
 }
 

@@ -1,6 +1,8 @@
 import Ajv, { type ValidateFunction } from 'ajv';
+import { TransformationType } from 'class-transformer';
 import { defaultMetadataStorage } from 'class-transformer/cjs/storage';
 import { getMetadataStorage } from 'class-validator';
+import { keepAsSent } from './kept-as-sent';
 
 /**
  * A fast path for the validation pipe: a JSON Schema compiled (by ajv) from a DTO's
@@ -76,7 +78,9 @@ function objectSchema(dto: DtoClass, defs: Defs): Schema {
         parts.push(RULES[rule.name](rule.constraints ?? []));
       else parts.push(false);
     }
-    const transforms = defaultMetadataStorage.findTransformMetadatas(dto, property, 0);
+    const transforms = defaultMetadataStorage
+      .findTransformMetadatas(dto, property, TransformationType.PLAIN_TO_CLASS)
+      .filter((transform) => transform.transformFn !== keepAsSent);
     const retyped =
       rules.every((rule) => rule.type !== 'nestedValidation') &&
       defaultMetadataStorage.findTypeMetadata(dto, property);

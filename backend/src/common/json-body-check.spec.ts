@@ -46,12 +46,21 @@ describe('unstorableJson', () => {
 });
 
 describe('scanJsonBody', () => {
-  it('tells whether a key the validation pipe strips is anywhere in the body', () => {
+  it('tells whether a name of Object.prototype is a key anywhere in the body', () => {
     expect(scanJsonBody({ jobs: [{ payload: { a: [1, { b: 'c' }] } }] })).toEqual({ prototypeKeys: false });
-    for (const key of ['__proto__', 'prototype', 'constructor', 'toString', 'valueOf', 'hasOwnProperty'])
+    for (const key of ['toString', 'valueOf', 'hasOwnProperty', '__defineGetter__'])
       expect(scanJsonBody(JSON.parse(`{"jobs":[{"payload":{"a":[{"${key}":1}]}}]}`))).toEqual({
         prototypeKeys: true,
       });
-    expect(scanJsonBody({ constructor: { ok: 1 }, bad: 'x\u0000' }).problem?.field).toBe('bad');
+    expect(scanJsonBody({ toString: { ok: 1 }, bad: 'x\u0000' }).problem?.field).toBe('bad');
+  });
+
+  it('refuses the keys the validation pipe would delete, naming their place', () => {
+    for (const key of ['__proto__', 'prototype', 'constructor'])
+      expect(scanJsonBody(JSON.parse(`{"jobs":[{"payload":{"a":[{"${key}":1}]}}]}`)).problem).toEqual({
+        field: `jobs.0.payload.a.0.${key}`,
+        message: `jobs.0.payload.a.0.${key}: keys named __proto__, constructor or prototype are refused`,
+      });
+    expect(scanJsonBody({ constructor_name: 1, proto: 2, __proto: 3 })).toEqual({ prototypeKeys: false });
   });
 });

@@ -43,16 +43,23 @@ function problem(visit: Visit, message: (field: string) => string): FieldProblem
 }
 
 /**
- * Keys the validation pipe drops wherever they are in a body: it deletes `__proto__`,
- * `prototype` and `constructor`, and class-transformer skips every other name of
- * Object.prototype (`toString`, `valueOf`, …) when it copies a nested object. A body holding
- * one never takes the fast path (fast-validation.ts), so it is stored the same either way.
+ * Keys the validation pipe would delete wherever they are in a body (its guard against prototype
+ * pollution): a body holding one is refused, naming the place, rather than stored without it.
  */
-const PROTOTYPE_KEYS = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype']);
+const REFUSED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * The other names of Object.prototype (`toString`, `valueOf`, …), which class-transformer skips
+ * when it copies a nested object: free-form fields are kept as sent (kept-as-sent.ts), and a body
+ * holding one of these keys never takes the validation fast path (fast-validation.ts), so that
+ * every other field is handed on the same either way.
+ */
+const PROTOTYPE_KEYS = new Set(Object.getOwnPropertyNames(Object.prototype));
 
 /**
  * The first problem of a parsed JSON body that no route could store: nesting deeper than
- * MAX_JSON_DEPTH, or a NUL character or a lone UTF-16 surrogate in a string or key. Found here, before validation, it is a
+ * MAX_JSON_DEPTH, a NUL character or a lone UTF-16 surrogate in a string or key, or one of
+ * REFUSED_KEYS. Found here, before validation, it is a
  * 400 naming its place; found by PostgreSQL, it would fail a whole batch without saying which
  * item. Walks iteratively, so that depth cannot overflow this check itself.
  */
@@ -92,8 +99,14 @@ export function scanJsonBody(body: unknown): { problem?: FieldProblem; prototype
       const surrogate = loneSurrogateOf(key);
       if (surrogate)
         return refuse(visit, (field) => `a key in ${field} contains ${surrogateText(surrogate)}`);
+      const child = { value: item, depth: depth + 1, key, parent: visit };
+      if (REFUSED_KEYS.has(key))
+        return refuse(
+          child,
+          (field) => `${field}: keys named __proto__, constructor or prototype are refused`,
+        );
       if (PROTOTYPE_KEYS.has(key)) prototypeKeys = true;
-      stack.push({ value: item, depth: depth + 1, key, parent: visit });
+      stack.push(child);
     }
   }
   return { prototypeKeys };

@@ -16,6 +16,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import { KeptAsSent } from '../../common/kept-as-sent';
 import { MAX_ATTEMPTS_LIMIT } from '../../queue/job-submission';
 
 export const MAX_BATCH_JOBS = 1_000;
@@ -48,6 +49,7 @@ export class CreateJobDto {
   @ValidateIf((dto: CreateJobDto) => dto.task === undefined || dto.payload !== undefined)
   @IsDefined({ message: 'payload is required (or give task alone)' })
   @IsObject({ message: 'payload must be a JSON object' })
+  @KeptAsSent()
   payload?: Record<string, unknown>;
 
   @ApiPropertyOptional({
