@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Client } from 'pg';
 import { openBenchDatabase } from './bench-database';
 import { migrateUp } from '../../backend/src/database/migrator';
+import { QUEUE_SESSION_OPTIONS } from '../../backend/src/database/pg-pool';
 import { jobClaim } from '../../backend/src/queue/queue.sql';
 
 const EXPLAIN_DB = 'conveyor_explain';
@@ -17,8 +18,8 @@ const RUNS = 5;
 const CURSOR_AT = 94;
 
 /**
- * `npm run explain:claim`: the plan of jobClaim as workers run it (a prepared statement with a
- * generic plan, jit off) with one tenant holding 1,000,000 ready jobs, 99 more holding 100 each,
+ * `npm run explain:claim`: the plan of jobClaim as workers run it (a prepared statement, in a
+ * session with the workers' settings: generic plans, jit and sequential scans off) with one tenant holding 1,000,000 ready jobs, 99 more holding 100 each,
  * 10 of them capped, and the fleet's 100 slots busy (the big tenant at its share of 50). The
  * plan is of the last of RUNS runs, each rolled back; the header lists every run's execution time.
  * Its output is committed as backend/src/queue/jobClaim.plan.txt.
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
   const scratch = await openBenchDatabase(EXPLAIN_DB);
   const url = new URL(scratch.url);
   await migrateUp(url.toString());
-  const db = new Client({ connectionString: url.toString() });
+  const db = new Client({ connectionString: url.toString(), options: QUEUE_SESSION_OPTIONS });
   await db.connect();
   try {
     await db.query(`INSERT INTO tenants (name) SELECT 'tenant-' || g FROM generate_series(0, $1) g`, [
@@ -62,8 +63,6 @@ async function main(): Promise<void> {
     const { cursor } = (
       await db.query(`SELECT id AS cursor FROM tenants ORDER BY id OFFSET $1 LIMIT 1`, [CURSOR_AT])
     ).rows[0];
-    await db.query('SET jit = off');
-    await db.query('SET plan_cache_mode = force_generic_plan');
     await db.query(`PREPARE claim(text, int, int, text, int, uuid) AS ${claim.text}`);
     let plan: { rows: Array<{ 'QUERY PLAN': string }> } = { rows: [] };
     const times: string[] = [];
@@ -82,7 +81,7 @@ async function main(): Promise<void> {
         `${TENANT_SLOTS + SMALL_TENANTS_RUNNING} jobs running (the big tenant at its fleet share of ` +
         `${TENANT_SLOTS}, ${SMALL_TENANTS_RUNNING} others one each),\n` +
         `the claim's walk starting after the ${CURSOR_AT + 1}th of the tenants in id order (it wraps around),\n` +
-        `PostgreSQL ${version}, generic plan of the prepared statement, jit off: as the worker runs it.\n` +
+        `PostgreSQL ${version}, generic plan of the prepared statement, jit and sequential scans off: as the worker runs it.\n` +
         `Execution times of ${RUNS} runs (ms): ${times.join(', ')}; the plan of the last.\n` +
         `Made by: npm run explain:claim (scripts/src/explain-claim.ts).\n`,
     );
