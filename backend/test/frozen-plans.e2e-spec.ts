@@ -54,6 +54,17 @@ describe('the worker’s cached plans', () => {
         await admin.query<{ id: string }>(`INSERT INTO tenants (name) VALUES ('frozen') RETURNING id`)
       ).rows;
       await admin.query('ANALYZE jobs');
+      const fill = () =>
+        admin.query(
+          `INSERT INTO jobs (tenant_id, status, payload) SELECT $1, 'pending', '{}'::jsonb FROM generate_series(1, 20000)`,
+          [tenant],
+        );
+      const scansOf = async (call: string) => {
+        const { rows } = await session.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
+          `EXPLAIN (FORMAT JSON) EXECUTE ${call}`,
+        );
+        return scans(rows[0]['QUERY PLAN'][0].Plan);
+      };
       const uuid = '00000000-0000-7000-8000-000000000000';
       const statements = {
         claim: jobClaim('w1', 10, 30, 'r', 5),
@@ -66,19 +77,9 @@ describe('the worker’s cached plans', () => {
         calls[name] = await prepare(session, name, statement);
         await session.query(`EXECUTE ${calls[name]}`);
       }
-      await admin.query(
-        `INSERT INTO jobs (tenant_id, status, payload) SELECT $1, 'pending', '{}'::jsonb FROM generate_series(1, 20000)`,
-        [tenant],
-      );
-      for (const [name, call] of Object.entries(calls)) {
-        const { rows } = await session.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
-          `EXPLAIN (FORMAT JSON) EXECUTE ${call}`,
-        );
-        expect([
-          name,
-          scans(rows[0]['QUERY PLAN'][0].Plan).filter((scan) => scan === 'Seq Scan jobs'),
-        ]).toEqual([name, []]);
-      }
+      await fill();
+      for (const [name, call] of Object.entries(calls))
+        expect([name, (await scansOf(call)).filter((scan) => scan === 'Seq Scan jobs')]).toEqual([name, []]);
       // Without the setting the same cached claim scans the whole table: what the test guards.
       await session.query('DEALLOCATE ALL');
       await session.query('SET enable_seqscan = on');
@@ -86,14 +87,8 @@ describe('the worker’s cached plans', () => {
       await admin.query('ANALYZE jobs');
       const claim = await prepare(session, 'claim_seqscan', statements.claim);
       await session.query(`EXECUTE ${claim}`);
-      await admin.query(
-        `INSERT INTO jobs (tenant_id, status, payload) SELECT $1, 'pending', '{}'::jsonb FROM generate_series(1, 20000)`,
-        [tenant],
-      );
-      const { rows } = await session.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
-        `EXPLAIN (FORMAT JSON) EXECUTE ${claim}`,
-      );
-      expect(scans(rows[0]['QUERY PLAN'][0].Plan)).toContain('Seq Scan jobs');
+      await fill();
+      expect(await scansOf(claim)).toContain('Seq Scan jobs');
     } finally {
       session.release(true);
       admin.release();

@@ -59,9 +59,9 @@ const PROTOTYPE_KEYS = new Set(Object.getOwnPropertyNames(Object.prototype));
 /**
  * The first problem of a parsed JSON body that no route could store: nesting deeper than
  * MAX_JSON_DEPTH, a NUL character or a lone UTF-16 surrogate in a string or key, or one of
- * REFUSED_KEYS. Found here, before validation, it is a
- * 400 naming its place; found by PostgreSQL, it would fail a whole batch without saying which
- * item. Walks iteratively, so that depth cannot overflow this check itself.
+ * REFUSED_KEYS. Found here, before validation, it is a 400 naming its place; found by PostgreSQL
+ * (or by the pipe), it would fail a whole batch without saying which item (or be dropped). Walks
+ * iteratively, so that depth cannot overflow this check itself.
  */
 export function unstorableJson(body: unknown): FieldProblem | undefined {
   return scanJsonBody(body).problem;
