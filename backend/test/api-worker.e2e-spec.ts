@@ -1,12 +1,12 @@
-import { type NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { createCaller, startApi, type TestCaller } from './support/api';
 import { type RunningProcess, startReadyWorker, stopProcess, waitUntil } from './support/processes';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { type ApiApplication } from '../src/app/api-app';
 
 describe('jobs submitted over HTTP, run by a real worker process', () => {
   let db: TestDatabase;
-  let app: NestExpressApplication;
+  let app: ApiApplication;
   let worker: RunningProcess;
   let caller: TestCaller;
 

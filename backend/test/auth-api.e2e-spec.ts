@@ -1,17 +1,17 @@
-import { type NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { createCaller, startApi, type TestCaller } from './support/api';
 import { waitUntil } from './support/processes';
 import { createTestDatabase, query, type TestDatabase } from './support/test-database';
+import { type ApiApplication } from '../src/app/api-app';
 
 describe('tenants, API keys and roles', () => {
   let db: TestDatabase;
-  let api: NestExpressApplication;
-  let replica: NestExpressApplication;
+  let api: ApiApplication;
+  let replica: ApiApplication;
   let admin: TestCaller;
   let tenant: TestCaller;
 
-  const call = (app: NestExpressApplication, caller: TestCaller | string) => {
+  const call = (app: ApiApplication, caller: TestCaller | string) => {
     const bearer = typeof caller === 'string' ? `Bearer ${caller}` : caller.bearer;
     return {
       get: (path: string) => request(app.getHttpServer()).get(path).set('Authorization', bearer),

@@ -1,28 +1,28 @@
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type NestExpressApplication } from '@nestjs/platform-express';
 import { Client } from 'pg';
 import request from 'supertest';
 import { AUTH_CHANGED_CHANNEL } from '../src/auth/auth.repository';
 import { createCaller, startApi, type TestCaller } from './support/api';
 import { waitUntil } from './support/processes';
 import { createTestDatabase, query, type TestDatabase } from './support/test-database';
+import { type ApiApplication } from '../src/app/api-app';
 
 const BOGUS_KEY = 'Bearer cvr_this-key-does-not-exist-0000000000000000000000';
 
 describe('authentication and input hardening', () => {
   let db: TestDatabase;
-  let api: NestExpressApplication;
+  let api: ApiApplication;
   /** A second replica on the same database: failed authentications limited to 3 a minute, and a dashboard. */
-  let strict: NestExpressApplication;
+  let strict: ApiApplication;
   let dashboardDir: string;
   let admin: TestCaller;
   let tenant: TestCaller;
 
   const http = () => request(api.getHttpServer());
   /** Each test's requests come from its own address (the API trusts X-Forwarded-For from loopback). */
-  const from = (app: NestExpressApplication, address: string) => ({
+  const from = (app: ApiApplication, address: string) => ({
     get: (url: string) => request(app.getHttpServer()).get(url).set('X-Forwarded-For', address),
     post: (url: string) => request(app.getHttpServer()).post(url).set('X-Forwarded-For', address),
   });

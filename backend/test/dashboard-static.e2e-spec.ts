@@ -2,7 +2,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
-import { createApiApp } from '../src/app/api-app';
+import { createApiApp, initApiApp } from '../src/app/api-app';
 import { loadConfig } from '../src/config/load-config';
 import { freePort } from '../src/database/embedded/embedded-database';
 
@@ -23,7 +23,7 @@ describe('the API process serving the built dashboard', () => {
         DASHBOARD_DIR: dir,
       }),
     ));
-    await app.init();
+    await initApiApp(app);
   });
   afterAll(() => app.close());
 

@@ -1,5 +1,4 @@
 import { type AddressInfo } from 'node:net';
-import { type NestExpressApplication } from '@nestjs/platform-express';
 import { Pool } from 'pg';
 import { type SubscribeAck } from '../../contracts/src/event-map';
 import { JobQueue } from '../src/queue/job-queue';
@@ -7,11 +6,12 @@ import { createCaller, startApi, type TestCaller } from './support/api';
 import { jobFactory } from './support/job-factory';
 import { type ClientSocket, connectSocket } from './support/sockets';
 import { query, createTestDatabase, type TestDatabase } from './support/test-database';
+import { type ApiApplication } from '../src/app/api-app';
 
 /** A hostile tenant with a valid key against the socket gateway's limits. */
 describe('the events gateway’s limits', () => {
   let db: TestDatabase;
-  let app: NestExpressApplication;
+  let app: ApiApplication;
   let url: string;
   let pool: Pool;
   let queue: JobQueue;

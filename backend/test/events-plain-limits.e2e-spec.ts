@@ -1,5 +1,4 @@
 import { type AddressInfo } from 'node:net';
-import { type NestExpressApplication } from '@nestjs/platform-express';
 import { Pool } from 'pg';
 import { WebSocket } from 'ws';
 import { PLAIN_CLOSE_CODES } from '../../contracts/src/event-map';
@@ -16,11 +15,12 @@ import {
 import { waitUntil } from './support/processes';
 import { type ClientSocket, connectSocket } from './support/sockets';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { type ApiApplication } from '../src/app/api-app';
 
 /** The plain transports' limits, with a hostile tenant holding a valid key. */
 describe('the limits of /ws and Server-Sent Events', () => {
   let db: TestDatabase;
-  let api: NestExpressApplication;
+  let api: ApiApplication;
   let url: string;
   let pool: Pool;
   let queue: JobQueue;
@@ -28,7 +28,7 @@ describe('the limits of /ws and Server-Sent Events', () => {
   const streams: EventStream[] = [];
   const ioSockets: ClientSocket[] = [];
 
-  const listen = async (app: NestExpressApplication): Promise<string> => {
+  const listen = async (app: ApiApplication): Promise<string> => {
     await app.listen(0, '127.0.0.1');
     return `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   };

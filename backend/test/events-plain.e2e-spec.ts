@@ -1,6 +1,5 @@
 import { type AddressInfo } from 'node:net';
 import { connect as netConnect } from 'node:net';
-import { type NestExpressApplication } from '@nestjs/platform-express';
 import { Pool } from 'pg';
 import request from 'supertest';
 import { PLAIN_CLOSE_CODES, type PlainJobEventMessage } from '../../contracts/src/event-map';
@@ -17,11 +16,12 @@ import {
 } from './support/plain-clients';
 import { type RunningProcess, startReadyWorker, stopProcess, waitUntil } from './support/processes';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { type ApiApplication } from '../src/app/api-app';
 
 /** Live events over the plain transports: a real `ws` client on /ws and node's http reading SSE. */
 describe('live events over /ws and Server-Sent Events', () => {
   let db: TestDatabase;
-  let api: NestExpressApplication;
+  let api: ApiApplication;
   let url: string;
   let pool: Pool;
   let queue: JobQueue;

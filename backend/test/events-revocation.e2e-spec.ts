@@ -1,13 +1,13 @@
 import { type AddressInfo } from 'node:net';
-import { type NestExpressApplication } from '@nestjs/platform-express';
 import { createCaller, startApi } from './support/api';
 import { type ClientSocket, connectSocket } from './support/sockets';
 import { waitUntil } from './support/processes';
 import { createTestDatabase, query, type TestDatabase } from './support/test-database';
+import { type ApiApplication } from '../src/app/api-app';
 
 describe('a revoked key’s socket across a gap in the LISTEN connection', () => {
   let db: TestDatabase;
-  let app: NestExpressApplication;
+  let app: ApiApplication;
   let url: string;
   const sockets: ClientSocket[] = [];
 

@@ -1,5 +1,4 @@
 import { type AddressInfo } from 'node:net';
-import { type NestExpressApplication } from '@nestjs/platform-express';
 import { Pool } from 'pg';
 import { EVENTS_NAMESPACE, type JobEvent } from '../../contracts/src/event-map';
 import { JobQueue } from '../src/queue/job-queue';
@@ -7,6 +6,7 @@ import { createCaller, startApi, type TestCaller } from './support/api';
 import { jobFactory } from './support/job-factory';
 import { waitUntil } from './support/processes';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { type ApiApplication } from '../src/app/api-app';
 
 /** engine.io v4 joins the packets of one polling response with this record separator. */
 const SEPARATOR = '\x1e';
@@ -68,7 +68,7 @@ class PollingClient {
 
 describe('a socket that stops reading', () => {
   let db: TestDatabase;
-  let api: NestExpressApplication;
+  let api: ApiApplication;
   let url: string;
   let pool: Pool;
   let queue: JobQueue;

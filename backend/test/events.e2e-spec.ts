@@ -1,5 +1,4 @@
 import { type AddressInfo } from 'node:net';
-import { type NestExpressApplication } from '@nestjs/platform-express';
 import { Pool } from 'pg';
 import { io, type Socket } from 'socket.io-client';
 import request from 'supertest';
@@ -15,6 +14,7 @@ import { createEventCallers, startApi, submitJob, type TestCaller } from './supp
 import { jobFactory } from './support/job-factory';
 import { type RunningProcess, startReadyWorker, stopProcess, waitUntil } from './support/processes';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { type ApiApplication } from '../src/app/api-app';
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -29,8 +29,8 @@ interface Listener {
 
 describe('live events over socket.io', () => {
   let db: TestDatabase;
-  let apiA: NestExpressApplication;
-  let apiB: NestExpressApplication;
+  let apiA: ApiApplication;
+  let apiB: ApiApplication;
   let urlA: string;
   let urlB: string;
   let pool: Pool;
@@ -41,7 +41,7 @@ describe('live events over socket.io', () => {
   let admin: TestCaller;
   const sockets: ClientSocket[] = [];
 
-  const listen = async (app: NestExpressApplication): Promise<string> => {
+  const listen = async (app: ApiApplication): Promise<string> => {
     await app.listen(0, '127.0.0.1');
     return `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   };

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { createApiApp } from '../src/app/api-app';
+import { createApiApp, initApiApp } from '../src/app/api-app';
 import { loadConfig } from '../src/config/load-config';
 import { DatabaseConnector } from '../src/database/database-connector';
 import { freePort } from '../src/database/embedded/embedded-database';
@@ -9,7 +9,7 @@ async function apiFor(databaseUrl: string, overrides: Record<string, string> = {
   const { app } = await createApiApp(
     loadConfig({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', DASHBOARD_DIR: '', ...overrides }),
   );
-  await app.init();
+  await initApiApp(app);
   return app;
 }
 

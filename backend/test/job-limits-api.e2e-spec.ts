@@ -1,14 +1,14 @@
-import { type NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { ANALYZE_LIMITS } from '../src/handlers/analyze.handler';
 import { IMAGE_LIMITS } from '../src/handlers/image.handler';
 import { createCaller, startApi, type TestCaller } from './support/api';
 import { createTestDatabase, query, type TestDatabase } from './support/test-database';
+import { type ApiApplication } from '../src/app/api-app';
 
 /** Submission refuses work past each job type's bounds, and time limits past JOB_TIMEOUT_MAX_MS. */
 describe('job limits at submission', () => {
   let db: TestDatabase;
-  let app: NestExpressApplication;
+  let app: ApiApplication;
   let alice: TestCaller;
   const post = (body: object) =>
     request(app.getHttpServer()).post('/api/v1/jobs').set('Authorization', alice.bearer).send(body);

@@ -1,12 +1,16 @@
 import { request as httpRequest } from 'node:http';
 import { type AddressInfo } from 'node:net';
-import { type NestExpressApplication } from '@nestjs/platform-express';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { Pool } from 'pg';
 import request from 'supertest';
 import { JobQueue } from '../src/queue/job-queue';
 import { createCaller, startApi, type TestCaller } from './support/api';
 import { jobFactory } from './support/job-factory';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { type ApiApplication } from '../src/app/api-app';
+
+/** superagent would send a Buffer under a JSON Content-Type as the JSON of its bytes: sent as is instead. */
+const asSent = (body: unknown) => body as string;
 
 const ERROR_SHAPE = {
   statusCode: expect.any(Number),
@@ -16,7 +20,7 @@ const ERROR_SHAPE = {
 
 describe('the jobs REST API', () => {
   let db: TestDatabase;
-  let app: NestExpressApplication;
+  let app: ApiApplication;
   let pool: Pool;
   let queue: JobQueue;
   let alice: TestCaller;
@@ -285,6 +289,104 @@ describe('the jobs REST API', () => {
         .send('{"payload": {}}')
         .expect(415);
       expect(charset.body).toEqual({ ...ERROR_SHAPE, statusCode: 415, error: 'Unsupported Media Type' });
+    });
+
+    it('reads a JSON body sent gzip, deflate or br encoded, and counts MAX_BODY_BYTES on the decoded body', async () => {
+      const body = JSON.stringify({ payload: { encoded: true } });
+      for (const [encoding, encode] of [
+        ['gzip', gzipSync],
+        ['deflate', deflateSync],
+        ['br', brotliCompressSync],
+      ] as const) {
+        const response = await as(alice)
+          .post('/api/v1/jobs')
+          .set('Content-Type', 'application/json')
+          .set('Content-Encoding', encoding)
+          .serialize(asSent)
+          .send(encode(body))
+          .expect(201);
+        expect(response.body.payload).toEqual({ encoded: true });
+      }
+      // 70,000 bytes of JSON in a few hundred gzipped: the limit is the decoded size's.
+      const bomb = gzipSync(JSON.stringify({ payload: { blob: 'x'.repeat(70_000) } }));
+      expect(bomb.length).toBeLessThan(1_000);
+      const huge = await as(alice)
+        .post('/api/v1/jobs')
+        .set('Content-Type', 'application/json')
+        .set('Content-Encoding', 'gzip')
+        .serialize(asSent)
+        .send(bomb)
+        .expect(413);
+      expect(huge.body).toEqual({
+        statusCode: 413,
+        error: 'Payload Too Large',
+        message: 'Request body exceeds 65536 bytes',
+      });
+      const unknown = await as(alice)
+        .post('/api/v1/jobs')
+        .set('Content-Type', 'application/json')
+        .set('Content-Encoding', 'compress')
+        .send('{"payload": {}}')
+        .expect(415);
+      expect(unknown.body.message).toMatch(/Unsupported Content-Encoding "compress"/);
+    });
+
+    it('counts a chunked JSON body (no Content-Length) against MAX_BODY_BYTES as it arrives', async () => {
+      const server = app.getHttpServer();
+      if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      const chunked = (chunks: string[]) =>
+        new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+          const req = httpRequest(
+            {
+              host: '127.0.0.1',
+              port,
+              method: 'POST',
+              path: '/api/v1/jobs',
+              headers: { Authorization: alice.bearer, 'Content-Type': 'application/json' },
+            },
+            (response) => {
+              let text = '';
+              response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+              response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }));
+            },
+          );
+          req.on('error', reject);
+          for (const chunk of chunks) req.write(chunk);
+          req.end();
+        });
+      const small = await chunked(['{"payload": ', '{"chunked": true}}']);
+      expect(small).toMatchObject({ status: 201, body: { payload: { chunked: true } } });
+      const huge = await chunked(['{"payload": {"blob": "', 'x'.repeat(40_000), 'x'.repeat(40_000), '"}}']);
+      expect(huge).toEqual({
+        status: 413,
+        body: { statusCode: 413, error: 'Payload Too Large', message: 'Request body exceeds 65536 bytes' },
+      });
+    });
+
+    it('refuses a body of any type but JSON or multipart with a 415 naming it, and takes an empty JSON body as {}', async () => {
+      for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) {
+        const response = await as(alice)
+          .post('/api/v1/jobs')
+          .set('Content-Type', type)
+          .send('payload=1')
+          .expect(415);
+        expect(response.body).toEqual({
+          statusCode: 415,
+          error: 'Unsupported Media Type',
+          message: expect.stringContaining(`Content-Type ${type} is not accepted`),
+        });
+      }
+      const primitive = await as(alice)
+        .post('/api/v1/jobs')
+        .set('Content-Type', 'application/json')
+        .send('"text"')
+        .expect(400);
+      expect(primitive.body.message).toBe('Malformed JSON body: a JSON object or array is expected');
+      const empty = await as(alice).post('/api/v1/jobs').set('Content-Type', 'application/json').expect(400);
+      expect(empty.body.details).toEqual(
+        expect.arrayContaining([expect.objectContaining({ field: 'payload' })]),
+      );
     });
 
     it('never answers a client mistake with a 500', async () => {

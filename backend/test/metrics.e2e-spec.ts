@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { type NestExpressApplication } from '@nestjs/platform-express';
 import { Pool } from 'pg';
 import request from 'supertest';
-import { createApiApp } from '../src/app/api-app';
+import { createApiApp, initApiApp, type ApiApplication } from '../src/app/api-app';
 import { loadConfig } from '../src/config/load-config';
 import { freePort } from '../src/database/embedded/embedded-database';
 import { JobQueue } from '../src/queue/job-queue';
@@ -47,7 +46,7 @@ const TEXT_FORMAT = /^text\/plain; (?=.*\bversion=0\.0\.4\b)(?=.*\bcharset=utf-8
 
 describe('GET /metrics', () => {
   let db: TestDatabase;
-  let app: NestExpressApplication;
+  let app: ApiApplication;
   let pool: Pool;
   let queue: JobQueue;
   let alice: TestCaller;
@@ -225,7 +224,7 @@ describe('GET /metrics', () => {
 
   describe('with METRICS_TOKEN set', () => {
     const token = 'scrape-token-0123456789abcdef';
-    let guarded: NestExpressApplication;
+    let guarded: ApiApplication;
 
     beforeAll(async () => {
       guarded = await startApi(db.url, { METRICS_TOKEN: token });
@@ -258,7 +257,7 @@ describe('GET /metrics', () => {
   });
 
   describe('with the database down', () => {
-    let down: NestExpressApplication;
+    let down: ApiApplication;
 
     beforeAll(async () => {
       // startApi waits for the database; this app is built on a port nothing listens on.
@@ -270,7 +269,7 @@ describe('GET /metrics', () => {
           DASHBOARD_DIR: '',
         }),
       ));
-      await down.init();
+      await initApiApp(down);
     });
     afterAll(() => down.close());
 

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type NestExpressApplication } from '@nestjs/platform-express';
 import { Pool } from 'pg';
 import request from 'supertest';
 import { parse } from 'yaml';
@@ -17,6 +16,7 @@ import {
   waitUntil,
 } from './support/processes';
 import { createTestDatabase, query, type TestDatabase } from './support/test-database';
+import { type ApiApplication } from '../src/app/api-app';
 
 const DIR = path.join(REPO_ROOT, 'deploy', 'observability');
 const METRIC = /\bconveyor_[a-z0-9_]+\b/g;
@@ -45,7 +45,7 @@ const gauge = (text: string, name: string): number =>
 
 describe('Grafana dashboard and alert rules against real /metrics', () => {
   let db: TestDatabase;
-  let app: NestExpressApplication;
+  let app: ApiApplication;
   let pool: Pool;
   let worker: RunningProcess | undefined;
 

@@ -1,14 +1,14 @@
-import { type NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { createCaller, startApi, type TestCaller } from './support/api';
 import { createTestDatabase, query, type TestDatabase } from './support/test-database';
+import { type ApiApplication } from '../src/app/api-app';
 
 const RATE = 5;
 const BURST = 10;
 
 describe('per-tenant rate limits over HTTP, shared by two API instances', () => {
   let db: TestDatabase;
-  let apps: NestExpressApplication[];
+  let apps: ApiApplication[];
   let tenant: TestCaller;
 
   beforeAll(async () => {

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Controller, Get, type INestApplication, Logger } from '@nestjs/common';
+import { Controller, Get, Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { type NextFunction, type Response } from 'express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type Counter, register } from 'prom-client';
 import request from 'supertest';
 import { type AuthContext, type AuthenticatedRequest } from '../src/auth/auth-context';
+import { initApiApp } from '../src/app/api-app';
 import { ApiExceptionFilter } from '../src/common/api-exception.filter';
 import { AppConfigModule } from '../src/config/config.module';
 import { loadConfig } from '../src/config/load-config';
@@ -146,24 +147,27 @@ describe('TenantRateLimiter on PostgreSQL', () => {
       }
     }
 
-    let app: INestApplication;
+    let app: NestFastifyApplication;
 
     beforeAll(async () => {
       const moduleRef = await Test.createTestingModule({
         imports: [AppConfigModule.forRoot(configOf(db.url, 2, 20)), RateLimitModule],
         controllers: [ProbeController],
       }).compile();
-      app = moduleRef.createNestApplication({ logger: false });
+      app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
       // Stands in for the API-key guard: the caller's tenant comes from a test header, and a
       // request without it is a public route's (no request.auth).
-      app.use((req: AuthenticatedRequest, _res: Response, next: NextFunction) => {
-        const tenantId = req.header('x-test-tenant');
-        if (tenantId) req.auth = callerOf({}, tenantId);
-        next();
-      });
+      app
+        .getHttpAdapter()
+        .getInstance()
+        .addHook('onRequest', (request: AuthenticatedRequest, _reply, done) => {
+          const tenantId = request.headers['x-test-tenant'];
+          if (typeof tenantId === 'string') request.auth = callerOf({}, tenantId);
+          done();
+        });
       app.useGlobalFilters(new ApiExceptionFilter());
       app.useGlobalGuards(app.get(RateLimitGuard));
-      await app.init();
+      await initApiApp(app);
     });
     afterAll(() => app.close());
 

@@ -1,12 +1,12 @@
-import { type NestExpressApplication } from '@nestjs/platform-express';
 import { Client } from 'pg';
 import request from 'supertest';
 import { createCaller, startApi, type TestCaller } from './support/api';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { type ApiApplication } from '../src/app/api-app';
 
 describe('API statements have a deadline', () => {
   let db: TestDatabase;
-  let api: NestExpressApplication;
+  let api: ApiApplication;
   let tenant: TestCaller;
 
   beforeAll(async () => {

@@ -1,14 +1,14 @@
-import { type NestExpressApplication } from '@nestjs/platform-express';
 import { Pool } from 'pg';
 import request from 'supertest';
 import { JobQueue } from '../src/queue/job-queue';
 import { createCaller, startApi, type TestCaller } from './support/api';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { type ApiApplication } from '../src/app/api-app';
 
 /** A tenant inventing queue names, and the rollups those names leave behind. */
 describe('queue names per tenant', () => {
   let db: TestDatabase;
-  let app: NestExpressApplication;
+  let app: ApiApplication;
   let pool: Pool;
   let queue: JobQueue;
   let inventor: TestCaller;

@@ -1,4 +1,3 @@
-import { type NestExpressApplication } from '@nestjs/platform-express';
 import { Pool } from 'pg';
 import request from 'supertest';
 import { JobQueue } from '../src/queue/job-queue';
@@ -6,6 +5,7 @@ import { createCaller, startApi, type TestCaller } from './support/api';
 import { jobFactory } from './support/job-factory';
 import { builtScript, cleanEnv, type RunningProcess, startNode, waitUntil } from './support/processes';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { type ApiApplication } from '../src/app/api-app';
 
 const WORKER = 'backend/src/main.worker.js';
 /** Short registry timings so that a killed worker goes stale and is pruned within seconds. */
@@ -19,7 +19,7 @@ interface WorkersBody {
 
 describe('workers registry (real worker processes)', () => {
   let db: TestDatabase;
-  let app: NestExpressApplication;
+  let app: ApiApplication;
   let admin: TestCaller;
   let tenant: TestCaller;
   let pool: Pool;

@@ -2,18 +2,19 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { type NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+// reply.sendFile's type: the plugin itself is registered by useStaticAssets.
+import type {} from '@fastify/static';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import { ApiKeyAuthenticator } from '../auth/api-key-authenticator';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { AuthFailureLimiter } from '../auth/auth-failure-limiter';
 import { bearerPrecheck } from '../auth/bearer-precheck';
 import { ApiExceptionFilter } from '../common/api-exception.filter';
-import { parseJsonBodies } from '../common/body-parsing';
+import { parseBodies } from '../common/body-parsing';
 import { securityHeaders } from '../common/security-headers';
-import { assignRequestId, REQUEST_LOGGER } from '../logging/logging.module';
+import { REQUEST_LOGGER, type RequestLogger, requestId } from '../logging/logging.module';
 import { recordHttpMetrics } from '../metrics/http.metrics';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { apiValidationPipe } from '../common/validation';
@@ -46,37 +47,74 @@ function setUpDocs(app: INestApplication): void {
   SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
 }
 
-function serveDashboard(app: NestExpressApplication, dashboardDir: string): boolean {
+function serveDashboard(app: NestFastifyApplication, dashboardDir: string): boolean {
   const dir = path.resolve(dashboardDir);
   const index = path.join(dir, 'index.html');
   if (dashboardDir === '' || !existsSync(index)) return false;
-  app.useStaticAssets(dir, { index: false });
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    if (req.method !== 'GET' || API_PATHS.test(req.path)) return next();
-    res.sendFile(index);
-  });
+  // Its files are routes of their own, found at start-up (a build does not change under a
+  // running server); any other GET outside the API's paths is the single-page app's index.html.
+  app.useStaticAssets({ root: dir, index: false, wildcard: false });
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .get('/*', (request, reply) => {
+      if (API_PATHS.test(request.url)) return reply.callNotFound();
+      return reply.sendFile('index.html');
+    });
   return true;
 }
 
+export type ApiApplication = NestFastifyApplication;
+
 export interface ApiApp {
-  app: NestExpressApplication;
+  app: ApiApplication;
   servesDashboard: boolean;
+}
+
+/**
+ * Before Nest's own hooks: the request histogram (first, so that it times all the rest),
+ * helmet's headers and the request id (before anything can refuse the request, so that a refusal
+ * carries them), the bearer pre-check (before the body is read: a request without a usable key
+ * costs no parsing), then the request logger. Hooks run in the order they are added; one that
+ * answers stops the rest, so a request refused by the pre-check gets no request line.
+ */
+function addRequestHooks(app: ApiApplication): void {
+  const instance = app.getHttpAdapter().getInstance();
+  recordHttpMetrics(instance);
+  const setSecurityHeaders = securityHeaders({ contentSecurityPolicy: { directives: SWAGGER_UI_CSP } });
+  instance.addHook('onRequest', (request, reply, done) => {
+    setSecurityHeaders(reply.raw);
+    reply.raw.setHeader('X-Request-Id', request.id);
+    done();
+  });
+  instance.addHook('onRequest', bearerPrecheck(app.get(ApiKeyAuthenticator), app.get(AuthFailureLimiter)));
+  const requestLogger = app.get<RequestLogger | null>(REQUEST_LOGGER);
+  if (requestLogger)
+    instance.addHook('onRequest', (request, reply, done) => {
+      requestLogger(Object.assign(request.raw, { id: request.id }), reply.raw);
+      done();
+    });
 }
 
 /** Builds the API application (not yet listening); shared by main.api.ts, the launcher and tests. */
 export async function createApiApp(config: AppConfig): Promise<ApiApp> {
-  const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(config), {
+  const adapter = new FastifyAdapter({
+    // The client address of per-address limits and logs comes from X-Forwarded-For only when a
+    // proxy on the same host sent it.
+    trustProxy: 'loopback',
+    bodyLimit: config.MAX_BODY_BYTES,
+    genReqId: requestId,
+    // Shutdown lets kept-alive clients go itself (stopKeepingAlive) and answers what they still send.
+    return503OnClosing: false,
+    // Nest's middleware layer: nothing here uses it, and it would cost every request a pass.
+    skipMiddie: true,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {
     bufferLogs: true,
     bodyParser: false,
   });
   app.useLogger(app.get(Logger));
-  // First, so that the request histogram times everything below, body parsing included.
-  app.use(recordHttpMetrics());
-  app.set('trust proxy', 'loopback');
-  app.disable('x-powered-by');
-  // API answers change with every job state: an ETag (a hash of each body) buys no cache hits.
-  app.set('etag', false);
-  app.use(securityHeaders({ contentSecurityPolicy: { directives: SWAGGER_UI_CSP } }));
+  addRequestHooks(app);
   const origins = config.CORS_ORIGINS.split(',')
     .map((origin) => origin.trim())
     .filter(Boolean);
@@ -92,11 +130,7 @@ export async function createApiApp(config: AppConfig): Promise<ApiApp> {
         'Retry-After',
       ],
     });
-  // Before the body is read, so that a body refused there still carries X-Request-Id.
-  app.use(assignRequestId);
-  // Before the body is read: a request without a usable key costs no parsing.
-  app.use(bearerPrecheck(app.get(ApiKeyAuthenticator), app.get(AuthFailureLimiter)));
-  parseJsonBodies(app, config.MAX_BODY_BYTES);
+  parseBodies(app.getHttpAdapter().getInstance(), config.MAX_BODY_BYTES);
   // Submissions, the hot path, skip class-validator when certainly valid (docs/http-stack.md).
   app.useGlobalPipes(apiValidationPipe([CreateJobDto, CreateJobsBatchDto]));
   app.useGlobalFilters(new ApiExceptionFilter());
@@ -104,9 +138,14 @@ export async function createApiApp(config: AppConfig): Promise<ApiApp> {
   app.useGlobalGuards(app.get(ApiKeyGuard), app.get(RateLimitGuard));
   setUpDocs(app);
   const servesDashboard = serveDashboard(app, config.DASHBOARD_DIR);
-  // Last, where Nest put its module middleware: a request answered above (a refusal before
-  // routing, a dashboard file) gets no request line, as before (body-parsing.ts logs refusals).
-  const requestLogger = app.get<RequestHandler | null>(REQUEST_LOGGER);
-  if (requestLogger) app.use(requestLogger);
   return { app, servesDashboard };
+}
+
+/**
+ * Initialises the app and its Fastify instance: after this a request can be answered through
+ * `app.getHttpServer()` without listening (tests drive it with supertest).
+ */
+export async function initApiApp(app: ApiApplication): Promise<void> {
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
 }

@@ -1,4 +1,4 @@
-import { type Request } from 'express';
+import { type FastifyRequest } from 'fastify';
 import { type ApiKeyRole } from './api-key-role';
 
 /** Who is calling: resolved from the Bearer key by the global ApiKeyGuard, once per request. */
@@ -19,6 +19,6 @@ export function tenantScope(auth: AuthContext, requested?: string): string | nul
   return auth.role === 'admin' ? (requested ?? null) : auth.tenantId;
 }
 
-export interface AuthenticatedRequest extends Request {
+export interface AuthenticatedRequest extends FastifyRequest {
   auth?: AuthContext;
 }

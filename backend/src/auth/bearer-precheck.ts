@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { type FastifyReply, type FastifyRequest, type onRequestHookHandler } from 'fastify';
 import { type ApiErrorBody } from '../common/api-error';
 import { type ApiKeyAuthenticator } from './api-key-authenticator';
 import { type AuthFailureLimiter } from './auth-failure-limiter';
@@ -22,14 +22,19 @@ export function bearerKeyOf(header: string | undefined): string | undefined {
  */
 const KEYED_PATHS = /^\/api\//;
 
-function send(req: Request, res: Response, statusCode: number, message: string): void {
+function send(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  statusCode: number,
+  message: string,
+): FastifyReply {
   const body: ApiErrorBody = { statusCode, error: STATUS_CODES[statusCode]!, message };
   // A body still on its way would otherwise be read and discarded to keep the connection alive:
   // 1 MB floods then cost the event loop their bandwidth. Closing costs a reconnect instead.
   const bodyComing =
-    req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-  if (bodyComing) res.setHeader('Connection', 'close');
-  res.status(statusCode).json(body);
+    request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+  if (bodyComing) reply.header('Connection', 'close');
+  return reply.code(statusCode).send(body);
 }
 
 /**
@@ -42,34 +47,31 @@ function send(req: Request, res: Response, statusCode: number, message: string):
 export function bearerPrecheck(
   authenticator: ApiKeyAuthenticator,
   failures: AuthFailureLimiter,
-): RequestHandler {
-  return (req: Request, res: Response, next: NextFunction): void => {
-    if (req.method === 'OPTIONS' || !KEYED_PATHS.test(req.path)) return next();
-    const header = req.headers.authorization;
-    if (header === undefined) return send(req, res, 401, MISSING_KEY);
+): onRequestHookHandler {
+  /** A key this replica does not know yet, or knows to be unknown: the address's failures decide. */
+  const judge = async (request: FastifyRequest, reply: FastifyReply, known: string): Promise<boolean> => {
+    const address = request.ip;
+    const retryAfterSeconds = await failures.blockedFor(address);
+    if (retryAfterSeconds > 0) {
+      reply.header('Retry-After', String(retryAfterSeconds));
+      const message = `Too many failed authentications from this address; retry in ${retryAfterSeconds} s`;
+      send(request, reply, 429, message);
+      return false;
+    }
+    if (known !== 'unknown') return true;
+    await failures.recordFailure(address);
+    send(request, reply, 401, INVALID_KEY);
+    return false;
+  };
+  // A callback hook, not an async one: a known key, every submission's case, passes without a promise.
+  return (request, reply, done) => {
+    if (request.method === 'OPTIONS' || !KEYED_PATHS.test(request.url)) return done();
+    const header = request.headers.authorization;
+    if (header === undefined) return void send(request, reply, 401, MISSING_KEY);
     const key = bearerKeyOf(header);
-    if (key === undefined) return send(req, res, 401, MALFORMED_KEY);
+    if (key === undefined) return void send(request, reply, 401, MALFORMED_KEY);
     const known = authenticator.peek(key);
-    if (known === 'known') return next();
-    const address = req.ip ?? 'unknown';
-    failures
-      .blockedFor(address)
-      .then(async (retryAfterSeconds) => {
-        if (retryAfterSeconds > 0) {
-          res.setHeader('Retry-After', String(retryAfterSeconds));
-          return send(
-            req,
-            res,
-            429,
-            `Too many failed authentications from this address; retry in ${retryAfterSeconds} s`,
-          );
-        }
-        if (known === 'unknown') {
-          await failures.recordFailure(address);
-          return send(req, res, 401, INVALID_KEY);
-        }
-        next();
-      })
-      .catch(next);
+    if (known === 'known') return done();
+    judge(request, reply, known).then((passes) => passes && done(), done);
   };
 }

@@ -7,10 +7,11 @@ import {
   HttpStatus,
   Logger,
 } from '@nestjs/common';
-import { type Request, type Response } from 'express';
+import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { isConnectionFailure, isRefusedValue, isStatementCancelled } from '../database/database-errors';
 import { QueueError } from '../queue/queue.errors';
 import { type ApiErrorBody, type FieldProblem } from './api-error';
+import { bodyReadRefusal, isBodyReadError, logRefusal } from './body-parsing';
 
 /** Seconds a client is told to wait after a 503. */
 const RETRY_AFTER_SECONDS = '5';
@@ -44,11 +45,15 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const response = http.getResponse<Response>();
-    const request = http.getRequest<Request & { id?: string }>();
+    const response = http.getResponse<FastifyReply>();
+    const request = http.getRequest<FastifyRequest>();
     let body: ApiErrorBody;
     if (exception instanceof HttpException) {
       body = bodyOf(exception.getStatus(), exception.getResponse());
+    } else if (isBodyReadError(exception)) {
+      // The body's stream failed before routing (an encoding that does not match, a body cut short).
+      body = bodyReadRefusal(exception);
+      logRefusal(request, body);
     } else if (exception instanceof QueueError) {
       const details: FieldProblem[] = [{ field: exception.field, message: exception.message }];
       body = { statusCode: 400, error: 'Bad Request', message: exception.message, details };
@@ -67,7 +72,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
         error: 'Service Unavailable',
         message: 'The database took too long to answer; try again shortly',
       };
-      response.setHeader('Retry-After', RETRY_AFTER_SECONDS);
+      response.header('Retry-After', RETRY_AFTER_SECONDS);
     } else if (isConnectionFailure(exception)) {
       this.logger.warn(`request ${request.id}: database unavailable: ${(exception as Error).message}`);
       body = {
@@ -75,11 +80,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
         error: 'Service Unavailable',
         message: 'The database is unavailable; try again shortly',
       };
-      response.setHeader('Retry-After', RETRY_AFTER_SECONDS);
+      response.header('Retry-After', RETRY_AFTER_SECONDS);
     } else {
       this.logger.error(`request ${request.id} failed: ${(exception as Error)?.stack ?? String(exception)}`);
       body = { statusCode: 500, error: 'Internal Server Error', message: 'Internal server error' };
     }
-    if (!response.headersSent) response.status(body.statusCode).json(body);
+    if (!response.sent) void response.code(body.statusCode).send(body);
   }
 }

@@ -81,10 +81,20 @@ export class PortInUseError extends Error {
   }
 }
 
-/** Starts listening, turning EADDRINUSE into a PortInUseError that names the port. */
-export async function listenOn(app: { listen(port: number): Promise<unknown> }, port: number): Promise<void> {
+/**
+ * Starts listening on every address, turning EADDRINUSE into a PortInUseError that names the
+ * port. Fastify, unlike Node, listens on localhost alone when given no host: `::` takes IPv4 as
+ * well where the host has IPv6, and `0.0.0.0` serves a host (or container) without it.
+ */
+export async function listenOn(
+  app: { listen(port: number, host: string): Promise<unknown> },
+  port: number,
+): Promise<void> {
   try {
-    await app.listen(port);
+    await app.listen(port, '::').catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EAFNOSUPPORT' && error.code !== 'EADDRNOTAVAIL') throw error;
+      return app.listen(port, '0.0.0.0');
+    });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(port);
     throw error;

@@ -1,5 +1,4 @@
 import { type IncomingMessage, ServerResponse } from 'node:http';
-import { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import helmet, { type HelmetOptions } from 'helmet';
 
 /**
@@ -8,7 +7,7 @@ import helmet, { type HelmetOptions } from 'helmet';
  * closure and a call, on every request; this sets the same headers in one call. The headers
  * are read off a response helmet is run on at start-up, so they follow helmet's own defaults.
  */
-export function securityHeaders(options: HelmetOptions): RequestHandler {
+export function securityHeaders(options: HelmetOptions): (response: ServerResponse) => void {
   const request = {} as IncomingMessage;
   const probe = new ServerResponse(request);
   let synchronous = false;
@@ -20,8 +19,6 @@ export function securityHeaders(options: HelmetOptions): RequestHandler {
   if (!synchronous) throw new Error('helmet did not finish synchronously: its headers cannot be precomputed');
   const headers = new Map<string, string>();
   for (const [name, value] of Object.entries(probe.getHeaders())) headers.set(name, String(value));
-  return (_req: Request, res: Response, next: NextFunction) => {
-    res.setHeaders(headers);
-    next();
-  };
+  // On the raw response: Node merges them into whatever Fastify writes, even for a hijacked reply.
+  return (response) => void response.setHeaders(headers);
 }

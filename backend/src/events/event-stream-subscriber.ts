@@ -1,4 +1,4 @@
-import { type Response } from 'express';
+import { type ServerResponse } from 'node:http';
 import { type AuthContext } from '../auth/auth-context';
 import { type ResyncEvent } from '../../../contracts/src/event-map';
 import { type EventBatch } from './event-batch';
@@ -19,7 +19,7 @@ export class EventStreamSubscriber implements EventSubscriber {
   private heartbeat?: NodeJS.Timeout;
 
   constructor(
-    private readonly response: Response,
+    private readonly response: ServerResponse,
     readonly auth: AuthContext,
     /** The id a resync carries: the latest event's, so that a reconnect from it replays what follows. */
     private readonly headId: () => string,
@@ -28,7 +28,7 @@ export class EventStreamSubscriber implements EventSubscriber {
   /** Sends the headers at once (curl -N shows the stream open) and starts the heartbeat. */
   start(heartbeatMs: number): void {
     const { response } = this;
-    response.status(200);
+    response.statusCode = 200;
     response.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
     // no-transform: no proxy may compress (and so buffer) it; X-Accel-Buffering: nginx must not buffer it.
     response.setHeader('Cache-Control', 'no-cache, no-transform');

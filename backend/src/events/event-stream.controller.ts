@@ -7,7 +7,7 @@ import {
   ApiTags,
   ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
-import { type Response } from 'express';
+import { type FastifyReply } from 'fastify';
 import { type AuthContext } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
 import { PLAIN_EVENT_NAMES } from '../../../contracts/src/event-map';
@@ -61,7 +61,7 @@ export class EventStreamController {
     @Auth() auth: AuthContext,
     @Query() query: EventStreamQuery,
     @Headers('last-event-id') lastEventId: string | undefined,
-    @Res() response: Response,
+    @Res() response: FastifyReply,
   ): void {
     this.streams.open(auth, query.tenant_id, lastEventId, response);
   }

@@ -1,5 +1,5 @@
 import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
-import { type Response } from 'express';
+import { type FastifyReply } from 'fastify';
 import { type AuthContext } from '../auth/auth-context';
 import { AppConfig } from '../config/app-config';
 import { EventBatch } from './event-batch';
@@ -25,19 +25,25 @@ export class EventStreamService {
   /**
    * Opens the stream on `response`; with Last-Event-ID, first what this replica's window holds
    * after that id for this scope, or a `resync` when it holds no continuous run from there.
+   * The reply is hijacked: the stream is written on the raw response, which Fastify then leaves
+   * alone, so the headers set so far (the rate limit's) are carried over to it first.
    */
   open(
     auth: AuthContext,
     tenantId: string | undefined,
     lastEventId: string | undefined,
-    response: Response,
+    reply: FastifyReply,
   ): void {
+    const response = reply.raw;
     const subscriber = new EventStreamSubscriber(response, auth, () => this.replay.headId);
     if (!this.subscribers.add(subscriber))
       throw new HttpException(
         `Too many live-event connections for this key (at most ${this.subscribers.maxPerKey} on this replica, sockets and streams together): close one first`,
         HttpStatus.TOO_MANY_REQUESTS,
       );
+    for (const [name, value] of Object.entries(reply.getHeaders()))
+      if (value !== undefined) response.setHeader(name, value);
+    reply.hijack();
     response.once('close', () => {
       subscriber.stop();
       this.subscribers.remove(subscriber);

@@ -26,7 +26,7 @@ import {
   getSchemaPath,
   ApiExtraModels,
 } from '@nestjs/swagger';
-import { type Response } from 'express';
+import { type FastifyReply } from 'fastify';
 import { type AuthContext } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
 import { prefersMinimalReturn } from '../common/prefer-header';
@@ -73,7 +73,7 @@ export class JobsController {
     @TraceId() traceId: string,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @UploadedFiles() files: UploadedFields,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ): Promise<JobDto> {
     const file = files?.file?.[0] ?? files?.filename?.[0];
     const { job, created } = await this.jobs.submit(auth, dto, traceId, idempotencyKey, file);
@@ -99,11 +99,11 @@ export class JobsController {
     @Body() dto: CreateJobsBatchDto,
     @TraceId() traceId: string,
     @Headers('prefer') prefer: string | undefined,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ): Promise<JobBatchDto | JobBatchMinimalDto> {
     const jobs = await this.jobs.submitBatch(auth, dto, traceId);
     if (!prefersMinimalReturn(prefer)) return { jobs: jobs.map((job) => toJobDto(job)) };
-    response.setHeader('Preference-Applied', 'return=minimal');
+    response.header('Preference-Applied', 'return=minimal');
     return { jobs: jobs.map(({ id, status }) => ({ id, status })) };
   }
 

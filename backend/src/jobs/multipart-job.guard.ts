@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
+import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,7 +14,7 @@ import {
 } from '@nestjs/common';
 import busboy from 'busboy';
 import { getMetadataStorage } from 'class-validator';
-import { type Request, type Response } from 'express';
+import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { InvalidInputException } from '../common/api-error';
 import { ByteBudget } from '../common/byte-budget';
 import { unstorableJson } from '../common/json-body-check';
@@ -38,7 +39,7 @@ const MAX_SMALL_FIELD = 1_024;
 const IN_MEMORY_FILE_BYTES = 32 * 1024 * 1024;
 const inMemoryFiles = new ByteBudget(IN_MEMORY_FILE_BYTES);
 
-export type RequestWithFiles = Request & { files?: Record<string, UploadedJobFile[] | undefined> };
+export type RequestWithFiles = FastifyRequest & { files?: Record<string, UploadedJobFile[] | undefined> };
 
 /** The text fields a submission may have: the JSON body's, read from its validation rules. */
 function submissionFields(): Set<string> {
@@ -80,25 +81,26 @@ export class MultipartJobGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<RequestWithFiles>();
-    if (!request.is('multipart/form-data')) return true;
-    const response = context.switchToHttp().getResponse<Response>();
+    // Fastify's parser for this type reads nothing (body-parsing.ts): the stream is still whole.
+    if (!request.headers['content-type']?.toLowerCase().startsWith('multipart/form-data')) return true;
+    const response = context.switchToHttp().getResponse<FastifyReply>();
     try {
-      const { body, file } = await this.read(request, response);
+      const { body, file } = await this.read(request.raw, response.raw);
       request.body = fieldsOf(body);
       if (file) request.files = { file: [file] };
       return true;
     } catch (error) {
       if (!(error instanceof RefusedUpload)) throw error;
       // The rest of the body is not read: the answer goes now and the connection with it.
-      response.setHeader('Connection', 'close');
-      request.unpipe();
+      response.header('Connection', 'close');
+      request.raw.unpipe();
       throw error.refusal;
     }
   }
 
   private read(
-    request: Request,
-    response: Response,
+    request: IncomingMessage,
+    response: ServerResponse,
   ): Promise<{ body: Record<string, string>; file?: UploadedJobFile }> {
     const { MAX_BODY_BYTES: maxField, UPLOAD_MAX_BYTES: maxFile } = this.config;
     return new Promise((resolve, reject) => {

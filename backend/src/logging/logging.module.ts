@@ -18,35 +18,20 @@ const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
 /**
  * The request's trace id: the trace id of a W3C `traceparent`, else (tracing on) that of the
  * request's span, so jobs.trace_id names the trace the job continues; else a sane caller-given
- * X-Request-Id, else a new one. Echoed as X-Request-Id, put on every log line and stored on jobs.
+ * X-Request-Id, else a new one. Fastify's `genReqId`: it becomes `request.id`, is echoed as
+ * X-Request-Id, put on every log line and stored on jobs.
  */
-export function requestId(req: IncomingMessage, res: ServerResponse): string {
+export function requestId(req: IncomingMessage): string {
   const traceparent = req.headers.traceparent;
   const given = req.headers[REQUEST_ID_HEADER];
   const traced =
     (typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent.trim())?.[1] : undefined) ??
     activeIds().trace_id;
-  const id =
-    traced && !/^0+$/.test(traced)
-      ? traced
-      : typeof given === 'string' && SAFE_REQUEST_ID.test(given)
-        ? given
-        : randomUUID();
-  res.setHeader('X-Request-Id', id);
-  return id;
-}
-
-/**
- * Express middleware: gives the request its id (`req.id`, which pino-http then keeps) and the
- * X-Request-Id header before anything can refuse it.
- */
-export function assignRequestId(
-  req: IncomingMessage & { id?: string },
-  res: ServerResponse,
-  next: () => void,
-): void {
-  req.id ??= requestId(req, res);
-  next();
+  return traced && !/^0+$/.test(traced)
+    ? traced
+    : typeof given === 'string' && SAFE_REQUEST_ID.test(given)
+      ? given
+      : randomUUID();
 }
 
 /**
@@ -73,7 +58,11 @@ function requestOfLogLine(req: SerializedRequest) {
 /** The status is what a request line needs of the response; its headers are the same every time. */
 const responseOfLogLine = (res: { statusCode: number }) => ({ statusCode: res.statusCode });
 
-/** The request logger: pino-http middleware over the process's root logger; null when LOG_LEVEL is above info. */
+/**
+ * The request logger: pino-http over the process's root logger, called with a request already
+ * given its id (`IncomingMessage.id`); null when LOG_LEVEL is above info.
+ */
+export type RequestLogger = (req: IncomingMessage & { id: string }, res: ServerResponse) => void;
 export const REQUEST_LOGGER = Symbol('REQUEST_LOGGER');
 
 /** One root logger per configuration (tests run several apps in one process, each its own). */
@@ -121,14 +110,14 @@ export class LoggingModule {
         {
           provide: REQUEST_LOGGER,
           inject: [AppConfig],
-          useFactory: (config: AppConfig) => {
+          useFactory: (config: AppConfig): RequestLogger | null => {
             const logger = rootLoggerOf(config, processName);
-            // Request lines are written at info (5xx included): above it the middleware would
+            // Request lines are written at info (5xx included): above it the logger would
             // serialize every request for a line never written.
             if (!logger.isLevelEnabled('info')) return null;
             return pinoHttp({
               logger,
-              genReqId: requestId,
+              genReqId: (req) => (req as IncomingMessage & { id: string }).id,
               serializers: { req: requestOfLogLine, res: responseOfLogLine },
               autoLogging: {
                 ignore: (req: IncomingMessage) => UNLOGGED_PATHS.has(req.url?.split('?')[0] ?? ''),

@@ -1,4 +1,4 @@
-import { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { Histogram, register } from 'prom-client';
 
 export const HTTP_REQUEST_DURATION_METRIC = 'conveyor_http_request_duration_seconds';
@@ -31,41 +31,48 @@ export function httpRequestDuration(): Histogram<'method' | 'route' | 'status'> 
 
 /**
  * The route TEMPLATE (`/api/v1/jobs/:id`), never the path: a label per job id would grow the
- * series without bound. Express sets `req.route` to the last route that matched, whose path Nest
- * registers in full (controller prefix included). Nest also registers module middleware meant for
- * every path as a wildcard route, `/{*path}` for every method (nestjs-pino's request logger is
- * one), which every request matches before its endpoint: a wildcard route is taken for such
- * middleware, never an endpoint (no controller here has one), so a request that reached no other
- * route is `unmatched`.
+ * series without bound. Fastify gives the template of the route that matched, controller prefix
+ * included. A wildcard route (the dashboard's files and its index.html fallback) and a request no
+ * route matched (a 404, a refusal before routing) are `unmatched`.
  */
-function routeOf(req: Request): string {
-  const path = (req.route as { path?: unknown } | undefined)?.path;
-  if (typeof path !== 'string' || path.includes('*')) return UNMATCHED_ROUTE;
-  return req.baseUrl + path;
+function routeOf(request: FastifyRequest): string {
+  const url = request.is404 ? undefined : request.routeOptions.url;
+  if (typeof url !== 'string' || url.includes('*')) return UNMATCHED_ROUTE;
+  return url;
 }
 
+const STARTED = Symbol('httpRequestStarted');
+type TimedRequest = FastifyRequest & { [STARTED]?: bigint };
+
 /**
- * Express middleware timing every request, registered first so that body parsing counts. It is
- * on the hot path of every submission, so it reads the clock at each end and observes once, and
- * nothing else: about 1.3 µs a request (measured over 1M observes with these labels and
- * buckets), where the submit benchmark's 1,040 one-job requests a second leave ~1 ms of one process per
- * request. A request whose client hung up before the answer ('close' without 'finish') is not
- * recorded: it has no status to label it with.
+ * Fastify hooks timing every request: `onRequest` is added first so that body parsing counts,
+ * `onResponse` runs when the last byte is handed to the OS. On the hot path of every submission,
+ * so they read the clock at each end and observe once, and nothing else: about 1.3 µs a request
+ * (measured over 1M observes with these labels and buckets). A request whose client hung up
+ * before the answer is not recorded: it has no status to label it with, and Fastify runs no
+ * `onResponse` for it.
  *
  * /metrics itself is recorded too: one more series, and the scrape's duration is worth seeing
  * (it includes the database reads of the job gauges). Server-Sent Events streams are not: their
  * durations would fill the top bucket of every latency quantile.
  */
-export function recordHttpMetrics(): RequestHandler {
+export function recordHttpMetrics(instance: FastifyInstance): void {
   const histogram = httpRequestDuration();
-  return (req: Request, res: Response, next: NextFunction) => {
-    const start = process.hrtime.bigint();
-    res.once('finish', () => {
-      // An event stream's duration is how long its client stayed, not a latency: left out.
-      if (String(res.getHeader('content-type')).startsWith('text/event-stream')) return;
+  instance.addHook('onRequest', (request: TimedRequest, _reply, done) => {
+    request[STARTED] = process.hrtime.bigint();
+    done();
+  });
+  instance.addHook('onResponse', (request: TimedRequest, reply, done) => {
+    const start = request[STARTED];
+    // An event stream's duration is how long its client stayed, not a latency: left out.
+    const type = reply.raw.getHeader('content-type');
+    if (start !== undefined && !(typeof type === 'string' && type.startsWith('text/event-stream'))) {
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      histogram.observe({ method: req.method, route: routeOf(req), status: String(res.statusCode) }, seconds);
-    });
-    next();
-  };
+      histogram.observe(
+        { method: request.method, route: routeOf(request), status: String(reply.statusCode) },
+        seconds,
+      );
+    }
+    done();
+  });
 }

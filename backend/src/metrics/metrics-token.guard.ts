@@ -7,7 +7,7 @@ import {
   UnauthorizedException,
   UseGuards,
 } from '@nestjs/common';
-import { type Request } from 'express';
+import { type FastifyRequest } from 'fastify';
 import { Public } from '../auth/auth.decorators';
 import { AppConfig } from '../config/app-config';
 import { MetricsToken } from './metrics-token';
@@ -22,7 +22,9 @@ export class MetricsTokenGuard implements CanActivate {
   }
 
   canActivate(context: ExecutionContext): boolean {
-    const refusal = this.token.refusal(context.switchToHttp().getRequest<Request>().headers.authorization);
+    const refusal = this.token.refusal(
+      context.switchToHttp().getRequest<FastifyRequest>().headers.authorization,
+    );
     if (refusal) throw new UnauthorizedException(refusal);
     return true;
   }

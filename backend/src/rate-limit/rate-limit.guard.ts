@@ -1,5 +1,5 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import { type Response } from 'express';
+import { type FastifyReply } from 'fastify';
 import { type Counter } from 'prom-client';
 import { type AuthenticatedRequest } from '../auth/auth-context';
 import { RateLimitExceededException } from './rate-limit.exception';
@@ -29,12 +29,12 @@ export class RateLimitGuard implements CanActivate {
     const auth = http.getRequest<AuthenticatedRequest>().auth;
     if (!auth) return true;
     const decision = await this.limiter.consume(auth);
-    const response = http.getResponse<Response>();
-    response.setHeader('X-RateLimit-Limit', String(decision.limit));
-    response.setHeader('X-RateLimit-Remaining', String(decision.remaining));
-    response.setHeader('X-RateLimit-Reset', String(Math.ceil(decision.resetMs / 1000)));
+    const response = http.getResponse<FastifyReply>();
+    response.header('X-RateLimit-Limit', String(decision.limit));
+    response.header('X-RateLimit-Remaining', String(decision.remaining));
+    response.header('X-RateLimit-Reset', String(Math.ceil(decision.resetMs / 1000)));
     if (decision.allowed) return true;
-    response.setHeader('Retry-After', String(decision.retryAfterSeconds));
+    response.header('Retry-After', String(decision.retryAfterSeconds));
     this.refusals.inc({ tenant_id: auth.tenantId });
     throw new RateLimitExceededException(decision);
   }

@@ -1,6 +1,5 @@
-import { type NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
-import { createApiApp } from '../../src/app/api-app';
+import { createApiApp, initApiApp, type ApiApplication } from '../../src/app/api-app';
 import { displayPrefix, generateApiKey, hashApiKey } from '../../src/auth/api-key-secret';
 import { type ApiKeyRole } from '../../src/auth/api-key-role';
 import { loadConfig } from '../../src/config/load-config';
@@ -15,7 +14,7 @@ import { query } from './test-database';
 export async function startApi(
   databaseUrl: string,
   overrides: Record<string, string> = {},
-): Promise<NestExpressApplication> {
+): Promise<ApiApplication> {
   const { app } = await createApiApp(
     loadConfig({
       DATABASE_URL: databaseUrl,
@@ -26,7 +25,7 @@ export async function startApi(
       ...overrides,
     }),
   );
-  await app.init();
+  await initApiApp(app);
   await app.get(DatabaseConnector).connected();
   return app;
 }
@@ -60,11 +59,7 @@ export async function createCaller(
 }
 
 /** Submits one job as `caller` through the API (which must answer 201) and gives its id. */
-export async function submitJob(
-  app: NestExpressApplication,
-  caller: TestCaller,
-  body: object,
-): Promise<string> {
+export async function submitJob(app: ApiApplication, caller: TestCaller, body: object): Promise<string> {
   const response = await request(app.getHttpServer())
     .post('/api/v1/jobs')
     .set('Authorization', caller.bearer)
