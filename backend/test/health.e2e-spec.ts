@@ -82,6 +82,13 @@ describe('health endpoints', () => {
         .expect(204);
       expect(preflight.headers['access-control-allow-origin']).toBe('https://ops.example');
       expect(preflight.headers['access-control-allow-headers']).toMatch(/authorization/i);
+      // A dashboard on another origin PATCHes tenants: the preflight must allow every method the API has.
+      const patch = await request(app.getHttpServer())
+        .options('/api/v1/tenants/6f1c1b5e-8a3d-4c4e-9f6a-2b7d9e0c1a2b')
+        .set('Origin', 'https://ops.example')
+        .set('Access-Control-Request-Method', 'PATCH')
+        .expect(204);
+      expect(patch.headers['access-control-allow-methods']).toMatch(/PATCH.*DELETE|DELETE.*PATCH/);
       const simple = await request(app.getHttpServer())
         .get('/health')
         .set('Origin', 'https://dashboard.example');

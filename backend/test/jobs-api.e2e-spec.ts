@@ -91,6 +91,26 @@ describe('the jobs REST API', () => {
       await http().get('/api/v1/jobs').set('Authorization', 'Bearer cvr_not-a-real-key-at-all').expect(401);
     });
 
+    it('refuses a keyless request before reading its body whatever form its target takes', async () => {
+      // An escaped or absolute-form target routes like /api/…: the pre-check judges the route, so
+      // the malformed body is never parsed (a parse would answer 400).
+      for (const target of ['/%61pi/v1/jobs', '/api/v1/%6Aobs']) {
+        const response = await http()
+          .post(target)
+          .set('Content-Type', 'application/json')
+          .send('{"not json')
+          .expect(401);
+        expect(response.body.message).toMatch(/Missing API key/);
+      }
+    });
+
+    it('answers a target the router cannot read with a 400 in the error shape, tagged with X-Request-Id', async () => {
+      const response = await as(alice).get('/api/v1/jobs/%E0%A4%A').expect(400);
+      expect(response.body).toEqual({ ...ERROR_SHAPE, statusCode: 400, error: 'Bad Request' });
+      expect(response.headers['x-request-id']).toEqual(expect.any(String));
+      expect(response.headers['x-content-type-options']).toBe('nosniff');
+    });
+
     it('answers /health and /ready without a key', async () => {
       await http().get('/health').expect(200);
       await http().get('/ready').expect(200);
@@ -322,13 +342,17 @@ describe('the jobs REST API', () => {
         error: 'Payload Too Large',
         message: 'Request body exceeds 65536 bytes',
       });
-      const unknown = await as(alice)
-        .post('/api/v1/jobs')
-        .set('Content-Type', 'application/json')
-        .set('Content-Encoding', 'compress')
-        .send('{"payload": {}}')
-        .expect(415);
-      expect(unknown.body.message).toMatch(/Unsupported Content-Encoding "compress"/);
+      // Names every object has (constructor, toString) are no encodings either.
+      for (const encoding of ['compress', 'constructor', 'toString', '__proto__']) {
+        const unknown = await as(alice)
+          .post('/api/v1/jobs')
+          .set('Content-Type', 'application/json')
+          .set('Content-Encoding', encoding)
+          .send('{"payload": {}}')
+          .expect(415);
+        expect(unknown.body.message).toContain(`Unsupported Content-Encoding "${encoding.toLowerCase()}"`);
+      }
+      await as(alice).get('/health').expect(200);
     });
 
     it('counts a chunked JSON body (no Content-Length) against MAX_BODY_BYTES as it arrives', async () => {
@@ -387,6 +411,24 @@ describe('the jobs REST API', () => {
       expect(empty.body.details).toEqual(
         expect.arrayContaining([expect.objectContaining({ field: 'payload' })]),
       );
+      // A type without a body is no body to refuse: validation answers, as for no type at all.
+      const bodiless = await as(alice).post('/api/v1/jobs').set('Content-Type', 'text/plain').expect(400);
+      expect(bodiless.body.details).toEqual(
+        expect.arrayContaining([expect.objectContaining({ field: 'payload' })]),
+      );
+      // A refused body is left unread: its connection goes with the answer.
+      const unread = await as(alice)
+        .post('/api/v1/jobs')
+        .set('Content-Type', 'text/plain')
+        .send('x'.repeat(1_000));
+      expect(unread.status).toBe(415);
+      expect(unread.headers.connection).toBe('close');
+      const bom = await as(alice)
+        .post('/api/v1/jobs')
+        .set('Content-Type', 'application/json')
+        .send('\uFEFF{"payload": {"bom": true}}')
+        .expect(201);
+      expect(bom.body.payload).toEqual({ bom: true });
     });
 
     it('never answers a client mistake with a 500', async () => {

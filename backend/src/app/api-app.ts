@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
 import path from 'node:path';
 import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 // reply.sendFile's type: the plugin itself is registered by useStaticAssets.
 import type {} from '@fastify/static';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
@@ -11,6 +13,7 @@ import { ApiKeyAuthenticator } from '../auth/api-key-authenticator';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { AuthFailureLimiter } from '../auth/auth-failure-limiter';
 import { bearerPrecheck } from '../auth/bearer-precheck';
+import { type ApiErrorBody } from '../common/api-error';
 import { ApiExceptionFilter } from '../common/api-exception.filter';
 import { parseBodies } from '../common/body-parsing';
 import { securityHeaders } from '../common/security-headers';
@@ -57,8 +60,9 @@ function serveDashboard(app: NestFastifyApplication, dashboardDir: string): bool
   app
     .getHttpAdapter()
     .getInstance()
-    .get('/*', (request, reply) => {
-      if (API_PATHS.test(request.url)) return reply.callNotFound();
+    .get('/*', (request: FastifyRequest<{ Params: { '*': string } }>, reply) => {
+      // The decoded path Fastify routed, not the raw target (`/%61pi/…` is `/api/…`).
+      if (API_PATHS.test(`/${request.params['*']}`)) return reply.callNotFound();
       return reply.sendFile('index.html');
     });
   return true;
@@ -71,9 +75,33 @@ export interface ApiApp {
   servesDashboard: boolean;
 }
 
+const setSecurityHeaders = securityHeaders({ contentSecurityPolicy: { directives: SWAGGER_UI_CSP } });
+
+/** helmet's headers and X-Request-Id, on the raw response: every answer carries them, a hijacked one too. */
+function setCommonHeaders(request: FastifyRequest, reply: FastifyReply): void {
+  setSecurityHeaders(reply.raw);
+  reply.raw.setHeader('X-Request-Id', request.id);
+}
+
 /**
- * Before Nest's own hooks: the request histogram (first, so that it times all the rest),
- * helmet's headers and the request id (before anything can refuse the request, so that a refusal
+ * A target Fastify's router cannot take (a malformed %-escape, a path parameter over 100
+ * characters) is answered before any hook: in the API's error shape and headers, as any other.
+ */
+function refuseUnroutable(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  setCommonHeaders(request, reply);
+  const statusCode = error.statusCode ?? 400;
+  const body: ApiErrorBody = {
+    statusCode,
+    error: STATUS_CODES[statusCode] ?? 'Bad Request',
+    message: error.message,
+  };
+  void reply.code(statusCode).send(body);
+}
+
+/**
+ * Nest's own hooks come first (its CORS hook answers a preflight before these run), then the
+ * request histogram (first of these, so that it times all the rest), helmet's headers and the
+ * request id (before anything can refuse the request, so that a refusal
  * carries them), the bearer pre-check (before the body is read: a request without a usable key
  * costs no parsing), then the request logger. Hooks run in the order they are added; one that
  * answers stops the rest, so a request refused by the pre-check gets no request line.
@@ -81,10 +109,8 @@ export interface ApiApp {
 function addRequestHooks(app: ApiApplication): void {
   const instance = app.getHttpAdapter().getInstance();
   recordHttpMetrics(instance);
-  const setSecurityHeaders = securityHeaders({ contentSecurityPolicy: { directives: SWAGGER_UI_CSP } });
   instance.addHook('onRequest', (request, reply, done) => {
-    setSecurityHeaders(reply.raw);
-    reply.raw.setHeader('X-Request-Id', request.id);
+    setCommonHeaders(request, reply);
     done();
   });
   instance.addHook('onRequest', bearerPrecheck(app.get(ApiKeyAuthenticator), app.get(AuthFailureLimiter)));
@@ -108,6 +134,7 @@ export async function createApiApp(config: AppConfig): Promise<ApiApp> {
     return503OnClosing: false,
     // Nest's middleware layer: nothing here uses it, and it would cost every request a pass.
     skipMiddie: true,
+    frameworkErrors: refuseUnroutable,
   });
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {
     bufferLogs: true,
@@ -121,6 +148,10 @@ export async function createApiApp(config: AppConfig): Promise<ApiApp> {
   if (origins.length > 0)
     app.enableCors({
       origin: origins.includes('*') ? true : origins,
+      // @fastify/cors allows GET, HEAD and POST alone by default: the API also PATCHes and DELETEs.
+      methods: ['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE'],
+      // A bare OPTIONS (no Origin) is answered 204 like any other, not refused as a bad preflight.
+      strictPreflight: false,
       maxAge: 600,
       exposedHeaders: [
         'X-Request-Id',

@@ -22,6 +22,16 @@ export function bearerKeyOf(header: string | undefined): string | undefined {
  */
 const KEYED_PATHS = /^\/api\//;
 
+/**
+ * The route Fastify matched, not the raw target: `/%61pi/…` or `http://host/api/…` reach the same
+ * routes as `/api/…`. A request no route took, or only a wildcard (the dashboard's fallback), is
+ * judged by its target as sent.
+ */
+function targetOf(request: FastifyRequest): string {
+  const route = request.routeOptions.url;
+  return request.is404 || route === undefined || route.includes('*') ? request.url : route;
+}
+
 function send(
   request: FastifyRequest,
   reply: FastifyReply,
@@ -65,7 +75,7 @@ export function bearerPrecheck(
   };
   // A callback hook, not an async one: a known key, every submission's case, passes without a promise.
   return (request, reply, done) => {
-    if (request.method === 'OPTIONS' || !KEYED_PATHS.test(request.url)) return done();
+    if (request.method === 'OPTIONS' || !KEYED_PATHS.test(targetOf(request))) return done();
     const header = request.headers.authorization;
     if (header === undefined) return void send(request, reply, 401, MISSING_KEY);
     const key = bearerKeyOf(header);

@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { type Readable, Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { HttpException, Logger } from '@nestjs/common';
-import { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { type ApiErrorBody } from './api-error';
 import { markPlainJsonBody } from './fast-validation';
 import { scanJsonBody } from './json-body-check';
@@ -10,13 +10,28 @@ import { scanJsonBody } from './json-body-check';
 const JSON_TYPE = 'application/json';
 const MULTIPART_TYPE = 'multipart/form-data';
 
-/** The Content-Encodings a JSON body may come in, as Node decodes them. */
-const DECODERS: Record<string, () => Transform> = {
-  gzip: createGunzip,
-  'x-gzip': createGunzip,
-  deflate: createInflate,
-  br: createBrotliDecompress,
-};
+/**
+ * The Content-Encodings a JSON body may come in, as Node decodes them. A Map, not an object: a
+ * header naming `constructor` or `toString` must find nothing.
+ */
+const DECODERS = new Map<string, () => Transform>([
+  ['gzip', createGunzip],
+  ['x-gzip', createGunzip],
+  ['deflate', createInflate],
+  ['br', createBrotliDecompress],
+]);
+
+/** `application/json` of `Application/JSON; charset=utf-8`; undefined without a Content-Type. */
+function mediaTypeOf(request: FastifyRequest): string | undefined {
+  return request.headers['content-type']?.split(';', 1)[0].trim().toLowerCase();
+}
+
+/** Whether a body comes with the request (a POST with nothing after its headers has none). */
+function hasBody(request: FastifyRequest): boolean {
+  return (
+    request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0
+  );
+}
 
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)"?/i;
 
@@ -45,16 +60,19 @@ const badRequest = (message: string, extra: Partial<ApiErrorBody> = {}): ApiErro
   ...extra,
 });
 
+/** Marks the errors of a JSON body's stream (a decoder's), which the filter answers as the client's. */
+const BODY_STREAM_ERROR = Symbol('bodyStreamError');
+
 /**
- * An error of a body's stream (a Content-Encoding that does not match the bytes, a body cut
- * short): Fastify gives it a 4xx statusCode. Fastify's own errors (FST_ERR_*) reach the filter
- * as Nest's HttpException instead.
+ * An error of a JSON body's stream: a Content-Encoding that does not match the bytes (Fastify
+ * gives it a 400). Fastify's own errors (FST_ERR_*) reach the filter as Nest's HttpException.
  */
 export function isBodyReadError(error: unknown): error is Error & { statusCode: number } {
-  // Not `instanceof Error`: a stream's error (zlib's) may come from another realm (jest's sandbox).
   const { statusCode, message } = (error ?? {}) as { statusCode?: unknown; message?: unknown };
   return (
-    typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500 && typeof message === 'string'
+    (error as { [BODY_STREAM_ERROR]?: boolean } | null)?.[BODY_STREAM_ERROR] === true &&
+    typeof statusCode === 'number' &&
+    typeof message === 'string'
   );
 }
 
@@ -80,6 +98,11 @@ const unsupported = (message: string): ApiErrorBody => ({
   message,
 });
 
+const unsupportedType = (request: FastifyRequest): ApiErrorBody =>
+  unsupported(
+    `Content-Type ${request.headers['content-type'] ?? '(none)'} is not accepted: send ${JSON_TYPE}, or ${MULTIPART_TYPE} to submit a job with a file`,
+  );
+
 /**
  * `source` cut at `limitBytes`: past it, the stream fails with `refuse()`'s error, before Fastify's
  * own count (its message names no limit). Tells Fastify the bytes read off the socket, for its
@@ -98,7 +121,6 @@ function limited(
       callback(null, chunk);
     },
   });
-  source.on('error', (error) => out.destroy(error));
   Object.defineProperty(out, 'receivedEncodedLength', { get: () => source.receivedEncodedLength ?? seen });
   return source.pipe(out);
 }
@@ -106,37 +128,59 @@ function limited(
 /**
  * The JSON body's stream as the parser reads it: refused at once when its Content-Length is over
  * the limit, decoded when it has a Content-Encoding, and counted against the limit when its length
- * was not known up front (chunked or encoded).
+ * was not known up front (chunked or encoded). A refusal says `Connection: close`: the rest of the
+ * body is never read, so the connection cannot carry another request.
  */
 function jsonBodyStream(
   request: FastifyRequest,
+  reply: FastifyReply,
   payload: Readable,
   limitBytes: number,
 ): Readable | HttpException {
+  const refuse = (body: ApiErrorBody) => {
+    reply.header('Connection', 'close');
+    return refusal(request, body);
+  };
   const encoding = request.headers['content-encoding']?.trim().toLowerCase() ?? 'identity';
   const length = Number(request.headers['content-length']);
   if (encoding === 'identity') {
-    if (length > limitBytes) return refusal(request, tooLarge(limitBytes));
+    if (length > limitBytes) return refuse(tooLarge(limitBytes));
     // Node's parser reads no more than Content-Length: nothing to count.
     if (!Number.isNaN(length)) return payload;
   }
+  let decoder: Transform | undefined;
   let decoded: Readable & { receivedEncodedLength?: number } = payload;
+  let countEncoded: ((chunk: Buffer) => void) | undefined;
   if (encoding !== 'identity') {
-    const decoder = DECODERS[encoding];
-    if (!decoder)
-      return refusal(
-        request,
+    const makeDecoder = DECODERS.get(encoding);
+    if (!makeDecoder)
+      return refuse(
         unsupported(`Unsupported Content-Encoding "${encoding}": send gzip, deflate, br or identity`),
       );
-    const stream = decoder();
+    decoder = makeDecoder();
     let encodedBytes = 0;
-    payload.on('data', (chunk: Buffer) => (encodedBytes += chunk.length));
-    payload.on('error', (error) => stream.destroy(error));
-    decoded = Object.defineProperty(payload.pipe(stream), 'receivedEncodedLength', {
+    countEncoded = (chunk) => (encodedBytes += chunk.length);
+    payload.on('data', countEncoded);
+    decoded = Object.defineProperty(payload.pipe(decoder), 'receivedEncodedLength', {
       get: () => encodedBytes,
     });
   }
-  return limited(decoded, limitBytes, () => refusal(request, tooLarge(limitBytes)));
+  const out = limited(decoded, limitBytes, () => refuse(tooLarge(limitBytes)));
+  // Registered before Fastify's own listener: the answer carries Connection: close.
+  const stop = (error?: Error) => {
+    if (error && !(error instanceof HttpException)) {
+      Object.assign(error, { [BODY_STREAM_ERROR]: true });
+      reply.header('Connection', 'close');
+    }
+    payload.unpipe();
+    if (countEncoded) payload.removeListener('data', countEncoded);
+    decoder?.destroy();
+    if (error && !out.destroyed) out.destroy(error);
+  };
+  decoder?.once('error', stop);
+  out.once('error', stop);
+  payload.once('error', stop);
+  return out;
 }
 
 /**
@@ -146,6 +190,8 @@ function jsonBodyStream(
  * members is marked plain, so that the validation pipe may take its fast path.
  */
 function parseJson(request: FastifyRequest, text: string): unknown {
+  // A UTF-8 byte order mark is no part of the JSON (body-parser dropped it too).
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.length === 0) return {};
   let body: unknown;
   try {
@@ -166,8 +212,9 @@ function parseJson(request: FastifyRequest, text: string): unknown {
  * refusals in the API's error shape: malformed JSON a 400, an oversized body a 413, a charset
  * other than UTF-8 a 415, a body that does not match its gzip, deflate or br Content-Encoding a
  * 400, an unknown encoding a 415), and multipart/form-data left unread for MultipartJobGuard,
- * which streams it only after the key and rate-limit guards. A body of any other type, or of
- * none, is a 415 naming the type.
+ * which streams it only after the key and rate-limit guards. A body of any other type, or with
+ * no Content-Type, is a 415 naming the type, its connection closed rather than the body read; a
+ * request of any type with no body at all passes (`POST …/cancel` needs none).
  */
 export function parseBodies(instance: FastifyInstance, limitBytes: number): void {
   instance.removeAllContentTypeParsers();
@@ -189,15 +236,21 @@ export function parseBodies(instance: FastifyInstance, limitBytes: number): void
     },
   );
   instance.addContentTypeParser(MULTIPART_TYPE, (_request, _payload, done) => done(null, undefined));
-  instance.addContentTypeParser('*', (request, _payload, done) => {
-    const type = request.headers['content-type'] ?? '(none)';
-    const message = `Content-Type ${type} is not accepted: send ${JSON_TYPE}, or ${MULTIPART_TYPE} to submit a job with a file`;
-    done(refusal(request, unsupported(message)), undefined);
-  });
-  instance.addHook('preParsing', (request, _reply, payload, done) => {
+  // Reached only by a type preParsing let through: one whose request has no body.
+  instance.addContentTypeParser('*', (request, _payload, done) =>
+    hasBody(request) ? done(refusal(request, unsupportedType(request)), undefined) : done(null, undefined),
+  );
+  instance.addHook('preParsing', (request, reply, payload, done) => {
+    const type = mediaTypeOf(request);
     // A multipart body is read by its guard straight off the socket, never through this stream.
-    if (!request.headers['content-type']?.toLowerCase().startsWith(JSON_TYPE)) return done(null, payload);
-    const stream = jsonBodyStream(request, payload, limitBytes);
+    if (type === MULTIPART_TYPE) return done(null, payload);
+    if (type !== JSON_TYPE) {
+      if (type === undefined || !hasBody(request)) return done(null, payload);
+      // Refused unread: the connection goes with the answer rather than read the body to its end.
+      reply.header('Connection', 'close');
+      return done(refusal(request, unsupportedType(request)), undefined);
+    }
+    const stream = jsonBodyStream(request, reply, payload, limitBytes);
     if (stream instanceof HttpException) return done(stream, undefined);
     done(null, stream);
   });

@@ -1,4 +1,9 @@
-import { type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from 'node:http';
 import { type AppConfig } from '../config/app-config';
 import { ConfigValidationError, loadConfig } from '../config/load-config';
 
@@ -81,6 +86,15 @@ export class PortInUseError extends Error {
   }
 }
 
+/** Whether this host can listen on IPv6 at all (a container may have it turned off). */
+function ipv6Listenable(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(0, '::', () => probe.close(() => resolve(true)));
+  });
+}
+
 /**
  * Starts listening on every address, turning EADDRINUSE into a PortInUseError that names the
  * port. Fastify, unlike Node, listens on localhost alone when given no host: `::` takes IPv4 as
@@ -90,11 +104,9 @@ export async function listenOn(
   app: { listen(port: number, host: string): Promise<unknown> },
   port: number,
 ): Promise<void> {
+  const host = (await ipv6Listenable()) ? '::' : '0.0.0.0';
   try {
-    await app.listen(port, '::').catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EAFNOSUPPORT' && error.code !== 'EADDRNOTAVAIL') throw error;
-      return app.listen(port, '0.0.0.0');
-    });
+    await app.listen(port, host);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(port);
     throw error;

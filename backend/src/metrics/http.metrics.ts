@@ -32,8 +32,10 @@ export function httpRequestDuration(): Histogram<'method' | 'route' | 'status'> 
 /**
  * The route TEMPLATE (`/api/v1/jobs/:id`), never the path: a label per job id would grow the
  * series without bound. Fastify gives the template of the route that matched, controller prefix
- * included. A wildcard route (the dashboard's files and its index.html fallback) and a request no
- * route matched (a 404, a refusal before routing) are `unmatched`.
+ * included. A wildcard route (the dashboard's index.html fallback) and a request no route matched
+ * (a 404) are `unmatched`; each of the dashboard's files is a route of its own, labelled with its
+ * path (as many series as the build has files). The routes are known before the hooks run, so a
+ * request refused by the bearer pre-check or its body's parser is labelled with its route.
  */
 function routeOf(request: FastifyRequest): string {
   const url = request.is404 ? undefined : request.routeOptions.url;
