@@ -51,7 +51,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /** A bare Nest app on `platform` in its own process, answering POST /echo. */
-async function bareTarget(platform: 'express' | 'fastify'): Promise<Target> {
+async function bareTarget(platform: 'express' | 'fastify', batch?: number): Promise<Target> {
   const child = fork(BARE_SERVER, [platform], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (message: { port: number }) => resolve(message.port));
@@ -61,7 +61,7 @@ async function bareTarget(platform: 'express' | 'fastify'): Promise<Target> {
     name: `bare Nest on ${platform}`,
     base: `http://127.0.0.1:${port}`,
     route: '/echo',
-    body: (i) => ({ n: i, note: 'a small JSON body' }),
+    body: batch ? batchBody(batch) : (i) => ({ n: i, note: 'a small JSON body' }),
     expected: 200,
     pid: child.pid!,
     database: false,
@@ -91,14 +91,24 @@ async function benchTenantKey(url: string): Promise<string> {
   }
 }
 
-/** Conveyor's API process of one build (`entry`, its main.api.js), answering POST /api/v1/jobs. */
-async function apiTarget(name: string, entry: string, databaseUrl: string): Promise<Target> {
+const jobBody = (i: number) => ({ type: 'email', payload: { to: `user${i}@example.com` } });
+
+/** A batch of `size` jobs, the n-th request's. */
+const batchBody = (size: number) => (n: number) => ({
+  jobs: Array.from({ length: size }, (_, i) => jobBody(n * size + i)),
+});
+
+/**
+ * Conveyor's API process of one build (`entry`, its main.api.js), answering POST /api/v1/jobs, or
+ * with `batch` POST /api/v1/jobs/batch of that many jobs (every job answered in full).
+ */
+async function apiTarget(name: string, entry: string, databaseUrl: string, batch?: number): Promise<Target> {
   const { child, base } = await startApi(databaseUrl, {}, true, entry);
   return {
-    name: `POST /api/v1/jobs, ${name}`,
+    name: batch ? `POST /api/v1/jobs/batch of ${batch}, ${name}` : `POST /api/v1/jobs, ${name}`,
     base,
-    route: '/api/v1/jobs',
-    body: (i) => ({ type: 'email', payload: { to: `user${i}@example.com` } }),
+    route: batch ? '/api/v1/jobs/batch' : '/api/v1/jobs',
+    body: batch ? batchBody(batch) : jobBody,
     expected: 201,
     pid: child.pid!,
     database: true,
@@ -122,26 +132,29 @@ function apiBuilds(args: string[]): Array<[string, string]> {
 }
 
 /**
- * `npm run bench:platforms [-- --requests N --rounds R --bare-only --api NAME=PATH ...]`: the
+ * `npm run bench:platforms [-- --requests N --rounds R --batch N --bare-only --api NAME=PATH ...]`: the
  * HTTP stack's floor and the real submission route, interleaved in one run. A bare Nest app on
  * Express and on Fastify answers a small JSON POST; then POST /api/v1/jobs of this build's API
  * (and of any other build given with --api, e.g. another branch's dist/, on the same database).
  * 20 keep-alive clients; each round measures every target in turn (the order reversed every
  * other round), and the medians of the rounds are reported: requests/s, latency, and CPU ms per
- * request of the server process (and of PostgreSQL for the real route), from /proc.
+ * request of the server process (and of PostgreSQL for the real route), from /proc. With
+ * `--batch N` every request carries N jobs, to POST /api/v1/jobs/batch on the real route.
  */
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const requests = wholeNumberArg(args, 'requests', 10_000);
   const rounds = wholeNumberArg(args, 'rounds', 3);
-  const targets: Target[] = [await bareTarget('express'), await bareTarget('fastify')];
+  // --batch N: every request a batch of N jobs (the bare apps parse the same body); unset, one job.
+  const batch = args.includes('--batch') ? wholeNumberArg(args, 'batch', 1_000) : undefined;
+  const targets: Target[] = [await bareTarget('express', batch), await bareTarget('fastify', batch)];
   let scratch: BenchDatabase | undefined;
   let key = 'unused';
   if (!args.includes('--bare-only')) {
     scratch = await openBenchDatabase(BENCH_DB);
     key = await benchTenantKey(scratch.url);
     for (const [name, entry] of [['this build', THIS_API], ...apiBuilds(args)] as Array<[string, string]>)
-      targets.push(await apiTarget(name, entry, scratch.url));
+      targets.push(await apiTarget(name, entry, scratch.url, batch));
   }
   // Every request carries the key, the bare apps' too (they ignore it): the same request, header
   // for header, on the floor and on the real route.

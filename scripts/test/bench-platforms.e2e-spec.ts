@@ -23,4 +23,18 @@ describe('bench:platforms (smoke run)', () => {
       expect(run.output).toMatch(figures);
     }
   });
+
+  it('with --batch N posts batches of N jobs to the batch route, and the same body to the bare apps', async () => {
+    const adminUrl = process.env.TEST_ADMIN_DATABASE_URL!;
+    const run = await runNode(
+      builtScript('scripts/src/bench-platforms.js'),
+      ['--requests', '40', '--rounds', '1', '--batch', '10'],
+      cleanEnv({ DATABASE_URL: adminUrl }),
+    );
+    expect({ code: run.code, output: run.code === 0 ? '' : run.output }).toEqual({ code: 0, output: '' });
+    for (const target of ['bare Nest on fastify', 'POST /api/v1/jobs/batch of 10, this build'])
+      expect(run.output).toMatch(
+        new RegExp(`"target": "${target.replace(/[/.]/g, '\\$&')}",\\s*"requests_per_second": [1-9]`),
+      );
+  });
 });
