@@ -34,6 +34,12 @@ describe('the jobs REST API', () => {
       return body === undefined ? call : call.send(body);
     },
   });
+  /** The app's port on loopback, listening from the first call: for requests supertest cannot shape. */
+  const listeningPort = async (): Promise<number> => {
+    const server = app.getHttpServer();
+    if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return (server.address() as AddressInfo).port;
+  };
   const sql = async <T = Record<string, unknown>>(text: string, values: unknown[] = []): Promise<T[]> =>
     (await pool.query(text, values)).rows as T[];
 
@@ -356,9 +362,7 @@ describe('the jobs REST API', () => {
     });
 
     it('counts a chunked JSON body (no Content-Length) against MAX_BODY_BYTES as it arrives', async () => {
-      const server = app.getHttpServer();
-      if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const { port } = server.address() as AddressInfo;
+      const port = await listeningPort();
       const chunked = (chunks: string[]) =>
         new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
           const req = httpRequest(
@@ -532,9 +536,7 @@ describe('the jobs REST API', () => {
 
     describe('multipart, for analyze jobs', () => {
       it('answers an unknown field at once, without waiting for (or keeping) the rest of the body', async () => {
-        const server = app.getHttpServer();
-        if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-        const { port } = server.address() as AddressInfo;
+        const port = await listeningPort();
         // Headers promise a 50 MB body; only the first part is ever sent.
         const status = await new Promise<number>((resolve, reject) => {
           const req = httpRequest(

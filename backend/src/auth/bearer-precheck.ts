@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { type FastifyReply, type FastifyRequest, type onRequestHookHandler } from 'fastify';
 import { type ApiErrorBody } from '../common/api-error';
+import { hasBody } from '../common/body-parsing';
 import { type ApiKeyAuthenticator } from './api-key-authenticator';
 import { type AuthFailureLimiter } from './auth-failure-limiter';
 
@@ -41,9 +42,7 @@ function send(
   const body: ApiErrorBody = { statusCode, error: STATUS_CODES[statusCode]!, message };
   // A body still on its way would otherwise be read and discarded to keep the connection alive:
   // 1 MB floods then cost the event loop their bandwidth. Closing costs a reconnect instead.
-  const bodyComing =
-    request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
-  if (bodyComing) reply.header('Connection', 'close');
+  if (hasBody(request)) reply.header('Connection', 'close');
   return reply.code(statusCode).send(body);
 }
 

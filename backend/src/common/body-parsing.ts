@@ -27,10 +27,15 @@ function mediaTypeOf(request: FastifyRequest): string | undefined {
 }
 
 /** Whether a body comes with the request (a POST with nothing after its headers has none). */
-function hasBody(request: FastifyRequest): boolean {
+export function hasBody(request: FastifyRequest): boolean {
   return (
     request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0
   );
+}
+
+/** A multipart submission, whose body is left unread here for MultipartJobGuard. */
+export function isMultipart(request: FastifyRequest): boolean {
+  return mediaTypeOf(request) === MULTIPART_TYPE;
 }
 
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)"?/i;
@@ -51,6 +56,15 @@ export function logRefusal(request: FastifyRequest, body: ApiErrorBody): void {
 function refusal(request: FastifyRequest, body: ApiErrorBody): HttpException {
   logRefusal(request, body);
   return new HttpException(body, body.statusCode);
+}
+
+/**
+ * A refusal that leaves the body unread: it says `Connection: close`, since the rest of the body
+ * would otherwise have to be read (or would be taken for the next request) on a kept-alive one.
+ */
+function unreadRefusal(request: FastifyRequest, reply: FastifyReply, body: ApiErrorBody): HttpException {
+  reply.header('Connection', 'close');
+  return refusal(request, body);
 }
 
 const badRequest = (message: string, extra: Partial<ApiErrorBody> = {}): ApiErrorBody => ({
@@ -128,8 +142,7 @@ function limited(
 /**
  * The JSON body's stream as the parser reads it: refused at once when its Content-Length is over
  * the limit, decoded when it has a Content-Encoding, and counted against the limit when its length
- * was not known up front (chunked or encoded). A refusal says `Connection: close`: the rest of the
- * body is never read, so the connection cannot carry another request.
+ * was not known up front (chunked or encoded). Its refusals leave the rest of the body unread.
  */
 function jsonBodyStream(
   request: FastifyRequest,
@@ -137,10 +150,7 @@ function jsonBodyStream(
   payload: Readable,
   limitBytes: number,
 ): Readable | HttpException {
-  const refuse = (body: ApiErrorBody) => {
-    reply.header('Connection', 'close');
-    return refusal(request, body);
-  };
+  const refuse = (body: ApiErrorBody) => unreadRefusal(request, reply, body);
   const encoding = request.headers['content-encoding']?.trim().toLowerCase() ?? 'identity';
   const length = Number(request.headers['content-length']);
   if (encoding === 'identity') {
@@ -246,9 +256,7 @@ export function parseBodies(instance: FastifyInstance, limitBytes: number): void
     if (type === MULTIPART_TYPE) return done(null, payload);
     if (type !== JSON_TYPE) {
       if (type === undefined || !hasBody(request)) return done(null, payload);
-      // Refused unread: the connection goes with the answer rather than read the body to its end.
-      reply.header('Connection', 'close');
-      return done(refusal(request, unsupportedType(request)), undefined);
+      return done(unreadRefusal(request, reply, unsupportedType(request)), undefined);
     }
     const stream = jsonBodyStream(request, reply, payload, limitBytes);
     if (stream instanceof HttpException) return done(stream, undefined);

@@ -16,6 +16,7 @@ import busboy from 'busboy';
 import { getMetadataStorage } from 'class-validator';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { InvalidInputException } from '../common/api-error';
+import { isMultipart } from '../common/body-parsing';
 import { ByteBudget } from '../common/byte-budget';
 import { unstorableJson } from '../common/json-body-check';
 import { AppConfig } from '../config/app-config';
@@ -82,7 +83,7 @@ export class MultipartJobGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<RequestWithFiles>();
     // Fastify's parser for this type reads nothing (body-parsing.ts): the stream is still whole.
-    if (!request.headers['content-type']?.toLowerCase().startsWith('multipart/form-data')) return true;
+    if (!isMultipart(request)) return true;
     const response = context.switchToHttp().getResponse<FastifyReply>();
     try {
       const { body, file } = await this.read(request.raw, response.raw);
