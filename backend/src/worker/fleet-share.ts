@@ -22,6 +22,7 @@ export class FleetShare {
   private fleetSlots?: number;
   private timer?: NodeJS.Timeout;
   private reading?: Promise<void>;
+  private stopped = false;
 
   constructor(
     private readonly pool: Pool,
@@ -29,13 +30,15 @@ export class FleetShare {
     private readonly logger: RuntimeLogger,
   ) {}
 
+  /** Does nothing once stopped: a start that was waiting for the registry's first beat comes too late. */
   start(): void {
-    if (this.options.share >= 1) return;
+    if (this.options.share >= 1 || this.stopped) return;
     this.refresh();
     this.timer = setInterval(() => this.refresh(), this.options.refreshSeconds * 1000);
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     await this.reading;
   }

@@ -28,19 +28,21 @@ export class WorkerRegistry {
     private readonly logger: RuntimeLogger,
   ) {}
 
-  start(): void {
-    this.beat();
-    this.timer = setInterval(() => this.beat(), this.options.heartbeatSeconds * 1000);
+  /** Resolves once the first beat is written (or has failed, and been logged). */
+  start(): Promise<void> {
+    const first = this.beat();
+    this.timer = setInterval(() => void this.beat(), this.options.heartbeatSeconds * 1000);
+    return first;
   }
 
-  private beat(): void {
-    this.beating ??= this.pool
+  private beat(): Promise<void> {
+    return (this.beating ??= this.pool
       .query(workerBeat(this.entry, this.jobsInHand(), this.options.staleSeconds))
       .then(
         () => undefined,
         (error: unknown) => logFailure(this.logger, 'workers registry heartbeat failed', error),
       )
-      .finally(() => (this.beating = undefined));
+      .finally(() => (this.beating = undefined)));
   }
 
   async stop(): Promise<void> {

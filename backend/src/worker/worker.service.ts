@@ -136,8 +136,9 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
     void this.listener.start();
     this.runtime.start();
     this.maintenance.start();
-    this.registry.start();
-    this.fleetShare.start();
+    // The fleet is first read once this worker's own row is in: of two workers starting together,
+    // the second to read then counts the first, where both reading first would each see a fleet of one.
+    void this.registry.start().then(() => this.fleetShare.start());
     this.logger.log(`Worker ${this.workerId} running (concurrency ${this.config.WORKER_CONCURRENCY})`);
   }
 
