@@ -30,13 +30,16 @@ export function toJobSummaryDto(row: ShownJob): JobSummaryDto {
   };
 }
 
+/**
+ * The summary with three fields added to it, not spread into a new object: the spread took
+ * 8.3 ms for a batch answer of 1,000 jobs, this 1.3 ms (docs/http-stack.md, "Batch answers").
+ */
 export function toJobDto(row: ShownJob): JobDto {
-  return {
-    ...toJobSummaryDto(row),
+  return Object.assign(toJobSummaryDto(row), {
     payload: row.payload ?? {},
     result: row.result ?? null,
     errors: row.errors ?? [],
-  };
+  });
 }
 
 export function toDeadJobDto(row: DeadJobRow): DeadJobDto {
