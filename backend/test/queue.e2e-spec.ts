@@ -588,6 +588,21 @@ describe('the queue statements on a real PostgreSQL', () => {
     expect(left.map((row) => row.id).sort()).toEqual(ids.slice(3).sort());
   });
 
+  it('prunes by a retention shorter than a day', async () => {
+    const ids = (await queue.insertMany(jobFactory.many(tenant, 3))).map((job) => job.id);
+    await sql(
+      `UPDATE jobs SET status = 'completed', finished_at = now() - interval '90 seconds' WHERE id = $1`,
+      [ids[0]],
+    );
+    await sql(
+      `UPDATE jobs SET status = 'completed', finished_at = now() - interval '30 seconds' WHERE id = $1`,
+      [ids[1]],
+    );
+    expect(await queue.pruneFinishedExclusively(60 / 86_400, 10)).toBe(1); // a minute
+    const left = await sql<{ id: string }>('SELECT id FROM jobs');
+    expect(left.map((row) => row.id).sort()).toEqual(ids.slice(1).sort());
+  });
+
   it('finds the jobs to prune through an index, not by reading every finished job', async () => {
     // A week of recent completions, none past retention, and three that are.
     await sql(

@@ -100,8 +100,14 @@ export class AppConfig {
   @IntSetting(10)
   PROMOTE_INTERVAL_MS: number = 250;
 
-  /** Completed and cancelled jobs older than this are deleted (dead ones stay in the DLQ). */
-  @IntSetting(1)
+  /**
+   * Completed and cancelled jobs older than this are deleted (dead ones stay in the DLQ); so are
+   * the per-minute metrics. A fraction is allowed (0.25: six hours; 0.0001: under nine seconds),
+   * for queues whose finished jobs are of no use for long.
+   */
+  @Transform(toNumber)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.00001)
   RETENTION_DAYS: number = 7;
 
   /** How often the (single, cluster-wide) pruner deletes finished jobs past retention. */

@@ -46,6 +46,13 @@ describe('loadConfig', () => {
     expect(problems.find((p) => p.startsWith('PORT'))).toContain('"eighty"');
   });
 
+  it('takes a fraction of a day for RETENTION_DAYS, and refuses none at all', () => {
+    expect(loadConfig({ RETENTION_DAYS: '0.25' }).RETENTION_DAYS).toBe(0.25);
+    expect(loadConfig({ RETENTION_DAYS: '30' }).RETENTION_DAYS).toBe(30);
+    expect(problemsOf({ RETENTION_DAYS: '0' })).toEqual([expect.stringMatching(/^RETENTION_DAYS: /)]);
+    expect(problemsOf({ RETENTION_DAYS: 'a week' })).toEqual([expect.stringMatching(/^RETENTION_DAYS: /)]);
+  });
+
   it('refuses a port above 65535', () => {
     expect(problemsOf({ PORT: '70000' })).toEqual([expect.stringMatching(/^PORT: .*65535/)]);
   });

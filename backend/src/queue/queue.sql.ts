@@ -596,7 +596,7 @@ export function jobPruneFinished(retentionDays: number, limit: number): Statemen
         DELETE FROM jobs
         WHERE id = ANY (ARRAY(
           SELECT id FROM jobs
-          WHERE status IN ('completed', 'cancelled') AND finished_at < now() - make_interval(days => $1)
+          WHERE status IN ('completed', 'cancelled') AND finished_at < now() - $1::float8 * interval '1 day'
           ORDER BY finished_at
           LIMIT $2
           FOR UPDATE SKIP LOCKED
@@ -965,7 +965,7 @@ export function jobRollupsPrune(retentionDays: number, limit: number): Statement
         DELETE FROM job_metrics
         WHERE ctid IN (
           SELECT ctid FROM job_metrics
-          WHERE bucket < now() - make_interval(days => $1)
+          WHERE bucket < now() - $1::float8 * interval '1 day'
           ORDER BY bucket
           LIMIT $2
         )

@@ -6,7 +6,7 @@ WITH pruned AS (
   DELETE FROM jobs
   WHERE id = ANY (ARRAY(
     SELECT id FROM jobs
-    WHERE status IN ('completed', 'cancelled') AND finished_at < now() - make_interval(days => $1)
+    WHERE status IN ('completed', 'cancelled') AND finished_at < now() - $1::float8 * interval '1 day'
     ORDER BY finished_at
     LIMIT $2
     FOR UPDATE SKIP LOCKED

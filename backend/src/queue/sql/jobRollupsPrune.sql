@@ -7,7 +7,7 @@ old_metrics AS (
   DELETE FROM job_metrics
   WHERE ctid IN (
     SELECT ctid FROM job_metrics
-    WHERE bucket < now() - make_interval(days => $1)
+    WHERE bucket < now() - $1::float8 * interval '1 day'
     ORDER BY bucket
     LIMIT $2
   )
