@@ -15,6 +15,7 @@ interface MetricJson {
 interface ReportJson {
   mode: string;
   machine: Record<string, unknown>;
+  sizes: { retentionRate: number; retentionRunSeconds: number };
   scenarios: Array<{ id: string; skipped?: string; notes?: string[]; metrics: MetricJson[] }>;
 }
 
@@ -50,9 +51,9 @@ describe('benchmark report (smoke run)', () => {
 
     const byId = Object.fromEntries(report.scenarios.map((s) => [s.id, s]));
     expect(Object.keys(byId).sort()).toEqual(
-      ['events', 'fairness', 'pgbench', 'queue', 'rss', 'scale', 'submit'].sort(),
+      ['events', 'fairness', 'pgbench', 'queue', 'retention', 'rss', 'scale', 'submit'].sort(),
     );
-    for (const id of ['submit', 'queue', 'events', 'fairness', 'pgbench', 'rss', 'scale'])
+    for (const id of ['submit', 'queue', 'events', 'fairness', 'pgbench', 'rss', 'scale', 'retention'])
       expect([id, byId[id].skipped]).toEqual([id, undefined]);
 
     const systems = (id: string, key: string) =>
@@ -112,6 +113,14 @@ describe('benchmark report (smoke run)', () => {
     expect(systems('scale', 'other_tenant_quiet_p95_ms')).toEqual(['conveyor']);
     expect(systems('scale', 'other_tenant_busy_twin_p95_ms')).toEqual(['conveyor']);
     expect(systems('scale', 'other_tenant_p95_vs_busy_twin')).toEqual(['conveyor']);
+    // The soak kept up with its submissions and pruned: the table holds about a retention window.
+    expect(systems('retention', 'completed_jobs_per_second')).toEqual(['conveyor']);
+    const kept = byId.retention.metrics.find((m) => m.key === 'jobs_kept_end')!.systems.conveyor.median;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(0.75 * report.sizes.retentionRate * report.sizes.retentionRunSeconds);
+    // Its sizes are compared only once the table has been vacuumed; a smoke run is too short for autovacuum.
+    if (!byId.retention.metrics.some((m) => m.key === 'jobs_growth_percent'))
+      expect(byId.retention.notes?.join(' ')).toMatch(/vacuum/);
     const drain = byId.queue.metrics.find((m) => m.key === 'drain_small_jobs_per_second')!;
     expect(drain.conveyor_per_best_peer?.conveyor).toBeGreaterThan(0);
 
@@ -119,7 +128,14 @@ describe('benchmark report (smoke run)', () => {
     expect(markdown).toMatch(/^# Conveyor benchmark report/);
     expect(markdown).toContain('| Scenario | Metric | Unit | Conveyor |');
     expect(markdown).toMatch(/PostgreSQL \d+/);
-    for (const chart of ['throughput.svg', 'pickup.svg', 'events.svg', 'fairness.svg', 'memory.svg']) {
+    for (const chart of [
+      'throughput.svg',
+      'pickup.svg',
+      'events.svg',
+      'fairness.svg',
+      'memory.svg',
+      'retention.svg',
+    ]) {
       expect([chart, existsSync(path.join(out, chart))]).toEqual([chart, true]);
       expect(readFileSync(path.join(out, chart), 'utf8')).toMatch(/^<svg[^>]*>.*<\/svg>$/s);
       expect(markdown).toContain(`](${chart})`);

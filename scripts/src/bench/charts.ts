@@ -1,4 +1,4 @@
-import { type MetricResult, type SystemId, SYSTEM_LABELS, SYSTEMS } from './model';
+import { type MetricResult, type SeriesPoint, type SystemId, SYSTEM_LABELS, SYSTEMS } from './model';
 import { median } from '../bench-stats';
 
 interface Datum {
@@ -130,7 +130,10 @@ const percentileOf = (metric: MetricResult) => /(p50|p95|p99)/.exec(metric.key)?
 const withoutPercentile = (label: string) => label.replace(/:\s*p\d\d$/, '');
 
 /** The report's charts as vega-lite specs, by file name; a chart without data is left out. */
-export function chartSpecs(metrics: MetricResult[]): Record<string, object> {
+export function chartSpecs(
+  metrics: MetricResult[],
+  series: ReadonlyMap<string, SeriesPoint[]> = new Map(),
+): Record<string, object> {
   const by = (scenario: string, test: (m: MetricResult) => boolean = () => true) =>
     metrics.filter((m) => m.scenario === scenario && test(m));
   const specs: Record<string, object> = {};
@@ -190,7 +193,33 @@ export function chartSpecs(metrics: MetricResult[]): Record<string, object> {
     }));
     specs['memory.svg'] = processBars('Idle RSS, MiB (median of rounds)', data);
   }
+  const sizes = series.get('retention');
+  if (sizes && sizes.length > 0)
+    specs['retention.svg'] = linesSpec('Sizes during the long run with pruning, MiB', sizes);
   return specs;
+}
+
+/** Lines over the seconds of a run, one per `line`, in the data's order. */
+function linesSpec(title: string, data: SeriesPoint[]) {
+  const lines = data.map((d) => d.line).filter((l, i, all) => all.indexOf(l) === i);
+  return {
+    title,
+    data: { values: data },
+    width: 520,
+    height: 240,
+    mark: { type: 'line', interpolate: 'step-after' },
+    encoding: {
+      x: { field: 'second', type: 'quantitative', title: 'seconds into the run' },
+      y: { field: 'value', type: 'quantitative', title: 'MiB' },
+      color: {
+        field: 'line',
+        type: 'nominal',
+        title: null,
+        sort: lines,
+        legend: { orient: 'bottom', labelLimit: 400 },
+      },
+    },
+  };
 }
 
 /** Renders a vega-lite spec to SVG in Node, without a canvas (text is measured by estimate). */

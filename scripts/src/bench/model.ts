@@ -60,6 +60,10 @@ export interface Sizes {
   fairnessSamples: number;
   pgbenchJobs: number;
   rssSettleSeconds: number;
+  /** The retention scenario: finished jobs kept this long, submitted at this rate, for this long. */
+  retentionSeconds: number;
+  retentionRate: number;
+  retentionRunSeconds: number;
 }
 
 export const SIZES: Record<Mode, Sizes> = {
@@ -82,6 +86,9 @@ export const SIZES: Record<Mode, Sizes> = {
     fairnessSamples: 200,
     pgbenchJobs: 50_000,
     rssSettleSeconds: 10,
+    retentionSeconds: 20,
+    retentionRate: 2_000,
+    retentionRunSeconds: 360,
   },
   quick: {
     rounds: 3,
@@ -102,6 +109,9 @@ export const SIZES: Record<Mode, Sizes> = {
     fairnessSamples: 15,
     pgbenchJobs: 10_000,
     rssSettleSeconds: 0.5,
+    retentionSeconds: 4,
+    retentionRate: 1_000,
+    retentionRunSeconds: 15,
   },
   smoke: {
     rounds: 1,
@@ -122,6 +132,9 @@ export const SIZES: Record<Mode, Sizes> = {
     fairnessSamples: 8,
     pgbenchJobs: 2_000,
     rssSettleSeconds: 0.5,
+    retentionSeconds: 2,
+    retentionRate: 200,
+    retentionRunSeconds: 6,
   },
 };
 
@@ -135,6 +148,13 @@ export interface Metric {
   signed?: boolean;
 }
 
+/** One point of a line: `line` at `second` of the run. */
+export interface SeriesPoint {
+  line: string;
+  second: number;
+  value: number;
+}
+
 export interface MetricResult extends Metric {
   scenario: string;
   /** Each round's value per system, in round order. */
@@ -145,6 +165,8 @@ export interface MetricResult extends Metric {
 export class Results {
   readonly metrics: MetricResult[] = [];
   readonly notes = new Map<string, string[]>();
+  /** Points over time of a scenario's run, for its line chart (the retention scenario's sizes). */
+  readonly series = new Map<string, SeriesPoint[]>();
   /** Each system's distinct settings, with the scenarios that ran it so (pool sizes follow the callers). */
   readonly setups = new Map<SystemId, Array<{ scenarios: string[]; settings: Record<string, unknown> }>>();
 
@@ -194,6 +216,8 @@ export interface Scenario<State = unknown> {
   /** What it does, with this run's sizes, for the report. */
   describe(sizes: Sizes): string;
   systems(sizes: Sizes): readonly SystemId[];
+  /** Rounds of this scenario when not the run's (a soak measures a trend within one long round). */
+  rounds?: number;
   /** Skipped in this mode (the scale scenario in quick and smoke runs). */
   skip?(sizes: Sizes): string | undefined;
   setup?(context: BenchContext): Promise<State>;

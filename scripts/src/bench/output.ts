@@ -194,6 +194,7 @@ export function json(report: Report) {
         }),
     })),
     setups: Object.fromEntries(report.results.setups),
+    series: Object.fromEntries(report.results.series),
   };
 }
 
@@ -201,7 +202,7 @@ export function json(report: Report) {
 export async function writeReport(report: Report, dir: string): Promise<string[]> {
   mkdirSync(dir, { recursive: true });
   const charts: string[] = [];
-  for (const [file, spec] of Object.entries(chartSpecs(report.results.metrics))) {
+  for (const [file, spec] of Object.entries(chartSpecs(report.results.metrics, report.results.series))) {
     writeFileSync(path.join(dir, file), await renderSvg(spec));
     charts.push(file);
   }

@@ -15,6 +15,7 @@ import { eventsScenario } from './scenario-events';
 import { fairnessScenario } from './scenario-fairness';
 import { ceilingMetric, pgbenchScenario } from './scenario-pgbench';
 import { drainMetric, QUEUE_SYSTEMS, queueScenario } from './scenario-queue';
+import { retentionScenario } from './scenario-retention';
 import { rssScenario } from './scenario-rss';
 import { busyTwinMetric, quietTenantMetric, scaleRateMetric, scaleScenario } from './scenario-scale';
 import { submitScenario } from './scenario-submit';
@@ -27,6 +28,7 @@ export const SCENARIOS: ReadonlyArray<Scenario<never>> = [
   eventsScenario,
   fairnessScenario,
   scaleScenario,
+  retentionScenario,
   pgbenchScenario,
   rssScenario,
 ] as unknown as ReadonlyArray<Scenario<never>>;
@@ -173,7 +175,7 @@ export async function runBench(
     results.setup('all', 'conveyor-http', API_SETUP);
     const context: BenchContext = { server, mode: options.mode, sizes, results, log };
     const steps = chosen.reduce(
-      (n, s) => n + (s.skip?.(sizes) ? 0 : sizes.rounds * s.systems(sizes).length),
+      (n, s) => n + (s.skip?.(sizes) ? 0 : (s.rounds ?? sizes.rounds) * s.systems(sizes).length),
       0,
     );
     const bar = bars.create(steps, 0, { step: 'starting' });
@@ -192,10 +194,11 @@ export async function runBench(
         let state: never | undefined;
         try {
           state = (await scenario.setup?.(context)) as never;
-          for (let round = 1; round <= sizes.rounds; round++)
+          const rounds = scenario.rounds ?? sizes.rounds;
+          for (let round = 1; round <= rounds; round++)
             for (const system of scenario.systems(sizes)) {
               bar.update({
-                step: `${scenario.id}: round ${round}/${sizes.rounds}, ${SYSTEM_LABELS[system]}`,
+                step: `${scenario.id}: round ${round}/${rounds}, ${SYSTEM_LABELS[system]}`,
               });
               await scenario.run(context, system, round, state as never);
               bar.increment();

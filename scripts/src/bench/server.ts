@@ -17,6 +17,7 @@ const SHOWN_SETTINGS = [
   'max_wal_size',
   'checkpoint_timeout',
   'autovacuum',
+  'autovacuum_naptime',
   'jit',
   'random_page_cost',
 ];
