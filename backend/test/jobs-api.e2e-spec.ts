@@ -929,6 +929,28 @@ describe('the jobs REST API', () => {
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     });
 
+    it('refuses a field named like an Object.prototype member outside a payload, as any unknown field', async () => {
+      // class-transformer skips such keys when it builds the DTO, so they were dropped silently.
+      const before = await sql('SELECT count(*)::int AS n FROM jobs');
+      for (const [route, text, field] of [
+        ['/api/v1/jobs', '{"type":"default","payload":{},"toString":"x"}', 'toString'],
+        [
+          '/api/v1/jobs/batch',
+          '{"jobs":[{"payload":{}},{"payload":{"valueOf":1},"valueOf":1}]}',
+          'jobs.1.valueOf',
+        ],
+        ['/api/v1/jobs/batch', '{"jobs":[{"payload":{}}],"hasOwnProperty":true}', 'hasOwnProperty'],
+      ] as const) {
+        const response = await as(alice)
+          .post(route)
+          .set('Content-Type', 'application/json')
+          .send(text)
+          .expect(400);
+        expect(response.body.details).toEqual([{ field, message: `${field} should not exist` }]);
+      }
+      expect(await sql('SELECT count(*)::int AS n FROM jobs')).toEqual(before);
+    });
+
     it('refuses the whole batch when any item is bad, naming each by index', async () => {
       const before = await sql('SELECT count(*)::int AS n FROM jobs');
       const response = await as(alice)

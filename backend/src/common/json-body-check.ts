@@ -54,7 +54,7 @@ const REFUSED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
  * holding one of these keys never takes the validation fast path (fast-validation.ts), so that
  * every other field is handed on the same either way.
  */
-const PROTOTYPE_KEYS = new Set(Object.getOwnPropertyNames(Object.prototype));
+export const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
 
 /**
  * The first problem of a parsed JSON body that no route could store: nesting deeper than

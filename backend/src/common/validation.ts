@@ -7,6 +7,7 @@ import {
 import type { ValidateFunction } from 'ajv';
 import { type DtoClass, compileFastCheck, isPlainJsonBody } from './fast-validation';
 import { type FieldProblem, InvalidInputException } from './api-error';
+import { PROTOTYPE_KEYS } from './json-body-check';
 
 /** Flattens class-validator's tree into one problem per failed constraint, with dotted paths (`jobs.3.type`). */
 export function fieldProblems(errors: ValidationError[], parent = ''): FieldProblem[] {
@@ -19,6 +20,33 @@ export function fieldProblems(errors: ValidationError[], parent = ''): FieldProb
     return [...own, ...fieldProblems(error.children ?? [], field)];
   });
 }
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null;
+
+/**
+ * Keys named like members of Object.prototype (`toString`, `valueOf`, …) that were sent but are
+ * missing from what the pipe made of the body: class-transformer skips them when it copies an
+ * object into a DTO, so forbidNonWhitelisted never sees them, and they would be dropped silently
+ * where any other unknown key is refused. Walks the sent body beside the DTO it became; a part
+ * handed on as sent (a payload, @KeptAsSent) is the same object, and not walked.
+ */
+export function droppedPrototypeKeys(sent: unknown, kept: unknown, parent = ''): FieldProblem[] {
+  if (sent === kept || !isObject(sent) || !isObject(kept)) return [];
+  const at = (key: string | number) => (parent ? `${parent}.${key}` : String(key));
+  if (Array.isArray(sent))
+    return Array.isArray(kept) ? sent.flatMap((item, i) => droppedPrototypeKeys(item, kept[i], at(i))) : [];
+  return Object.keys(sent).flatMap((key) => {
+    if (Object.hasOwn(kept, key)) return droppedPrototypeKeys(sent[key], kept[key], at(key));
+    return PROTOTYPE_KEYS.has(key) ? [{ field: at(key), message: `${at(key)} should not exist` }] : [];
+  });
+}
+
+const invalidInput = (details: FieldProblem[]) =>
+  new InvalidInputException(
+    `Invalid input: ${details.map((d) => d.message).join('; ')}`.slice(0, 1000),
+    details,
+  );
 
 /**
  * The pipe with a fast path for the DTOs given: a body parsed from JSON that their compiled
@@ -37,7 +65,12 @@ class FastPathValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const check = metadata.type === 'body' && metadata.metatype && this.fastChecks.get(metadata.metatype);
     if (check && isPlainJsonBody(value) && check(value)) return value;
-    return super.transform(value, metadata);
+    const transformed: unknown = await super.transform(value, metadata);
+    if (metadata.type === 'body') {
+      const dropped = droppedPrototypeKeys(value, transformed);
+      if (dropped.length > 0) throw invalidInput(dropped);
+    }
+    return transformed;
   }
 }
 
@@ -51,13 +84,7 @@ export function apiValidationPipe(fastPath: DtoClass[] = []): ValidationPipe {
       whitelist: true,
       forbidNonWhitelisted: true,
       transform: true,
-      exceptionFactory: (errors) => {
-        const details = fieldProblems(errors);
-        return new InvalidInputException(
-          `Invalid input: ${details.map((d) => d.message).join('; ')}`.slice(0, 1000),
-          details,
-        );
-      },
+      exceptionFactory: (errors) => invalidInput(fieldProblems(errors)),
     },
     fastPath,
   );
