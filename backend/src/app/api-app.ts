@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { STATUS_CODES } from 'node:http';
 import path from 'node:path';
 import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -13,7 +12,7 @@ import { ApiKeyAuthenticator } from '../auth/api-key-authenticator';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { AuthFailureLimiter } from '../auth/auth-failure-limiter';
 import { bearerPrecheck } from '../auth/bearer-precheck';
-import { type ApiErrorBody } from '../common/api-error';
+import { apiErrorBody } from '../common/api-error';
 import { ApiExceptionFilter } from '../common/api-exception.filter';
 import { parseBodies } from '../common/body-parsing';
 import { securityHeaders } from '../common/security-headers';
@@ -90,12 +89,7 @@ function setCommonHeaders(request: FastifyRequest, reply: FastifyReply): void {
 function refuseUnroutable(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   setCommonHeaders(request, reply);
   const statusCode = error.statusCode ?? 400;
-  const body: ApiErrorBody = {
-    statusCode,
-    error: STATUS_CODES[statusCode] ?? 'Bad Request',
-    message: error.message,
-  };
-  void reply.code(statusCode).send(body);
+  void reply.code(statusCode).send(apiErrorBody(statusCode, error.message));
 }
 
 /**

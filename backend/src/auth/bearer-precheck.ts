@@ -1,6 +1,5 @@
-import { STATUS_CODES } from 'node:http';
 import { type FastifyReply, type FastifyRequest, type onRequestHookHandler } from 'fastify';
-import { type ApiErrorBody } from '../common/api-error';
+import { apiErrorBody } from '../common/api-error';
 import { hasBody } from '../common/body-parsing';
 import { type ApiKeyAuthenticator } from './api-key-authenticator';
 import { type AuthFailureLimiter } from './auth-failure-limiter';
@@ -39,11 +38,10 @@ function send(
   statusCode: number,
   message: string,
 ): FastifyReply {
-  const body: ApiErrorBody = { statusCode, error: STATUS_CODES[statusCode]!, message };
   // A body still on its way would otherwise be read and discarded to keep the connection alive:
   // 1 MB floods then cost the event loop their bandwidth. Closing costs a reconnect instead.
   if (hasBody(request)) reply.header('Connection', 'close');
-  return reply.code(statusCode).send(body);
+  return reply.code(statusCode).send(apiErrorBody(statusCode, message));
 }
 
 /**

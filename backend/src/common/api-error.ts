@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { HttpException, HttpStatus } from '@nestjs/common';
 
 /** One bad field, as listed in an error's `details`. */
@@ -14,6 +15,11 @@ export interface ApiErrorBody {
   error: string;
   message: string;
   details?: FieldProblem[];
+}
+
+/** The error shape for a status and message, `error` being the status's standard name. */
+export function apiErrorBody(statusCode: number, message: string): ApiErrorBody {
+  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
 }
 
 /** A 400 naming the bad fields. */

@@ -10,7 +10,7 @@ import {
 import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { isConnectionFailure, isRefusedValue, isStatementCancelled } from '../database/database-errors';
 import { QueueError } from '../queue/queue.errors';
-import { type ApiErrorBody, type FieldProblem } from './api-error';
+import { type ApiErrorBody, apiErrorBody, type FieldProblem } from './api-error';
 import { bodyReadRefusal, isBodyReadError, logRefusal } from './body-parsing';
 
 /** Seconds a client is told to wait after a 503. */
@@ -18,7 +18,7 @@ const RETRY_AFTER_SECONDS = '5';
 
 function bodyOf(status: number, response: unknown): ApiErrorBody {
   const error = STATUS_CODES[status] ?? 'Error';
-  if (typeof response === 'string') return { statusCode: status, error, message: response };
+  if (typeof response === 'string') return apiErrorBody(status, response);
   const fields = (response ?? {}) as Record<string, unknown>;
   const message = Array.isArray(fields.message)
     ? fields.message.join('; ')

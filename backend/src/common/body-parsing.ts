@@ -1,9 +1,8 @@
-import { STATUS_CODES } from 'node:http';
 import { type Readable, Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { HttpException, Logger } from '@nestjs/common';
 import { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { type ApiErrorBody } from './api-error';
+import { type ApiErrorBody, apiErrorBody } from './api-error';
 import { markPlainJsonBody } from './fast-validation';
 import { scanJsonBody } from './json-body-check';
 
@@ -68,9 +67,7 @@ function unreadRefusal(request: FastifyRequest, reply: FastifyReply, body: ApiEr
 }
 
 const badRequest = (message: string, extra: Partial<ApiErrorBody> = {}): ApiErrorBody => ({
-  statusCode: 400,
-  error: 'Bad Request',
-  message,
+  ...apiErrorBody(400, message),
   ...extra,
 });
 
@@ -92,25 +89,13 @@ export function isBodyReadError(error: unknown): error is Error & { statusCode: 
 
 /** The API's answer to a body whose stream failed, naming what was wrong. */
 export function bodyReadRefusal(error: Error & { statusCode: number }): ApiErrorBody {
-  const statusCode = error.statusCode;
-  return {
-    statusCode,
-    error: STATUS_CODES[statusCode] ?? 'Bad Request',
-    message: `Cannot read the request body: ${error.message}`,
-  };
+  return apiErrorBody(error.statusCode, `Cannot read the request body: ${error.message}`);
 }
 
-const tooLarge = (limitBytes: number): ApiErrorBody => ({
-  statusCode: 413,
-  error: STATUS_CODES[413]!,
-  message: `Request body exceeds ${limitBytes} bytes`,
-});
+const tooLarge = (limitBytes: number): ApiErrorBody =>
+  apiErrorBody(413, `Request body exceeds ${limitBytes} bytes`);
 
-const unsupported = (message: string): ApiErrorBody => ({
-  statusCode: 415,
-  error: STATUS_CODES[415]!,
-  message,
-});
+const unsupported = (message: string): ApiErrorBody => apiErrorBody(415, message);
 
 const unsupportedType = (request: FastifyRequest): ApiErrorBody =>
   unsupported(

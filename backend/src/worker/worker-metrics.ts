@@ -1,6 +1,6 @@
-import { createServer, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { type ApiErrorBody } from '../common/api-error';
+import { apiErrorBody } from '../common/api-error';
 import { PortInUseError } from '../common/process-lifecycle';
 import { type MetricsToken } from '../metrics/metrics-token';
 import { type MaintenanceObserver } from './maintenance';
@@ -142,6 +142,7 @@ function answerProbe(res: ServerResponse, { ok, ...details }: ProbeResult): void
 
 /** The API's error shape, for the few answers this server gives besides the metrics. */
 function answerError(res: ServerResponse, statusCode: number, message: string): void {
-  const body: ApiErrorBody = { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
-  res.writeHead(statusCode, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+  res
+    .writeHead(statusCode, { 'Content-Type': 'application/json' })
+    .end(JSON.stringify(apiErrorBody(statusCode, message)));
 }
