@@ -66,7 +66,8 @@ class FastPathValidationPipe extends ValidationPipe {
     const check = metadata.type === 'body' && metadata.metatype && this.fastChecks.get(metadata.metatype);
     if (check && isPlainJsonBody(value) && check(value)) return value;
     const transformed: unknown = await super.transform(value, metadata);
-    if (metadata.type === 'body') {
+    // A body marked plain holds no such key anywhere (scanJsonBody looked): nothing to walk.
+    if (metadata.type === 'body' && !isPlainJsonBody(value)) {
       const dropped = droppedPrototypeKeys(value, transformed);
       if (dropped.length > 0) throw invalidInput(dropped);
     }
