@@ -2,6 +2,9 @@
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A count as the report prints it: 100,000. */
+export const fmt = (n: number) => n.toLocaleString('en');
+
 /** The p-th percentile of ascending `sorted` (nearest rank). */
 export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];

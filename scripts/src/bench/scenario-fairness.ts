@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { startWorker } from '../bench-api';
-import { latencySummary, sleep } from '../bench-stats';
+import { fmt, latencySummary, sleep } from '../bench-stats';
 import {
   CONVEYOR_TEMPLATE,
   ConveyorDatabase,
@@ -13,8 +13,6 @@ import { type Metric, type Scenario, type Sizes } from './model';
 
 const CASES = ['alone', 'flood', 'scheduled'] as const;
 type Case = (typeof CASES)[number];
-
-const fmt = (n: number) => n.toLocaleString('en');
 
 const caseLabel = (name: Case, sizes: Sizes) =>
   name === 'alone'

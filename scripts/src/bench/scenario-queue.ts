@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { startWorker, type WorkerProcess } from '../bench-api';
-import { latencySummary, sleep } from '../bench-stats';
+import { fmt, latencySummary, sleep } from '../bench-stats';
 import { CONVEYOR_TEMPLATE, ConveyorDatabase, JobEventCounter, noopJob, WORKER_ENV } from './conveyor';
 import {
   type BenchContext,
@@ -21,8 +21,6 @@ export const QUEUE_SYSTEMS: readonly SystemId[] = [
   'graphile-worker',
   'graphile-worker-default',
 ];
-
-const fmt = (n: number) => n.toLocaleString('en');
 
 export const drainMetric = (jobs: number, index: 0 | 1): Metric => ({
   key: index === 0 ? 'drain_small_jobs_per_second' : 'drain_large_jobs_per_second',

@@ -1,10 +1,8 @@
 import { startWorker } from '../bench-api';
-import { sleep } from '../bench-stats';
+import { fmt, sleep } from '../bench-stats';
 import { CONVEYOR_TEMPLATE, ConveyorDatabase, noopJob, WORKER_ENV } from './conveyor';
 import { type BenchContext, type Metric, type Scenario } from './model';
 import { connect } from './server';
-
-const fmt = (n: number) => n.toLocaleString('en');
 
 /** The queue's tables; job_files stays empty here (no uploads). */
 const TABLES = ['jobs', 'job_transitions', 'job_counts', 'job_metrics'];
@@ -79,6 +77,13 @@ async function sampleSizes(client: Awaited<ReturnType<typeof connect>>, at: numb
     vacuums: Number(row.vacuums),
   };
 }
+
+/** The chart's lines, each a part of the sizes sampled. */
+const CHART_LINES: Array<[string, (sample: SizeSample) => number]> = [
+  ['jobs: heap and TOAST', (sample) => sample.jobs - sample.jobsIndexes],
+  ['jobs: its indexes', (sample) => sample.jobsIndexes],
+  ['the other queue tables', (sample) => sample.all - sample.jobs],
+];
 
 const largest = (samples: SizeSample[], size: (sample: SizeSample) => number) =>
   Math.max(...samples.map(size));
@@ -176,19 +181,13 @@ export const retentionScenario: Scenario = {
       recordSizes(context, samples);
       results.series.set(
         'retention',
-        samples.flatMap((sample) => [
-          {
-            line: 'jobs: heap and TOAST',
+        samples.flatMap((sample) =>
+          CHART_LINES.map(([line, size]) => ({
+            line,
             second: Math.round(sample.at),
-            value: mib(sample.jobs - sample.jobsIndexes),
-          },
-          { line: 'jobs: its indexes', second: Math.round(sample.at), value: mib(sample.jobsIndexes) },
-          {
-            line: 'the other queue tables',
-            second: Math.round(sample.at),
-            value: mib(sample.all - sample.jobs),
-          },
-        ]),
+            value: mib(size(sample)),
+          })),
+        ),
       );
       results.add('retention', keptMetric, 'conveyor', rows[0].kept);
       // Completed over the run: what was submitted, less what is still queued or running.

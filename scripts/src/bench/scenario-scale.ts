@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { startWorker, type WorkerProcess } from '../bench-api';
-import { latencySummary, sleep } from '../bench-stats';
+import { fmt, latencySummary, sleep } from '../bench-stats';
 import {
   CONVEYOR_TEMPLATE,
   ConveyorDatabase,
@@ -12,8 +12,6 @@ import {
 import { type Metric, type Scenario, type Sizes, type SystemId } from './model';
 import { openPeer } from './peers';
 import { analyze, within } from './scenario-queue';
-
-const fmt = (n: number) => n.toLocaleString('en');
 
 export const scaleRateMetric = (sizes: Sizes): Metric => ({
   key: 'drain_jobs_per_second',
