@@ -405,6 +405,34 @@ describe('the jobs REST API', () => {
           message: expect.stringContaining(`Content-Type ${type} is not accepted`),
         });
       }
+      // A body with no Content-Type at all (supertest would add one: sent raw).
+      const port = await listeningPort();
+      const untyped = await new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+        const req = httpRequest(
+          {
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: '/api/v1/jobs',
+            headers: { Authorization: alice.bearer },
+          },
+          (response) => {
+            let text = '';
+            response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }));
+          },
+        );
+        req.on('error', reject);
+        req.end('payload=1');
+      });
+      expect(untyped).toEqual({
+        status: 415,
+        body: {
+          statusCode: 415,
+          error: 'Unsupported Media Type',
+          message: expect.stringContaining('Content-Type (none) is not accepted'),
+        },
+      });
       const primitive = await as(alice)
         .post('/api/v1/jobs')
         .set('Content-Type', 'application/json')
