@@ -203,6 +203,51 @@ describe('the worker parts, one round at a time', () => {
     });
   });
 
+  describe('jobFileReader', () => {
+    const store = async (owner: string, content: Buffer): Promise<string> => {
+      const [job] = await queue.insertMany(jobFactory.many(owner, 1, { type: 'analyze' }));
+      const { rows } = await pool.query<{ id: string }>(
+        `INSERT INTO job_files (tenant_id, job_id, filename, content_type, size, content)
+         VALUES ($1, $2, 'f.log', 'text/plain', $3, $4) RETURNING id`,
+        [owner, job.id, content.length, content],
+      );
+      return rows[0].id;
+    };
+
+    it('reads a file slice by slice, byte for byte, at every boundary, into a buffer of its own', async () => {
+      const reader = jobFileReader(pool, tenant, 1_000);
+      for (const size of [0, 1, 999, 1_000, 1_001, 2_500, 3_000]) {
+        const content = Buffer.from(Array.from({ length: size }, (_, i) => (i * 7 + size) % 256));
+        const read = await reader.read(await store(tenant, content));
+        expect(read.filename).toBe('f.log');
+        expect(read.content.equals(content)).toBe(true);
+        expect([read.content.byteOffset, read.content.buffer.byteLength]).toEqual([0, size]);
+      }
+    });
+
+    it("refuses another tenant's file, and a file deleted before or while it is read", async () => {
+      const { rows } = await pool.query<{ id: string }>(
+        `INSERT INTO tenants (name) VALUES ('parts-other') RETURNING id`,
+      );
+      const theirs = await store(rows[0].id, Buffer.alloc(10, 1));
+      await expect(jobFileReader(pool, tenant).read(theirs)).rejects.toThrow(`file ${theirs} not found`);
+
+      const gone = await store(tenant, Buffer.alloc(3_000, 2));
+      // Deleted (its job pruned) between the reader's first statement and its slices.
+      const deleting = {
+        query: async (...args: Parameters<Pool['query']>) => {
+          const result = await pool.query(...args);
+          await pool.query('DELETE FROM job_files WHERE id = $1', [gone]);
+          return result;
+        },
+      } as unknown as Pool;
+      await expect(jobFileReader(deleting, tenant, 1_000).read(gone)).rejects.toThrow(
+        `file ${gone} not found`,
+      );
+      await expect(jobFileReader(pool, tenant).read(gone)).rejects.toThrow(`file ${gone} not found`);
+    });
+  });
+
   describe('LeaseKeeper.runOnce', () => {
     it('renews the leases still ours and reports the ones another worker now holds as lost', async () => {
       const jobs = await claim(3);

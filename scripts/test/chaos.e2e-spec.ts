@@ -120,9 +120,9 @@ describe('chaos (reduced runs)', () => {
       heavyParallel: 2,
       patterns: 3,
       fileBytes: 10_485_760,
-      // 3 s, heartbeats every 1 s: a CI rehearsal with every suite running saw one renewal come
-      // 2.6 s after the last (the worker's event loop stalled 822 ms, and PostgreSQL had the rest
-      // of the 2 cores), so a 2 s lease was seen expired though no job lost it. An analyze job on
+      // 3 s, heartbeats every 1 s: with every suite running, renewals came 2.6 s and 3.4 s after
+      // the last while the worker decoded each 10 MiB file in one piece on its event loop (stalls
+      // of 822 and 1,054 ms); it reads files in 1 MiB slices now (docs/job-limits.md). An analyze job on
       // the event loop (what this guards) stalls it for seconds on end, and the p95 bound below
       // caught that at 6.1 s.
       leaseSeconds: 3,

@@ -24,7 +24,10 @@ port.on('message', (message: ToThread) => {
     const request = fileRequests.get(message.requestId);
     fileRequests.delete(message.requestId);
     if (message.error !== undefined) request?.reject(new Error(message.error));
-    else request?.resolve({ filename: message.filename!, content: Buffer.from(message.content!) });
+    else {
+      const { buffer, byteOffset, byteLength } = message.content!;
+      request?.resolve({ filename: message.filename!, content: Buffer.from(buffer, byteOffset, byteLength) });
+    }
     return;
   }
   void run(message);

@@ -22,6 +22,17 @@ export type FromThread =
  */
 const THREAD_HEAP_MB = 192;
 
+/**
+ * A file's bytes handed to the thread without a copy when they fill an ArrayBuffer of their own
+ * (jobFileReader allocates them so); a view into a shared one (Node's small-buffer pool) is copied.
+ */
+function ownBuffer(content: Buffer): ArrayBuffer[] {
+  const { buffer } = content;
+  return buffer instanceof ArrayBuffer && content.byteOffset === 0 && content.byteLength === buffer.byteLength
+    ? [buffer]
+    : [];
+}
+
 /** Compiled: the .js next to this file. Under ts-jest: the .ts source, through ts-node. */
 function threadEntry(): { file: string; eval: boolean } {
   const compiled = path.join(__dirname, 'handler-thread.js');
@@ -73,7 +84,7 @@ export class HandlerThreads {
           case 'readFile':
             return void context.files.read(message.fileId).then(
               ({ filename, content }) =>
-                post({ kind: 'file', requestId: message.requestId, filename, content }),
+                post({ kind: 'file', requestId: message.requestId, filename, content }, ownBuffer(content)),
               (error: Error) => post({ kind: 'file', requestId: message.requestId, error: error.message }),
             );
           case 'done':
@@ -82,8 +93,8 @@ export class HandlerThreads {
             return finish(() => reject(new Error(message.message)), true);
         }
       };
-      const post = (message: ToThread): void => {
-        if (!signal.aborted) thread.postMessage(message);
+      const post = (message: ToThread, transfer: ArrayBuffer[] = []): void => {
+        if (!signal.aborted) thread.postMessage(message, transfer);
       };
       const onError = (error: Error): void => finish(() => reject(error), false);
       const onExit = (code: number): void =>
