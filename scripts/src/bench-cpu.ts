@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { type Client } from 'pg';
 
 /** USER_HZ: the unit of /proc/<pid>/stat's CPU times, 100 on every Linux build Node supports. */
@@ -66,6 +66,56 @@ export async function postgresPids(client: Client): Promise<number[]> {
   const pids = rows.map((row) => row.pid);
   // A server in a container reports pids of its own namespace: here they would name other processes.
   return pids.every((pid) => commandOf(pid) === 'postgres') ? pids : [];
+}
+
+/** Fields of /proc/<pid>/stat after the command name (field 3 onward), or undefined. */
+function statFields(pid: number | string): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU seconds of a PostgreSQL server so far: the postmaster's own and its reaped children's
+ * (cutime, cstime: backends that have exited), plus its live children's. Counts the backends of
+ * clients that connect and leave within a phase, which a list of pids read at its ends misses.
+ */
+function serverCpuSeconds(postmaster: number): number | undefined {
+  const own = statFields(postmaster);
+  if (!own) return undefined;
+  let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const fields = statFields(entry);
+    // ppid is field 4 of the line, 1 after the name.
+    if (fields && Number(fields[1]) === postmaster) ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / CLOCK_TICKS_PER_SECOND;
+}
+
+/**
+ * Meters the CPU of the whole PostgreSQL server `client` is connected to (every backend, the
+ * ones that come and go included, and the background processes), when it runs on this machine;
+ * stop() gives undefined otherwise.
+ */
+export async function startServerCpuMeter(client: Client): Promise<CpuMeter> {
+  const [pid] = await postgresPids(client);
+  const backend = pid === undefined ? undefined : statFields(pid);
+  const postmaster = backend ? Number(backend[1]) : undefined;
+  const start =
+    postmaster === undefined || commandOf(postmaster) !== 'postgres'
+      ? undefined
+      : serverCpuSeconds(postmaster);
+  return {
+    stop: async () => {
+      if (start === undefined) return undefined;
+      const end = serverCpuSeconds(postmaster!);
+      return end === undefined ? undefined : end - start;
+    },
+  };
 }
 
 /** Milliseconds of CPU per operation; undefined when CPU could not be measured. */

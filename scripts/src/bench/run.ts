@@ -13,8 +13,8 @@ import {
 import { type Report, type ScenarioReport, writeReport } from './output';
 import { eventsScenario } from './scenario-events';
 import { fairnessScenario } from './scenario-fairness';
-import { ceilingMetric, pgbenchScenario } from './scenario-pgbench';
-import { drainMetric, QUEUE_SYSTEMS, queueScenario } from './scenario-queue';
+import { ceilingCpuMetric, ceilingMetric, pgbenchScenario } from './scenario-pgbench';
+import { drainCpuMetric, drainMetric, QUEUE_SYSTEMS, queueScenario } from './scenario-queue';
 import { retentionScenario } from './scenario-retention';
 import { rssScenario } from './scenario-rss';
 import { busyTwinMetric, quietTenantMetric, scaleRateMetric, scaleScenario } from './scenario-scale';
@@ -130,6 +130,7 @@ function derive(results: Results, mode: Mode): void {
         '(up to WORKER_PREFETCH, 500) per statement and completes in groups, pgbench 10 per claim from 10 ' +
         'clients, so per job it pays for more statements than the worker does.',
     );
+  deriveCpuShares(results, mode);
   for (const drain of [small, large]) {
     const rate = results.median('queue', drain.key, 'conveyor');
     if (ceiling !== undefined && rate !== undefined)
@@ -144,6 +145,51 @@ function derive(results: Results, mode: Mode): void {
         'conveyor',
         +(rate / ceiling).toFixed(2),
       );
+  }
+}
+
+/**
+ * Where a drain's CPU goes, for each system: the share of the machine's cores it kept busy (its
+ * jobs/s ÷ cores × its jobs per CPU-second: below 1, the drain waited on round trips and commits,
+ * not on CPU); and for Conveyor, its jobs per CPU-second ÷ pgbench's per CPU-second of PostgreSQL
+ * doing the same statements alone (what the worker process and the drain's statement sizes add).
+ */
+function deriveCpuShares(results: Results, mode: Mode): void {
+  const sizes = SIZES[mode];
+  const cores = os.cpus().length;
+  const perCpuAlone = results.median('pgbench', ceilingCpuMetric.key, 'conveyor');
+  for (const index of [0, 1] as const) {
+    const drain = drainMetric(sizes.drains[index], index);
+    const cpu = drainCpuMetric(sizes.drains[index], index);
+    const what = drain.label.replace(': jobs/s', '');
+    for (const system of QUEUE_SYSTEMS) {
+      const rate = results.median('queue', drain.key, system);
+      const perCpu = results.median('queue', cpu.key, system);
+      if (rate === undefined || perCpu === undefined || perCpu <= 0) continue;
+      results.add(
+        'queue',
+        {
+          key: `${cpu.key}_busy_share`,
+          label: `${what}: share of the ${cores} cores busy (jobs/s ÷ cores × jobs per CPU-second)`,
+          unit: '×',
+          better: 'higher',
+        },
+        system,
+        +(rate / (cores * perCpu)).toFixed(2),
+      );
+      if (system === 'conveyor' && perCpuAlone !== undefined && perCpuAlone > 0)
+        results.add(
+          'pgbench',
+          {
+            key: `${cpu.key}_vs_ceiling`,
+            label: `Conveyor's ${what}: jobs per CPU-second of worker and PostgreSQL ÷ pgbench's of PostgreSQL alone`,
+            unit: '×',
+            better: 'higher',
+          },
+          system,
+          +(perCpu / perCpuAlone).toFixed(2),
+        );
+    }
   }
 }
 

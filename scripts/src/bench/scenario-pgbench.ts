@@ -3,8 +3,10 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { QUEUE_SESSION_OPTIONS } from '../../../backend/src/database/pg-pool';
+import { startServerCpuMeter } from '../bench-cpu';
 import { jobClaim, jobCompleteMany } from '../../../backend/src/queue/queue.sql';
 import { CONVEYOR_TEMPLATE, ConveyorDatabase } from './conveyor';
+import { connect } from './server';
 import { type BenchContext, type Metric, type Scenario, type SystemId } from './model';
 
 /**
@@ -23,6 +25,13 @@ export const ceilingMetric: Metric = {
   key: 'ceiling_jobs_per_second',
   label: `pgbench: claim ${CLAIM} + complete them, best of ${CLIENT_COUNTS.join(' and ')} clients: jobs/s`,
   unit: 'jobs/s',
+  better: 'higher',
+};
+
+export const ceilingCpuMetric: Metric = {
+  key: 'ceiling_jobs_per_cpu_second',
+  label: `pgbench: the same, jobs per CPU-second of PostgreSQL (at the better client count)`,
+  unit: 'jobs/CPU-s',
   better: 'higher',
 };
 
@@ -175,7 +184,7 @@ async function ceiling(
   clients: number,
   order: ClaimOrder,
   layout: Layout,
-): Promise<number> {
+): Promise<Ceiling> {
   const { sizes, results } = context;
   const database = await context.server.database('pgbench', CONVEYOR_TEMPLATE);
   const conveyor = ConveyorDatabase.open(database.url);
@@ -192,27 +201,37 @@ async function ceiling(
     const script = path.join(dir, 'claim-complete.sql');
     writeFileSync(script, pgbenchScript(order));
     const perClient = Math.max(1, Math.floor((0.9 * sizes.pgbenchJobs) / (clients * CLAIM)));
-    const output = await run(
-      pgbenchPath()!,
-      [
-        '-n',
-        '-M',
-        'prepared',
-        '-c',
-        String(clients),
-        '-j',
-        '2',
-        '-t',
-        String(perClient),
-        // Each client's first claim starts its walk of the tenants at the start (the nil uuid).
-        '-D',
-        `next_cursor=${NIL_UUID}`,
-        '-f',
-        script,
-        database.url,
-      ],
-      { ...process.env, PGOPTIONS: QUEUE_SESSION_OPTIONS },
-    );
+    // The server's processes over the run: what PostgreSQL spends per job, with no client code.
+    const pids = await connect(database.url);
+    let output: string;
+    let cpuSeconds: number | undefined;
+    try {
+      const cpu = await startServerCpuMeter(pids);
+      output = await run(
+        pgbenchPath()!,
+        [
+          '-n',
+          '-M',
+          'prepared',
+          '-c',
+          String(clients),
+          '-j',
+          '2',
+          '-t',
+          String(perClient),
+          // Each client's first claim starts its walk of the tenants at the start (the nil uuid).
+          '-D',
+          `next_cursor=${NIL_UUID}`,
+          '-f',
+          script,
+          database.url,
+        ],
+        { ...process.env, PGOPTIONS: QUEUE_SESSION_OPTIONS },
+      );
+      cpuSeconds = await cpu.stop();
+    } finally {
+      await pids.end();
+    }
     const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(output)?.[1]);
     const processed = Number(/number of transactions actually processed: (\d+)/.exec(output)?.[1]);
     if (!(tps > 0) || !(processed > 0)) throw new Error(`could not read pgbench's output:\n${output}`);
@@ -225,7 +244,10 @@ async function ceiling(
         'pgbench',
         `A ${order} round with ${clients} clients completed ${completed} jobs in ${processed} claims: claims came back short.`,
       );
-    return Math.round((completed * tps) / processed);
+    return {
+      jobsPerSecond: Math.round((completed * tps) / processed),
+      jobsPerCpuSecond: cpuSeconds ? Math.round(completed / cpuSeconds) : undefined,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await conveyor.close();
@@ -233,18 +255,31 @@ async function ceiling(
   }
 }
 
+/** One pgbench run: its rate, and its jobs per CPU-second of the server (undefined where /proc cannot tell). */
+interface Ceiling {
+  jobsPerSecond: number;
+  jobsPerCpuSecond?: number;
+}
+
 /** The best of CLIENT_COUNTS. */
-async function best(context: BenchContext, order: ClaimOrder, layout: Layout = 'by-tenant'): Promise<number> {
-  let rate = 0;
-  for (const clients of CLIENT_COUNTS) rate = Math.max(rate, await ceiling(context, clients, order, layout));
-  return rate;
+async function best(
+  context: BenchContext,
+  order: ClaimOrder,
+  layout: Layout = 'by-tenant',
+): Promise<Ceiling> {
+  let top: Ceiling = { jobsPerSecond: 0 };
+  for (const clients of CLIENT_COUNTS) {
+    const result = await ceiling(context, clients, order, layout);
+    if (result.jobsPerSecond > top.jobsPerSecond) top = result;
+  }
+  return top;
 }
 
 /** The round robin and the global order on one layout of the backlog, and what the first costs. */
 async function fairness(context: BenchContext, system: SystemId, layout: Layout): Promise<void> {
   const name = (metric: Metric) => (layout === 'by-tenant' ? metric : interleavedMetric(metric));
-  const fair = await best(context, 'fair-only', layout);
-  const global = await best(context, 'global', layout);
+  const fair = (await best(context, 'fair-only', layout)).jobsPerSecond;
+  const global = (await best(context, 'global', layout)).jobsPerSecond;
   context.results.add('pgbench', name(roundRobinMetric), system, fair);
   context.results.add('pgbench', name(globalOrderMetric), system, global);
   context.results.add(
@@ -280,7 +315,10 @@ export const pgbenchScenario: Scenario = {
   skip: () => (pgbenchPath() ? undefined : 'pgbench is not installed'),
   async run(context, system) {
     const { results } = context;
-    results.add(this.id, ceilingMetric, system, await best(context, 'fair'));
+    const top = await best(context, 'fair');
+    results.add(this.id, ceilingMetric, system, top.jobsPerSecond);
+    if (top.jobsPerCpuSecond !== undefined)
+      results.add(this.id, ceilingCpuMetric, system, top.jobsPerCpuSecond);
     await fairness(context, system, 'by-tenant');
     await fairness(context, system, 'interleaved');
   },

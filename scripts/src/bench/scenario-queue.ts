@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { startWorker, type WorkerProcess } from '../bench-api';
+import { startCpuMeter, startServerCpuMeter } from '../bench-cpu';
 import { fmt, latencySummary, sleep } from '../bench-stats';
 import { CONVEYOR_TEMPLATE, ConveyorDatabase, JobEventCounter, noopJob, WORKER_ENV } from './conveyor';
 import {
@@ -28,6 +29,41 @@ export const drainMetric = (jobs: number, index: 0 | 1): Metric => ({
   unit: 'jobs/s',
   better: 'higher',
 });
+
+export const drainCpuMetric = (jobs: number, index: 0 | 1): Metric => ({
+  key: index === 0 ? 'drain_small_jobs_per_cpu_second' : 'drain_large_jobs_per_cpu_second',
+  label: `drain of ${fmt(jobs)} jobs: jobs per CPU-second of the worker and PostgreSQL`,
+  unit: 'jobs/CPU-s',
+  better: 'higher',
+});
+
+/**
+ * CPU seconds, from /proc, of the worker and of the PostgreSQL server's processes over a drain:
+ * `worker` lists the worker's process, or is undefined for a worker in this process (its CPU is
+ * this process's). Undefined where /proc cannot tell (a server elsewhere).
+ */
+async function meterDrain(url: string, worker?: number) {
+  const client = await connect(url);
+  const postgres = await startServerCpuMeter(client);
+  const workerMeter = worker === undefined ? undefined : await startCpuMeter(async () => [worker]);
+  const own = process.cpuUsage();
+  return {
+    async stop(): Promise<number | undefined> {
+      try {
+        const workerSeconds =
+          workerMeter === undefined
+            ? (({ user, system }) => (user + system) / 1e6)(process.cpuUsage(own))
+            : await workerMeter.stop();
+        const postgresSeconds = await postgres.stop();
+        return workerSeconds === undefined || postgresSeconds === undefined
+          ? undefined
+          : workerSeconds + postgresSeconds;
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
 
 const pickupMetrics = (clock: 'handler' | 'db') =>
   (['p50', 'p95', 'p99'] as const).map((p): Metric => ({
@@ -70,6 +106,8 @@ interface Drain {
   seconds: number;
   /** Cut by the time box with jobs left. */
   boxed: boolean;
+  /** CPU seconds of the worker and PostgreSQL over the drain (meterDrain). */
+  cpuSeconds?: number;
 }
 
 interface Pickup {
@@ -116,6 +154,7 @@ export async function conveyorRound(context: BenchContext, pickupSamples: number
       } finally {
         worker.child.kill('SIGCONT');
       }
+      const cpu = await meterDrain(database.url, worker.child.pid);
       const completedBefore = events.completed;
       const start = await within(events.nextStarted(), 60_000);
       if (start === undefined) throw new Error('the Conveyor worker started no job within 60 s');
@@ -125,7 +164,8 @@ export async function conveyorRound(context: BenchContext, pickupSamples: number
         sizes.drainBoxSeconds * 1000,
       );
       const seconds = (performance.now() - start) / 1000;
-      round.drains.push({ completed: events.completed - completedBefore, seconds, boxed: !done });
+      const cpuSeconds = await cpu.stop();
+      round.drains.push({ completed: events.completed - completedBefore, seconds, boxed: !done, cpuSeconds });
       // A backlog left by the time box would run into the next phase: the round ends here.
       if (!done) break;
       if (round.drains.length === 1 && pickupSamples > 0) {
@@ -243,6 +283,7 @@ export async function peerRound(
         onStart = () => {};
         firstStart(performance.now());
       };
+      const cpu = await meterDrain(database.url);
       await peer.startWorker((jobId) => onStart(jobId));
       const drainStart = await within(started, 60_000);
       if (drainStart === undefined) throw new Error(`${system} started no job within 60 s`);
@@ -250,8 +291,9 @@ export async function peerRound(
       let done = false;
       while (!(done = !(await peer.anyUnfinished())) && performance.now() < deadline) await sleep(20);
       const seconds = (performance.now() - drainStart) / 1000;
+      const cpuSeconds = await cpu.stop();
       const completed = done ? jobs : (await peer.completedCount()) - completedBefore;
-      round.drains.push({ completed, seconds, boxed: !done });
+      round.drains.push({ completed, seconds, boxed: !done, cpuSeconds });
       if (!done) {
         await peer.discardWaiting();
         while (await peer.anyUnfinished()) await sleep(20);
@@ -282,6 +324,13 @@ export async function peerRound(
 
 function record(context: BenchContext, system: SystemId, jobs: number, index: 0 | 1, drain: Drain) {
   context.results.add('queue', drainMetric(jobs, index), system, Math.round(drain.completed / drain.seconds));
+  if (drain.cpuSeconds !== undefined && drain.cpuSeconds > 0)
+    context.results.add(
+      'queue',
+      drainCpuMetric(jobs, index),
+      system,
+      Math.round(drain.completed / drain.cpuSeconds),
+    );
   if (drain.boxed)
     context.results.note(
       'queue',
@@ -324,7 +373,10 @@ export const queueScenario: Scenario = {
     `samples as apart: a bare INSERT that NOTIFYs, a listening client that at once stamps the row from a ` +
     `second session (created_at → started_at, no queue, no worker). ` +
     `Conveyor's worker is the built process logging at info (JOB_LOG_LEVEL info, the default) to a pipe; ` +
-    `the peers' workers run in the benchmark process, as their libraries do.`,
+    `the peers' workers run in the benchmark process, as their libraries do. CPU over each drain from ` +
+    `/proc: the worker's (Conveyor's process; for a peer this process's, which also polls for the end ` +
+    `every 20 ms) plus the PostgreSQL server's processes; a drain's jobs per CPU-second tells what it ` +
+    `would reach with the cores to itself, its jobs/s how well it uses the ones it has.`,
   systems: () => QUEUE_SYSTEMS,
   async run(context, system) {
     const { sizes } = context;
