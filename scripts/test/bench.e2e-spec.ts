@@ -99,7 +99,7 @@ describe('benchmark report (smoke run)', () => {
     const ceilingRate = byId.pgbench.metrics.find((m) => m.key === 'ceiling_jobs_per_second')!;
     // The server cannot have used more than every core over the run (as a double count would).
     expect(ceilingPerCpu.systems.conveyor.median).toBeGreaterThan(
-      ceilingRate.systems.conveyor.median / report.machine.cores / 1.1,
+      ceilingRate.systems.conveyor.median / Number(report.machine.cores) / 1.1,
     );
 
     // Rates, times of pickups and waits, and memory are never 0; CPU shares may round to 0, and so
