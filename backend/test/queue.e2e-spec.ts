@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Client, Pool } from 'pg';
 import { JOB_HANDLERS } from '../src/handlers/handler-registry';
 import { MAX_GROUP_PAYLOAD_CHARS } from '../src/queue/grouped-inserts';
-import { JobQueue } from '../src/queue/job-queue';
+import { JobQueue, uuidBefore } from '../src/queue/job-queue';
 import { QueueErrorCode } from '../src/queue/queue.errors';
 import {
   JOB_EVENTS_CHANNEL,
+  JOB_READY_CHANNEL,
   type JobEventKind,
   type JobEventNotification,
   MAINTENANCE_LOCK_KEYS,
@@ -375,6 +376,61 @@ describe('the queue statements on a real PostgreSQL', () => {
       const claimed = perTenant(await new JobQueue(pool).claim('w1', 10, LEASE_SECONDS, 2));
       expect([...claimed.keys()].sort()).toEqual(tenants.slice(10));
     });
+
+    it('starts the walk with the tenant it is asked to start with, wherever the round robin stood', async () => {
+      const tenants = await newTenants(6);
+      await queue.insertMany(tenants.flatMap((id) => jobFactory.many(id, 2)));
+      const claimer = new JobQueue(pool);
+      expect([...perTenant(await claimer.claim('w1', 1, LEASE_SECONDS)).keys()]).toEqual([tenants[0]]);
+      // Its cursor now stands after tenants[0]: asked to, it starts with the last tenant instead.
+      expect([...perTenant(await claimer.claim('w1', 1, LEASE_SECONDS, null, tenants[5])).keys()]).toEqual([
+        tenants[5],
+      ]);
+      expect(
+        [...perTenant(await claimer.claim('w1', 2, LEASE_SECONDS, null, tenants[3])).keys()].sort(),
+      ).toEqual([tenants[3], tenants[4]]);
+      // And the round robin goes on after the last tenant that claim visited.
+      expect([...perTenant(await claimer.claim('w1', 1, LEASE_SECONDS)).keys()]).toEqual([tenants[5]]);
+    });
+  });
+
+  it('wakes workers naming each tenant whose jobs are ready, and not for jobs scheduled ahead', async () => {
+    const [{ id: other }] = await sql<{ id: string }>(
+      `INSERT INTO tenants (name) VALUES ('ready-other') RETURNING id`,
+    );
+    const listener = new Client({ connectionString: db.url });
+    await listener.connect();
+    const payloads: string[] = [];
+    listener.on('notification', ({ payload }) => payloads.push(payload ?? ''));
+    try {
+      await listener.query(`LISTEN ${JOB_READY_CHANNEL}`);
+      const later = new Date(Date.now() + 3_600_000);
+      await queue.insertMany(jobFactory.many(tenant, 3, { runAt: later }));
+      await queue.insertMany([...jobFactory.many(tenant, 3), ...jobFactory.many(other, 2)]);
+      await waitUntil('two notifications', () => payloads.length >= 2, 5_000);
+      await listener.query('SELECT 1'); // anything sent before this answer has arrived
+      expect(payloads.sort()).toEqual([tenant, other].sort());
+    } finally {
+      await listener.end();
+    }
+  });
+
+  it('names a uuid just below another in PostgreSQL order, borrowing across its groups', async () => {
+    const cases = [
+      randomUUID(),
+      '00000000-0000-0000-0001-000000000000',
+      '10000000-0000-0000-0000-000000000000',
+      'ffffffff-ffff-ffff-ffff-ffffffffffff',
+    ];
+    expect(uuidBefore('00000000-0000-0000-0001-000000000000')).toBe('00000000-0000-0000-0000-ffffffffffff');
+    expect(uuidBefore('00000000-0000-0000-0000-000000000000')).toBeNull();
+    for (const id of cases) {
+      const before = uuidBefore(id)!;
+      // Nothing sorts between them: before < id, and the next uuid after `before` is id.
+      const [row] = await sql<{ below: boolean }>(`SELECT $1::uuid < $2::uuid AS below`, [before, id]);
+      expect(row.below).toBe(true);
+      expect(BigInt(`0x${id.replace(/-/g, '')}`) - BigInt(`0x${before.replace(/-/g, '')}`)).toBe(1n);
+    }
   });
 
   it('completes only jobs whose lease the caller holds', async () => {

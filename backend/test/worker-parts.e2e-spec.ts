@@ -13,6 +13,8 @@ import { ResultWriter } from '../src/worker/result-writer';
 import { NO_OBSERVER } from '../src/worker/runtime-observer';
 import { type RuntimeLogger } from '../src/worker/worker-runtime';
 import { jobFactory } from './support/job-factory';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { waitUntil } from './support/processes';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 /**
@@ -98,6 +100,52 @@ describe('the worker parts, one round at a time', () => {
       const local = new LocalQueue(2, 0);
       expect(await loop(local, 2).claimOnce()).toBeUndefined();
       expect(await loop(local, 0).claimOnce()).toBe(0);
+    });
+
+    it("claims a new tenant's job at once beside a full local queue, and starts it before the batch", async () => {
+      const [{ id: other }] = (
+        await pool.query<{ id: string }>(`INSERT INTO tenants (name) VALUES ('parts-express') RETURNING id`)
+      ).rows;
+      await queue.insertMany(jobFactory.many(tenant, 40));
+      const local = new LocalQueue(2, 10);
+      local.ran(1); // a prefetch of 10
+      let started = 0;
+      const claims = new ClaimLoop(
+        queue,
+        local,
+        writer(),
+        { running: () => 2, claimed: () => started++ },
+        { workerId: 'w1', concurrency: 2, prefetch: 10, leaseSeconds: 30, pollIntervalMs: 60_000 },
+        NO_OBSERVER,
+        logger,
+      );
+      let going = true;
+      const loopDone = claims.run(() => going);
+      try {
+        await waitUntil('the first batch', () => local.length === 10, 5_000);
+        // Full and not low: the loop sleeps (a minute) and claims nothing more, woken or not.
+        const [job] = await queue.insertMany([jobFactory.build(other)]);
+        claims.wake(tenant);
+        await sleep(100);
+        expect(local.length).toBe(10);
+        // Told of the other tenant's job, it claims once there is room: one place, then its job.
+        claims.wake(other);
+        await sleep(100);
+        expect(local.length).toBe(10);
+        local.next(performance.now(), () => undefined);
+        claims.expressClaim();
+        await waitUntil("the other tenant's job", () => local.holds(other), 5_000);
+        expect(local.length).toBe(10);
+        expect(await rowsOf([job.id])).toEqual([
+          expect.objectContaining({ status: 'running', lease_owner: 'w1' }),
+        ]);
+        expect(local.next(performance.now(), () => undefined)?.id).toBe(job.id);
+        expect(lines).toEqual([]);
+      } finally {
+        going = false;
+        claims.wake();
+        await loopDone;
+      }
     });
   });
 

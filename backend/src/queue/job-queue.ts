@@ -216,23 +216,23 @@ export class JobQueue {
   /** Per worker id, the last tenant its previous claim visited: the next claim starts after it. */
   private readonly claimCursors = new Map<string, string>();
 
-  /** `tenantSlots`: most jobs one tenant may hold while another has work ready (null: no limit). */
+  /**
+   * `tenantSlots`: most jobs one tenant may hold while another has work ready (null: no limit).
+   * `firstTenant`: the claim's walk of tenants starts at this one instead of after the last
+   * claim's (a tenant whose new job should not wait for its turn, see ClaimLoop.wake).
+   */
   async claim(
     workerId: string,
     limit: number,
     leaseSeconds: number,
     tenantSlots: number | null = null,
+    firstTenant?: string,
   ): Promise<ClaimedJob[]> {
     if (limit <= 0) return [];
+    const cursor =
+      firstTenant === undefined ? (this.claimCursors.get(workerId) ?? null) : uuidBefore(firstTenant);
     const rows = await this.run<ClaimedJob & { next_cursor: string | null }>(
-      jobClaim(
-        workerId,
-        limit,
-        leaseSeconds,
-        `${workerId}:${this.claims++}`,
-        tenantSlots,
-        this.claimCursors.get(workerId) ?? null,
-      ),
+      jobClaim(workerId, limit, leaseSeconds, `${workerId}:${this.claims++}`, tenantSlots, cursor),
     );
     // An empty claim keeps the cursor: it visited no tenant with a job it could take.
     if (rows.length > 0 && rows[0].next_cursor) this.claimCursors.set(workerId, rows[0].next_cursor);
@@ -406,4 +406,15 @@ export class JobQueue {
   async releaseMany(workerId: string, ids: string[]): Promise<string[]> {
     return (await this.run<{ id: string }>(jobReleaseMany(workerId, ids))).map((row) => row.id);
   }
+}
+
+/**
+ * The uuid just below `id` in PostgreSQL's order (its 16 bytes compared as one big-endian number),
+ * so that a walk of tenants "after" it starts at `id`; null (the walk's start) for the lowest uuid.
+ */
+export function uuidBefore(id: string): string | null {
+  const value = BigInt(`0x${id.replace(/-/g, '')}`);
+  if (value === 0n) return null;
+  const hex = (value - 1n).toString(16).padStart(32, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

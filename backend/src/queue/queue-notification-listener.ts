@@ -1,9 +1,15 @@
 import { PgListener } from '../database/pg-listener';
 import { JOB_CANCEL_CHANNEL, JOB_READY_CHANNEL } from './queue.sql';
 
+/** A ready notification's payload when it names a tenant (anything else only wakes). */
+const TENANT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export interface QueueNotificationHandlers {
-  /** New work may be ready; also called after every (re)connect, since notifications sent meanwhile are lost. */
-  onJobReady(): void;
+  /**
+   * New work may be ready; also called after every (re)connect, since notifications sent meanwhile
+   * are lost. `tenantId`: the tenant whose submitted or requeued jobs are ready, when one was named.
+   */
+  onJobReady(tenantId?: string): void;
   onJobCancelled(jobId: string): void;
 }
 
@@ -15,7 +21,7 @@ export class QueueNotificationListener {
     this.listener = new PgListener(url, [JOB_READY_CHANNEL, JOB_CANCEL_CHANNEL], {
       onNotification: (channel, payload) => {
         if (channel === JOB_CANCEL_CHANNEL && payload) handlers.onJobCancelled(payload);
-        else handlers.onJobReady();
+        else handlers.onJobReady(TENANT_ID.test(payload) ? payload : undefined);
       },
       onConnected: () => handlers.onJobReady(),
       onError,

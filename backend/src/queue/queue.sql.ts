@@ -19,8 +19,10 @@ export interface Statement {
 }
 
 /**
- * Wakes idle workers. PostgreSQL folds identical notifications within one transaction into
- * one, so a batch insert sends a single NOTIFY however many rows it adds.
+ * Wakes idle workers. The payload names the tenant whose jobs became ready (empty when the
+ * promoter made several tenants' jobs due): a busy worker claims at once for a tenant none of
+ * whose jobs it holds (ClaimLoop.wake). PostgreSQL folds identical notifications within one
+ * transaction into one, so a batch insert sends one NOTIFY per tenant however many rows it adds.
  */
 export const JOB_READY_CHANNEL = 'conveyor_job_ready';
 
@@ -174,7 +176,8 @@ export function jobInsertMany(jobs: NewJob[], ids: string[] = jobs.map(() => new
         -- holding the same keys cannot deadlock; a key's first job in the input still wins.
         ORDER BY tenant_id, idempotency_key, ord
         ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-        RETURNING ${EVENT_COLUMNS}, pg_notify('${JOB_READY_CHANNEL}', '')
+        RETURNING ${EVENT_COLUMNS},
+                  CASE WHEN status = 'pending' THEN pg_notify('${JOB_READY_CHANNEL}', tenant_id::text) END
       ),
       ${jobTransitions('inserted', 'NULL::text')},
       ${jobEvents('submitted', 'inserted')},
@@ -855,7 +858,7 @@ export function jobRequeue(
         WHERE j.id = target.id
         RETURNING ${EVENT_COLUMNS.split(', ')
           .map((c) => `j.${c}`)
-          .join(', ')}, target.status AS from_status, pg_notify('${JOB_READY_CHANNEL}', '')
+          .join(', ')}, target.status AS from_status, pg_notify('${JOB_READY_CHANNEL}', j.tenant_id::text)
       ),
       undead AS (
         DELETE FROM dead_letter_jobs d USING requeued r WHERE d.job_id = r.id

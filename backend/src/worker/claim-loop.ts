@@ -44,6 +44,11 @@ export interface ClaimPulse {
 export class ClaimLoop {
   private wakeUp?: () => void;
   private woken = false;
+  /** A tenant none of whose jobs waits here has a new one: claimed by an express claim (wake). */
+  private newWorkOf?: string;
+  private express?: Promise<void>;
+  /** run()'s `running`, while it goes round: express claims start only then. */
+  private running: () => boolean = () => false;
   private lastTickAt = performance.now();
   /** Set while the loop awaits a claim: a claim that never returns is the one way the loop can hang. */
   private claimingSince?: number;
@@ -70,10 +75,51 @@ export class ClaimLoop {
     };
   }
 
-  /** Ends the current sleep, or the next one before it starts. */
-  wake(): void {
+  /**
+   * Ends the current sleep, or the next one before it starts. `tenantId`: the tenant whose new job
+   * woke it. When none of that tenant's jobs waits in the local queue, the next claim's walk of
+   * tenants starts with it; and when the loop is not about to claim (a claim under way, or the
+   * local queue not low), an express claim starts at once beside it (expressClaim), so that the
+   * job is not left behind another tenant's prefetched batch until the local queue runs low.
+   */
+  wake(tenantId?: string): void {
+    if (tenantId !== undefined && this.newWorkOf === undefined && !this.local.holds(tenantId))
+      this.newWorkOf = tenantId;
+    this.expressClaim();
     this.woken = true;
     this.wakeUp?.();
+  }
+
+  /**
+   * The claim for a tenant's new job (wake), when one is waiting and none is under way: a small
+   * claim whose walk of tenants starts with that tenant, of at most `concurrency` jobs and what
+   * the local queue has room for (none when it is full: the worker calls this again as jobs
+   * start). It may run beside the loop's claim, both sized from the same room: the local queue
+   * then holds at most `concurrency` jobs more than its prefetch. A failed one is only logged:
+   * the job stays in the queue for the next claim. See docs/fairness.md.
+   */
+  expressClaim(): void {
+    const tenantId = this.newWorkOf;
+    if (tenantId === undefined || this.express || !this.running()) return;
+    // An idle loop (nothing here, no claim under way) claims at once, its walk starting with this tenant.
+    if (this.claimingSince === undefined && this.local.length === 0) return;
+    const limit = Math.min(this.local.wanted(this.target.running()), this.options.concurrency);
+    if (limit <= 0) return;
+    this.newWorkOf = undefined;
+    const claimedAt = performance.now();
+    const { workerId, leaseSeconds, tenantSlots } = this.options;
+    this.express = this.queue
+      .claim(workerId, limit, leaseSeconds, tenantSlots?.() ?? null, tenantId)
+      .then(
+        (jobs) => {
+          this.observer.claimed((performance.now() - claimedAt) / 1000, jobs.length);
+          this.local.add(jobs, claimedAt, leaseSeconds);
+          // Stopping meanwhile: stop() releases them with the rest.
+          if (this.running()) this.target.claimed();
+        },
+        (error: unknown) => logFailure(this.logger, 'express claim failed', error),
+      )
+      .finally(() => (this.express = undefined));
   }
 
   /**
@@ -85,17 +131,32 @@ export class ClaimLoop {
     if (limit <= 0 || !this.local.isLow()) return undefined;
     const claimedAt = performance.now();
     this.claimingSince = claimedAt;
+    const first = this.newWorkOf;
+    this.newWorkOf = undefined;
     const { workerId, leaseSeconds, tenantSlots } = this.options;
     const jobs = await this.queue
-      .claim(workerId, limit, leaseSeconds, tenantSlots?.() ?? null)
+      .claim(workerId, limit, leaseSeconds, tenantSlots?.() ?? null, first)
       .finally(() => (this.claimingSince = undefined));
     this.observer.claimed((performance.now() - claimedAt) / 1000, jobs.length);
     this.local.add(jobs, claimedAt, leaseSeconds);
     return jobs.length;
   }
 
-  /** Goes round until `running` says no; stop() waits for it, then releases the local queue. */
+  /**
+   * Goes round until `running` says no, then waits for an express claim under way; stop() waits
+   * for it, then releases the local queue.
+   */
   async run(running: () => boolean): Promise<void> {
+    this.running = running;
+    try {
+      await this.loop(running);
+    } finally {
+      this.running = () => false;
+      await this.express;
+    }
+  }
+
+  private async loop(running: () => boolean): Promise<void> {
     let fetchFailures = 0;
     while (running()) {
       this.woken = false;

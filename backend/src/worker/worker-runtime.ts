@@ -145,9 +145,9 @@ export class WorkerRuntime {
     return { state: this.state, ...this.claims.health() };
   }
 
-  /** Wakes the claim loop early: a NOTIFY arrived or the local queue ran low. */
-  wake(): void {
-    this.claims.wake();
+  /** Wakes the claim loop early: a NOTIFY arrived (`tenantId`: whose new job it told of) or the local queue ran low. */
+  wake(tenantId?: string): void {
+    this.claims.wake(tenantId);
   }
 
   /** A cancelled job this process holds: abort its handler or drop it (the row is already `cancelled`). */
@@ -199,6 +199,7 @@ export class WorkerRuntime {
       this.executor.start(job, () => this.slotFreed());
     }
     if (this.local.isLow()) this.wake();
+    else this.claims.expressClaim(); // one may be waiting for room in the local queue
   }
 
   private slotFreed(): void {

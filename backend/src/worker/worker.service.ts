@@ -75,7 +75,10 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
     );
     this.listener = new QueueNotificationListener(
       url,
-      { onJobReady: () => this.runtime.wake(), onJobCancelled: (id) => this.runtime.cancel(id) },
+      {
+        onJobReady: (tenantId) => this.runtime.wake(tenantId),
+        onJobCancelled: (id) => this.runtime.cancel(id),
+      },
       (error) => this.logger.warn(`LISTEN connection: ${error.message}`),
     );
     this.maintenance = new Maintenance(

@@ -17,7 +17,8 @@ inserted AS (
   -- holding the same keys cannot deadlock; a key's first job in the input still wins.
   ORDER BY tenant_id, idempotency_key, ord
   ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-  RETURNING id, tenant_id, queue, type, status, attempts, progress, pg_notify('conveyor_job_ready', '')
+  RETURNING id, tenant_id, queue, type, status, attempts, progress,
+            CASE WHEN status = 'pending' THEN pg_notify('conveyor_job_ready', tenant_id::text) END
 ),
 transitions AS (
   INSERT INTO job_transitions (tenant_id, queue, type, from_status, to_status, jobs, wait_ms, run_ms)

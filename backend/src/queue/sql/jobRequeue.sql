@@ -12,7 +12,7 @@ requeued AS (
       lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
   FROM target
   WHERE j.id = target.id
-  RETURNING j.id, j.tenant_id, j.queue, j.type, j.status, j.attempts, j.progress, target.status AS from_status, pg_notify('conveyor_job_ready', '')
+  RETURNING j.id, j.tenant_id, j.queue, j.type, j.status, j.attempts, j.progress, target.status AS from_status, pg_notify('conveyor_job_ready', j.tenant_id::text)
 ),
 undead AS (
   DELETE FROM dead_letter_jobs d USING requeued r WHERE d.job_id = r.id
