@@ -95,12 +95,12 @@ describe('benchmark report (smoke run)', () => {
     // and pgbench's server CPU, backends that came and went with it included (a smoke drain may be
     // too short for the 10 ms ticks of /proc: its per-CPU figure is then left out, never 0).
     expect(systems('pgbench', 'ceiling_jobs_per_cpu_second')).toEqual(['conveyor']);
-    const ceilingPerCpu = byId.pgbench.metrics.find((m) => m.key === 'ceiling_jobs_per_cpu_second')!;
-    const ceilingRate = byId.pgbench.metrics.find((m) => m.key === 'ceiling_jobs_per_second')!;
-    // The server cannot have used more than every core over the run (as a double count would).
-    expect(ceilingPerCpu.systems.conveyor.median).toBeGreaterThan(
-      ceilingRate.systems.conveyor.median / Number(report.machine.cores) / 1.1,
-    );
+    // The server cannot have used more than every core over the metered run (as a double count
+    // would). Set against pgbench's own time (tps without its start and connections) instead, it
+    // did once, with other test files busy on the same server.
+    const ceilingCores = byId.pgbench.metrics.find((m) => m.key === 'ceiling_server_cores_busy')!;
+    expect(ceilingCores.systems.conveyor.median).toBeGreaterThan(0);
+    expect(ceilingCores.systems.conveyor.median).toBeLessThanOrEqual(Number(report.machine.cores) * 1.05);
 
     // Rates, times of pickups and waits, and memory are never 0; CPU shares may round to 0, and so
     // may the flooding tenant's rate over the few jobs a smoke run times beside it. A signed figure

@@ -35,6 +35,13 @@ export const ceilingCpuMetric: Metric = {
   better: 'higher',
 };
 
+export const ceilingCoresMetric: Metric = {
+  key: 'ceiling_server_cores_busy',
+  label: `pgbench: the cores PostgreSQL kept busy over the run, its start and connections included (at the better client count)`,
+  unit: 'cores',
+  better: 'higher',
+};
+
 /** Tenants with jobs ready in the fairness rounds. */
 const FAIRNESS_TENANTS = 100;
 
@@ -205,8 +212,10 @@ async function ceiling(
     const pids = await connect(database.url);
     let output: string;
     let cpuSeconds: number | undefined;
+    let wallSeconds: number;
     try {
       const cpu = await startServerCpuMeter(pids);
+      const startedAt = performance.now();
       output = await run(
         pgbenchPath()!,
         [
@@ -229,6 +238,7 @@ async function ceiling(
         { ...process.env, PGOPTIONS: QUEUE_SESSION_OPTIONS },
       );
       cpuSeconds = await cpu.stop();
+      wallSeconds = (performance.now() - startedAt) / 1000;
     } finally {
       await pids.end();
     }
@@ -247,6 +257,7 @@ async function ceiling(
     return {
       jobsPerSecond: Math.round((completed * tps) / processed),
       jobsPerCpuSecond: cpuSeconds ? Math.round(completed / cpuSeconds) : undefined,
+      serverCoresBusy: cpuSeconds === undefined ? undefined : +(cpuSeconds / wallSeconds).toFixed(2),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -259,6 +270,8 @@ async function ceiling(
 interface Ceiling {
   jobsPerSecond: number;
   jobsPerCpuSecond?: number;
+  /** The server's CPU seconds over the metered run's seconds (its whole span, not pgbench's tps time). */
+  serverCoresBusy?: number;
 }
 
 /** The best of CLIENT_COUNTS. */
@@ -319,6 +332,8 @@ export const pgbenchScenario: Scenario = {
     results.add(this.id, ceilingMetric, system, top.jobsPerSecond);
     if (top.jobsPerCpuSecond !== undefined)
       results.add(this.id, ceilingCpuMetric, system, top.jobsPerCpuSecond);
+    if (top.serverCoresBusy !== undefined)
+      results.add(this.id, ceilingCoresMetric, system, top.serverCoresBusy);
     await fairness(context, system, 'by-tenant');
     await fairness(context, system, 'interleaved');
   },
