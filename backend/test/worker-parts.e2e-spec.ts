@@ -147,6 +147,49 @@ describe('the worker parts, one round at a time', () => {
         await loopDone;
       }
     });
+
+    it("claims no more beside the loop's claim under way than the room both were sized from", async () => {
+      const [{ id: other }] = (
+        await pool.query<{ id: string }>(`INSERT INTO tenants (name) VALUES ('parts-room') RETURNING id`)
+      ).rows;
+      await queue.insertMany(jobFactory.many(tenant, 40));
+      const local = new LocalQueue(2, 10);
+      local.ran(1); // a prefetch of 10: room for 12 with both slots free
+      const claims = new ClaimLoop(
+        queue,
+        local,
+        writer(),
+        { running: () => 0, claimed: () => undefined },
+        { workerId: 'w1', concurrency: 2, prefetch: 10, leaseSeconds: 30, pollIntervalMs: 60_000 },
+        NO_OBSERVER,
+        logger,
+      );
+      // The loop's claim of 12 waits behind a lock on jobs while another tenant's job is told of.
+      const blocker = await pool.connect();
+      await blocker.query('BEGIN; LOCK TABLE jobs IN EXCLUSIVE MODE');
+      let going = true;
+      const loopDone = claims.run(() => going);
+      try {
+        await waitUntil('the claim under way', () => claims.health().waitingMs > 0, 5_000);
+        // Told of another tenant's job (which another worker may have taken since): the room is
+        // the claim under way's, so no express claim goes out beside it.
+        claims.wake(other);
+        await sleep(100);
+        await blocker.query('COMMIT');
+        await waitUntil('the claim landed', () => local.length > 0, 5_000);
+        await sleep(200);
+        expect(local.length).toBe(12);
+        const { rows } = await pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM jobs WHERE status = 'running' AND lease_owner = 'w1'`,
+        );
+        expect(rows[0].n).toBe(12);
+      } finally {
+        blocker.release();
+        going = false;
+        claims.wake();
+        await loopDone;
+      }
+    });
   });
 
   describe('JobExecutor.run', () => {

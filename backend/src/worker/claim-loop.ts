@@ -1,5 +1,5 @@
 import { logFailure } from '../logging/log-failure';
-import { type JobQueue } from '../queue/job-queue';
+import { type ClaimedJob, type JobQueue } from '../queue/job-queue';
 import { type LocalQueue } from './local-queue';
 import { type ResultWriter } from './result-writer';
 import { type RuntimeObserver } from './runtime-observer';
@@ -47,6 +47,8 @@ export class ClaimLoop {
   /** A tenant none of whose jobs waits here has a new one: claimed by an express claim (wake). */
   private newWorkOf?: string;
   private express?: Promise<void>;
+  /** Jobs asked for by the claims under way (the loop's and an express one): not yet in the local queue. */
+  private asked = 0;
   /** run()'s `running`, while it goes round: express claims start only then. */
   private running: () => boolean = () => false;
   private lastTickAt = performance.now();
@@ -93,31 +95,37 @@ export class ClaimLoop {
   /**
    * The claim for a tenant's new job (wake), when one is waiting and none is under way: a small
    * claim whose walk of tenants starts with that tenant, of at most `concurrency` jobs and what
-   * the local queue has room for (none when it is full: the worker calls this again as jobs
-   * start). It may run beside the loop's claim, both sized from the same room: the local queue
-   * then holds at most `concurrency` jobs more than its prefetch. A failed one is only logged:
-   * the job stays in the queue for the next claim. See docs/fairness.md.
+   * the local queue has room for beside the loop's claim under way (none when it is full: the
+   * worker calls this again as jobs start). Counting both, the worker never holds more than its
+   * free slots and prefetch: jobs claimed past them would take slots the fleet share meant for
+   * other tenants. A failed one is only logged: the job stays in the queue for the next claim.
+   * See docs/fairness.md.
    */
   expressClaim(): void {
     const tenantId = this.newWorkOf;
     if (tenantId === undefined || this.express || !this.running()) return;
     // An idle loop (nothing here, no claim under way) claims at once, its walk starting with this tenant.
     if (this.claimingSince === undefined && this.local.length === 0) return;
-    const limit = Math.min(this.local.wanted(this.target.running()), this.options.concurrency);
+    const limit = Math.min(this.room(), this.options.concurrency);
     if (limit <= 0) return;
     this.newWorkOf = undefined;
     const claimedAt = performance.now();
     const { workerId, leaseSeconds, tenantSlots } = this.options;
+    this.asked += limit;
     this.express = this.queue
       .claim(workerId, limit, leaseSeconds, tenantSlots?.() ?? null, tenantId)
       .then(
         (jobs) => {
+          this.asked -= limit; // in the same turn as the jobs land in the local queue
           this.observer.claimed((performance.now() - claimedAt) / 1000, jobs.length);
           this.local.add(jobs, claimedAt, leaseSeconds);
           // Stopping meanwhile: stop() releases them with the rest.
           if (this.running()) this.target.claimed();
         },
-        (error: unknown) => logFailure(this.logger, 'express claim failed', error),
+        (error: unknown) => {
+          this.asked -= limit;
+          logFailure(this.logger, 'express claim failed', error);
+        },
       )
       .finally(() => (this.express = undefined));
   }
@@ -127,19 +135,30 @@ export class ClaimLoop {
    * added to the local queue, or undefined when none was due. A failed claim throws.
    */
   async claimOnce(): Promise<number | undefined> {
-    const limit = this.local.wanted(this.target.running());
+    const limit = this.room();
     if (limit <= 0 || !this.local.isLow()) return undefined;
     const claimedAt = performance.now();
     this.claimingSince = claimedAt;
     const first = this.newWorkOf;
     this.newWorkOf = undefined;
     const { workerId, leaseSeconds, tenantSlots } = this.options;
-    const jobs = await this.queue
-      .claim(workerId, limit, leaseSeconds, tenantSlots?.() ?? null, first)
-      .finally(() => (this.claimingSince = undefined));
+    this.asked += limit;
+    let jobs: ClaimedJob[];
+    try {
+      jobs = await this.queue.claim(workerId, limit, leaseSeconds, tenantSlots?.() ?? null, first);
+    } finally {
+      // In the same turn as the jobs land in the local queue: no claim counts them twice, or not at all.
+      this.claimingSince = undefined;
+      this.asked -= limit;
+    }
     this.observer.claimed((performance.now() - claimedAt) / 1000, jobs.length);
     this.local.add(jobs, claimedAt, leaseSeconds);
     return jobs.length;
+  }
+
+  /** Jobs a claim may ask for now: the free slots and prefetch the local queue lacks, less what claims under way asked. */
+  private room(): number {
+    return this.local.wanted(this.target.running()) - this.asked;
   }
 
   /**
