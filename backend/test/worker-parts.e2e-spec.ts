@@ -69,16 +69,27 @@ describe('the worker parts, one round at a time', () => {
     new ResultWriter(queue, 'w1', (what) => lines.push(`writer ${what}`), { baseMs: 60_000, maxMs: 60_000 });
 
   describe('ClaimLoop.claimOnce', () => {
-    const loop = (local: LocalQueue, running = 0) =>
+    const loop = (local: LocalQueue, running = 0, pollIntervalMs = 1_000) =>
       new ClaimLoop(
         queue,
         local,
         writer(),
         { running: () => running, claimed: () => undefined },
-        { workerId: 'w1', concurrency: 2, prefetch: 10, leaseSeconds: 30, pollIntervalMs: 1_000 },
+        { workerId: 'w1', concurrency: 2, prefetch: 10, leaseSeconds: 30, pollIntervalMs },
         NO_OBSERVER,
         logger,
       );
+    /** A second tenant, and 40 jobs of the first; a local queue whose prefetch is 10 (room for 12). */
+    const twoTenants = async (name: string) => {
+      const { rows } = await pool.query<{ id: string }>(
+        `INSERT INTO tenants (name) VALUES ($1) RETURNING id`,
+        [name],
+      );
+      await queue.insertMany(jobFactory.many(tenant, 40));
+      const local = new LocalQueue(2, 10);
+      local.ran(1);
+      return { other: rows[0].id, local };
+    };
 
     it('claims the free slots plus the prefetch into the local queue, under its lease, and no more while the queue is full', async () => {
       await queue.insertMany(jobFactory.many(tenant, 30));
@@ -103,22 +114,8 @@ describe('the worker parts, one round at a time', () => {
     });
 
     it("claims a new tenant's job at once beside a full local queue, and starts it before the batch", async () => {
-      const [{ id: other }] = (
-        await pool.query<{ id: string }>(`INSERT INTO tenants (name) VALUES ('parts-express') RETURNING id`)
-      ).rows;
-      await queue.insertMany(jobFactory.many(tenant, 40));
-      const local = new LocalQueue(2, 10);
-      local.ran(1); // a prefetch of 10
-      let started = 0;
-      const claims = new ClaimLoop(
-        queue,
-        local,
-        writer(),
-        { running: () => 2, claimed: () => started++ },
-        { workerId: 'w1', concurrency: 2, prefetch: 10, leaseSeconds: 30, pollIntervalMs: 60_000 },
-        NO_OBSERVER,
-        logger,
-      );
+      const { other, local } = await twoTenants('parts-express');
+      const claims = loop(local, 2, 60_000); // every slot runs
       let going = true;
       const loopDone = claims.run(() => going);
       try {
@@ -149,21 +146,8 @@ describe('the worker parts, one round at a time', () => {
     });
 
     it("claims no more beside the loop's claim under way than the room both were sized from", async () => {
-      const [{ id: other }] = (
-        await pool.query<{ id: string }>(`INSERT INTO tenants (name) VALUES ('parts-room') RETURNING id`)
-      ).rows;
-      await queue.insertMany(jobFactory.many(tenant, 40));
-      const local = new LocalQueue(2, 10);
-      local.ran(1); // a prefetch of 10: room for 12 with both slots free
-      const claims = new ClaimLoop(
-        queue,
-        local,
-        writer(),
-        { running: () => 0, claimed: () => undefined },
-        { workerId: 'w1', concurrency: 2, prefetch: 10, leaseSeconds: 30, pollIntervalMs: 60_000 },
-        NO_OBSERVER,
-        logger,
-      );
+      const { other, local } = await twoTenants('parts-room');
+      const claims = loop(local, 0, 60_000); // both slots free
       // The loop's claim of 12 waits behind a lock on jobs while another tenant's job is told of.
       const blocker = await pool.connect();
       await blocker.query('BEGIN; LOCK TABLE jobs IN EXCLUSIVE MODE');
