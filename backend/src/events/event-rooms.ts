@@ -7,5 +7,3 @@ export const tenantRoom = (tenantId: string): string => `tenant:${tenantId}`;
 export const jobRoom = (jobId: string): string => `job:${jobId}`;
 export const isJobRoom = (room: string): boolean => room.startsWith('job:');
 export const isTenantRoom = (room: string): boolean => room.startsWith('tenant:');
-
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -21,7 +21,8 @@ import {
   type SubscribeAck,
   type SubscribeRequest,
 } from '../../../contracts/src/event-map';
-import { isJobRoom, jobRoom, UUID } from './event-rooms';
+import { UUID } from '../common/uuid';
+import { isJobRoom, jobRoom } from './event-rooms';
 import { EventSubscribers } from './event-subscribers';
 import { type EventsSocket, type SocketData, SocketIoSubscriber } from './socket-io-subscriber';
 

@@ -14,7 +14,7 @@ import { type AuthContext } from '../auth/auth-context';
 import { bearerKeyOf } from '../auth/bearer-precheck';
 import { AppConfig } from '../config/app-config';
 import { PLAIN_CLOSE_CODES, PLAIN_WEBSOCKET_PATH } from '../../../contracts/src/event-map';
-import { UUID } from './event-rooms';
+import { UUID } from '../common/uuid';
 import { EventSubscribers } from './event-subscribers';
 import { WebSocketSubscriber } from './websocket-subscriber';
 

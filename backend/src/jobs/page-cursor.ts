@@ -1,7 +1,7 @@
 import { InvalidInputException } from '../common/api-error';
+import { UUID } from '../common/uuid';
 
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A keyset position: the exact timestamp (as PostgreSQL prints it, microseconds kept) and the id. */
 export interface PagePosition {

@@ -1,8 +1,6 @@
+import { UUID } from '../common/uuid';
 import { PgListener } from '../database/pg-listener';
 import { JOB_CANCEL_CHANNEL, JOB_READY_CHANNEL } from './queue.sql';
-
-/** A ready notification's payload when it names a tenant (anything else only wakes). */
-const TENANT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface QueueNotificationHandlers {
   /**
@@ -21,7 +19,8 @@ export class QueueNotificationListener {
     this.listener = new PgListener(url, [JOB_READY_CHANNEL, JOB_CANCEL_CHANNEL], {
       onNotification: (channel, payload) => {
         if (channel === JOB_CANCEL_CHANNEL && payload) handlers.onJobCancelled(payload);
-        else handlers.onJobReady(TENANT_ID.test(payload) ? payload : undefined);
+        // A payload that names no tenant (the promoter's empty one) only wakes.
+        else handlers.onJobReady(UUID.test(payload) ? payload : undefined);
       },
       onConnected: () => handlers.onJobReady(),
       onError,

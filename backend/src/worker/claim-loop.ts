@@ -80,9 +80,9 @@ export class ClaimLoop {
   /**
    * Ends the current sleep, or the next one before it starts. `tenantId`: the tenant whose new job
    * woke it. When none of that tenant's jobs waits in the local queue, the next claim's walk of
-   * tenants starts with it; and when the loop is not about to claim (a claim under way, or the
-   * local queue not low), an express claim starts at once beside it (expressClaim), so that the
-   * job is not left behind another tenant's prefetched batch until the local queue runs low.
+   * tenants starts with it; and unless the loop is idle (nothing held, no claim under way: its own
+   * claim is next), an express claim starts at once beside it (expressClaim), so that the job is
+   * not left behind another tenant's prefetched batch until the local queue runs low.
    */
   wake(tenantId?: string): void {
     if (tenantId !== undefined && this.newWorkOf === undefined && !this.local.holds(tenantId))
@@ -109,23 +109,13 @@ export class ClaimLoop {
     const limit = Math.min(this.room(), this.options.concurrency);
     if (limit <= 0) return;
     this.newWorkOf = undefined;
-    const claimedAt = performance.now();
-    const { workerId, leaseSeconds, tenantSlots } = this.options;
-    this.asked += limit;
-    this.express = this.queue
-      .claim(workerId, limit, leaseSeconds, tenantSlots?.() ?? null, tenantId)
+    this.express = this.claimInto(limit, tenantId)
       .then(
-        (jobs) => {
-          this.asked -= limit; // in the same turn as the jobs land in the local queue
-          this.observer.claimed((performance.now() - claimedAt) / 1000, jobs.length);
-          this.local.add(jobs, claimedAt, leaseSeconds);
+        () => {
           // Stopping meanwhile: stop() releases them with the rest.
           if (this.running()) this.target.claimed();
         },
-        (error: unknown) => {
-          this.asked -= limit;
-          logFailure(this.logger, 'express claim failed', error);
-        },
+        (error: unknown) => logFailure(this.logger, 'express claim failed', error),
       )
       .finally(() => (this.express = undefined));
   }
@@ -137,18 +127,25 @@ export class ClaimLoop {
   async claimOnce(): Promise<number | undefined> {
     const limit = this.room();
     if (limit <= 0 || !this.local.isLow()) return undefined;
-    const claimedAt = performance.now();
-    this.claimingSince = claimedAt;
+    this.claimingSince = performance.now();
     const first = this.newWorkOf;
     this.newWorkOf = undefined;
+    return this.claimInto(limit, first).finally(() => (this.claimingSince = undefined));
+  }
+
+  /**
+   * Claims up to `limit` jobs into the local queue, the walk of tenants starting with `first` when
+   * given; the number added. What it asked for counts against the room (room()) until its jobs
+   * land, in the same turn: no claim counts them twice, or not at all.
+   */
+  private async claimInto(limit: number, first: string | undefined): Promise<number> {
+    const claimedAt = performance.now();
     const { workerId, leaseSeconds, tenantSlots } = this.options;
     this.asked += limit;
     let jobs: ClaimedJob[];
     try {
       jobs = await this.queue.claim(workerId, limit, leaseSeconds, tenantSlots?.() ?? null, first);
     } finally {
-      // In the same turn as the jobs land in the local queue: no claim counts them twice, or not at all.
-      this.claimingSince = undefined;
       this.asked -= limit;
     }
     this.observer.claimed((performance.now() - claimedAt) / 1000, jobs.length);

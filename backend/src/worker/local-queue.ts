@@ -95,9 +95,9 @@ export class LocalQueue {
   }
 
   /**
-   * The next job (the front lane's oldest, else the back's) whose lease still has LEASE_SECONDS' safety margin at `now`, and the ones
-   * passed over because theirs ran out unrenewed (the rescuer may have given them to another
-   * worker); undefined when none is left.
+   * The next job (the front lane's oldest, else the back's) whose lease still has LEASE_SECONDS'
+   * safety margin at `now`, and the ones passed over because theirs ran out unrenewed (the rescuer
+   * may have given them to another worker); undefined when none is left.
    */
   next(now: number, passedOver: (job: ClaimedJob) => void): ClaimedJob | undefined {
     for (let waiting = this.shift(); waiting; waiting = this.shift()) {
