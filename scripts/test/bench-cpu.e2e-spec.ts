@@ -54,4 +54,22 @@ describe("the PostgreSQL server's CPU meter", () => {
       await meterClient.client.end();
     }
   });
+
+  it('counts backends that exit as the meter stops', async () => {
+    const meterClient = await connect();
+    try {
+      for (let round = 0; round < 5; round++) {
+        const meter = await startServerCpuMeter(meterClient.client);
+        const clients = await Promise.all([1, 2, 3, 4].map(() => connect()));
+        await Promise.all(clients.map(({ client }) => burn(client, 2_000_000)));
+        const used = clients.reduce((sum, { pid }) => sum + cpuSecondsOfPid(pid)!, 0);
+        // Not waiting for them to exit: the meter stops while the server reaps them.
+        await Promise.all(clients.map(({ client }) => client.end()));
+        const total = (await meter.stop())!;
+        expect(total).toBeGreaterThanOrEqual(used * 0.9);
+      }
+    } finally {
+      await meterClient.client.end();
+    }
+  });
 });

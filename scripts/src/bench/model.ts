@@ -58,7 +58,13 @@ export interface Sizes {
   scaleWindow: number;
   fairnessJobs: number;
   fairnessSamples: number;
+  /** The pgbench ceiling's backlog: the large drain's, so that both do the same work on as many rows. */
   pgbenchJobs: number;
+  /**
+   * The backlog of the pgbench runs that price fairness: a run must last seconds, not one, for the
+   * cost to come out within a few points between rounds (at 50,000 jobs rounds swung 6-29 %).
+   */
+  pgbenchFairnessJobs: number;
   rssSettleSeconds: number;
   /** The retention scenario: finished jobs kept this long, submitted at this rate, for this long. */
   retentionSeconds: number;
@@ -84,7 +90,8 @@ export const SIZES: Record<Mode, Sizes> = {
     scaleWindow: 20_000,
     fairnessJobs: 100_000,
     fairnessSamples: 200,
-    pgbenchJobs: 50_000,
+    pgbenchJobs: 100_000,
+    pgbenchFairnessJobs: 200_000,
     rssSettleSeconds: 10,
     retentionSeconds: 20,
     retentionRate: 2_000,
@@ -108,6 +115,7 @@ export const SIZES: Record<Mode, Sizes> = {
     fairnessJobs: 2_000,
     fairnessSamples: 15,
     pgbenchJobs: 10_000,
+    pgbenchFairnessJobs: 10_000,
     rssSettleSeconds: 0.5,
     retentionSeconds: 4,
     retentionRate: 1_000,
@@ -131,6 +139,7 @@ export const SIZES: Record<Mode, Sizes> = {
     fairnessJobs: 300,
     fairnessSamples: 8,
     pgbenchJobs: 2_000,
+    pgbenchFairnessJobs: 2_000,
     rssSettleSeconds: 0.5,
     retentionSeconds: 2,
     retentionRate: 200,

@@ -198,16 +198,17 @@ async function ceiling(
   const dir = mkdtempSync(path.join(tmpdir(), 'conveyor-pgbench-'));
   try {
     const tenants = order === 'fair' ? 1 : FAIRNESS_TENANTS;
+    const backlog = order === 'fair' ? sizes.pgbenchJobs : sizes.pgbenchFairnessJobs;
     const ids: string[] = [];
     for (let t = 0; t < tenants; t++) ids.push((await conveyor.tenant(`bench-${t}`)).id);
     if (layout === 'by-tenant')
-      for (const id of ids) await conveyor.insertBacklog(id, Math.ceil(sizes.pgbenchJobs / tenants), {}, 2);
-    else await conveyor.insertInterleaved(ids, Math.ceil(sizes.pgbenchJobs / tenants), 2);
+      for (const id of ids) await conveyor.insertBacklog(id, Math.ceil(backlog / tenants), {}, 2);
+    else await conveyor.insertInterleaved(ids, Math.ceil(backlog / tenants), 2);
     if (order === 'global') await conveyor.pool.query(GLOBAL_ORDER_INDEX);
     await conveyor.analyze();
     const script = path.join(dir, 'claim-complete.sql');
     writeFileSync(script, pgbenchScript(order));
-    const perClient = Math.max(1, Math.floor((0.9 * sizes.pgbenchJobs) / (clients * CLAIM)));
+    const perClient = Math.max(1, Math.floor((0.9 * backlog) / (clients * CLAIM)));
     // The server's processes over the run: what PostgreSQL spends per job, with no client code.
     const pids = await connect(database.url);
     let output: string;
@@ -316,7 +317,8 @@ export const pgbenchScenario: Scenario = {
     `with the worker's session settings (\`${QUEUE_SESSION_OPTIONS}\`). jobs/s = jobs completed × tps / ` +
     `transactions (tps without connection time). No Node, no handler: what PostgreSQL alone allows ` +
     `for this work on this machine. The cost of fairness, the same way on ${FAIRNESS_TENANTS} tenants' ` +
-    `backlog (as many jobs in all): the claim's round robin (no fleet share; each client passes the ` +
+    `backlog of ${sizes.pgbenchFairnessJobs.toLocaleString('en')} jobs in all (each run lasting seconds: ` +
+    `runs of one second swung ±15 points between rounds): the claim's round robin (no fleet share; each client passes the ` +
     `tenant cursor its claim returns on to its next claim, as a worker does) against the claim with its ` +
     `round robin replaced by one global order (priority, run_at, id) over an index in that order, ` +
     `the update, counters and events unchanged. On two layouts of that backlog: queued tenant by tenant ` +

@@ -37,6 +37,23 @@ export const drainCpuMetric = (jobs: number, index: 0 | 1): Metric => ({
   better: 'higher',
 });
 
+/** CPU seconds over a drain: the worker's process (or this one, for a peer) and PostgreSQL's. */
+interface DrainCpu {
+  worker: number;
+  postgres: number;
+}
+
+/** Microseconds of CPU a drained job costs in one part: the worker's, or PostgreSQL's. */
+export const drainCpuPartMetric = (jobs: number, index: 0 | 1, part: keyof DrainCpu): Metric => ({
+  key: `${index === 0 ? 'drain_small' : 'drain_large'}_${part}_cpu_us_per_job`,
+  label:
+    part === 'worker'
+      ? `drain of ${fmt(jobs)} jobs: the worker's CPU per job (a peer's: this process's)`
+      : `drain of ${fmt(jobs)} jobs: PostgreSQL's CPU per job`,
+  unit: 'µs',
+  better: 'lower',
+});
+
 /**
  * CPU seconds, from /proc, of the worker and of the PostgreSQL server's processes over a drain:
  * `worker` lists the worker's process, or is undefined for a worker in this process (its CPU is
@@ -48,7 +65,7 @@ async function meterDrain(url: string, worker?: number) {
   const workerMeter = worker === undefined ? undefined : await startCpuMeter(async () => [worker]);
   const own = process.cpuUsage();
   return {
-    async stop(): Promise<number | undefined> {
+    async stop(): Promise<DrainCpu | undefined> {
       try {
         const workerSeconds =
           workerMeter === undefined
@@ -57,7 +74,7 @@ async function meterDrain(url: string, worker?: number) {
         const postgresSeconds = await postgres.stop();
         return workerSeconds === undefined || postgresSeconds === undefined
           ? undefined
-          : workerSeconds + postgresSeconds;
+          : { worker: workerSeconds, postgres: postgresSeconds };
       } finally {
         await client.end();
       }
@@ -106,8 +123,8 @@ interface Drain {
   seconds: number;
   /** Cut by the time box with jobs left. */
   boxed: boolean;
-  /** CPU seconds of the worker and PostgreSQL over the drain (meterDrain). */
-  cpuSeconds?: number;
+  /** CPU seconds of the worker and of PostgreSQL over the drain (meterDrain). */
+  cpu?: DrainCpu;
 }
 
 interface Pickup {
@@ -171,8 +188,12 @@ export async function conveyorRound(context: BenchContext, pickupSamples: number
         sizes.drainBoxSeconds * 1000,
       );
       const seconds = (performance.now() - start) / 1000;
-      const cpuSeconds = await cpu.stop();
-      round.drains.push({ completed: events.completed - completedBefore, seconds, boxed: !done, cpuSeconds });
+      round.drains.push({
+        completed: events.completed - completedBefore,
+        seconds,
+        boxed: !done,
+        cpu: await cpu.stop(),
+      });
       // A backlog left by the time box would run into the next phase: the round ends here.
       if (!done) break;
       if (round.drains.length === 1 && pickupSamples > 0) {
@@ -298,9 +319,9 @@ export async function peerRound(
       let done = false;
       while (!(done = !(await peer.anyUnfinished())) && performance.now() < deadline) await sleep(20);
       const seconds = (performance.now() - drainStart) / 1000;
-      const cpuSeconds = await cpu.stop();
+      const drainCpu = await cpu.stop();
       const completed = done ? jobs : (await peer.completedCount()) - completedBefore;
-      round.drains.push({ completed, seconds, boxed: !done, cpuSeconds });
+      round.drains.push({ completed, seconds, boxed: !done, cpu: drainCpu });
       if (!done) {
         await peer.discardWaiting();
         while (await peer.anyUnfinished()) await sleep(20);
@@ -331,13 +352,22 @@ export async function peerRound(
 
 function record(context: BenchContext, system: SystemId, jobs: number, index: 0 | 1, drain: Drain) {
   context.results.add('queue', drainMetric(jobs, index), system, Math.round(drain.completed / drain.seconds));
-  if (drain.cpuSeconds !== undefined && drain.cpuSeconds > 0)
+  const { cpu } = drain;
+  if (cpu !== undefined && cpu.worker + cpu.postgres > 0 && drain.completed > 0) {
     context.results.add(
       'queue',
       drainCpuMetric(jobs, index),
       system,
-      Math.round(drain.completed / drain.cpuSeconds),
+      Math.round(drain.completed / (cpu.worker + cpu.postgres)),
     );
+    for (const part of ['worker', 'postgres'] as const)
+      context.results.add(
+        'queue',
+        drainCpuPartMetric(jobs, index, part),
+        system,
+        Math.round((cpu[part] / drain.completed) * 1e6),
+      );
+  }
   if (drain.boxed)
     context.results.note(
       'queue',
@@ -382,7 +412,7 @@ export const queueScenario: Scenario = {
     `Conveyor's worker is the built process logging at info (JOB_LOG_LEVEL info, the default) to a pipe; ` +
     `the peers' workers run in the benchmark process, as their libraries do. CPU over each drain from ` +
     `/proc: the worker's (Conveyor's process; for a peer this process's, which also polls for the end ` +
-    `every 20 ms) plus the PostgreSQL server's processes; a drain's jobs per CPU-second tells what it ` +
+    `every 20 ms) plus the PostgreSQL server's processes, and each of the two per job; a drain's jobs per CPU-second tells what it ` +
     `would reach with the cores to itself, its jobs/s how well it uses the ones it has.`,
   systems: () => QUEUE_SYSTEMS,
   async run(context, system) {
