@@ -331,17 +331,24 @@ describe('the queue statements on a real PostgreSQL', () => {
       return counts;
     };
 
-    it('serves 25 of 100 ready tenants per claim of 250, each in turn: all 100 within 4 claims', async () => {
+    it('serves 10 of 100 ready tenants per claim of 250, each in turn: all 100 within 10 claims', async () => {
       const tenants = await newTenants(100);
       await queue.insertMany(tenants.flatMap((id) => jobFactory.many(id, 30)));
       const claims: Array<Map<string, number>> = [];
-      for (let i = 0; i < 5; i++) claims.push(perTenant(await queue.claim('rr-worker', 250, LEASE_SECONDS)));
-      for (const claim of claims) expect([...claim.values()]).toEqual(Array(25).fill(10));
+      for (let i = 0; i < 11; i++) claims.push(perTenant(await queue.claim('rr-worker', 250, LEASE_SECONDS)));
+      for (const claim of claims.slice(0, 10)) expect([...claim.values()]).toEqual(Array(10).fill(25));
       // No tenant served twice before every tenant was served once…
-      const firstRound = claims.slice(0, 4).flatMap((claim) => [...claim.keys()]);
+      const firstRound = claims.slice(0, 10).flatMap((claim) => [...claim.keys()]);
       expect(new Set(firstRound).size).toBe(100);
-      // …and the fifth claim starts the next round where the first began.
-      expect([...claims[4].keys()].sort()).toEqual([...claims[0].keys()].sort());
+      // …and the eleventh claim starts the next round where the first began (5 jobs left each).
+      expect([...claims[10].keys()].sort()).toEqual([...claims[0].keys()].sort());
+    });
+
+    it('serves tenants 25 jobs a turn in a claim larger than 250', async () => {
+      const tenants = await newTenants(40);
+      await queue.insertMany(tenants.flatMap((id) => jobFactory.many(id, 30)));
+      const claimed = perTenant(await queue.claim('rr-large', 500, LEASE_SECONDS));
+      expect([...claimed.values()]).toEqual(Array(20).fill(25));
     });
 
     it('spreads a claim of a few jobs across as many tenants, one job each', async () => {

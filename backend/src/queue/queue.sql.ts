@@ -209,8 +209,10 @@ export function jobInsertMany(jobs: NewJob[], ids: string[] = jobs.map(() => new
  *    around to the smallest), by a skip scan of jobs_pending_idx (one index descent per tenant,
  *    not a scan of the backlog; the ORDER BY spells out the whole index key so the planner cannot
  *    pick an index that also holds finished jobs). It stops once K tenants that can take a job
- *    were visited, K = max(ceil(limit / 10), min(limit, 10)): a claim of 250 serves 25 tenants
- *    10 jobs each, a claim of a few jobs spreads one each. A tenant at its cap or its fleet share
+ *    were visited, K = max(ceil(limit / 25), min(limit, 10)): a claim of 250 serves 10 tenants
+ *    25 jobs each, a claim of a few jobs spreads one each. Each tenant visited costs index
+ *    descents and writes in its own leaf pages, so fewer, larger turns make the round robin
+ *    cheaper (docs/fairness.md, "Which tenants one claim visits"). A tenant at its cap or its fleet share
  *    (steps 2 and 4) is visited but not counted, so tenants that cannot take a job never fill the
  *    claim's turns while others wait. Every row returned carries next_cursor, the last tenant
  *    visited, which the caller passes as its next claim's cursor (null: start at the smallest):
@@ -290,7 +292,7 @@ export function jobClaim(
             OFFSET 0
           ) c
         ) h
-        WHERE w.turns < greatest(ceil($2::float8 / 10), least($2::int, 10))
+        WHERE w.turns < greatest(ceil($2::float8 / 25), least($2::int, 10))
           AND (NOT nx.wrapped OR nx.tenant_id <= coalesce($6::uuid, nx.tenant_id))
       ),
       ready AS (

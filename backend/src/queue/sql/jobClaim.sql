@@ -30,7 +30,7 @@ WITH RECURSIVE walk AS (
       OFFSET 0
     ) c
   ) h
-  WHERE w.turns < greatest(ceil($2::float8 / 10), least($2::int, 10))
+  WHERE w.turns < greatest(ceil($2::float8 / 25), least($2::int, 10))
     AND (NOT nx.wrapped OR nx.tenant_id <= coalesce($6::uuid, nx.tenant_id))
 ),
 ready AS (
