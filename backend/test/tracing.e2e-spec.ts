@@ -56,6 +56,15 @@ describe('tracing: a job continues the trace of the request that submitted it (r
     expect(parentOf(dies!.id)).toBe(`00-${traceId}-${spanId}-01`);
     expect(parentOf(untraced!.id)).toBeNull(); // no span active: no other caller's context either
 
+    // Submitted an hour ago, before this process started: its wait span starts then (the claim
+    // hands the worker epoch milliseconds, which OpenTelemetry must not read as a process-relative time).
+    const [{ created_ms: createdMs }] = await query<{ created_ms: number }>(
+      db.url,
+      `UPDATE jobs SET created_at = created_at - interval '1 hour' WHERE id = $1
+       RETURNING (extract(epoch FROM created_at) * 1000)::float8 AS created_ms`,
+      [ok!.id],
+    );
+
     const lines: Array<Record<string, unknown>> = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
     const runtime = new WorkerRuntime(
@@ -98,6 +107,8 @@ describe('tracing: a job continues the trace of the request that submitted it (r
       // submit → wait → run: the wait ends where the run begins
       expect(wait.endTime).toEqual(run.startTime);
     }
+    const [seconds, nanos] = spanOf('conveyor.job.wait', ok!.id).startTime;
+    expect(Math.abs(seconds * 1000 + nanos / 1e6 - createdMs)).toBeLessThan(1);
     expect(spanOf('conveyor.job.run', ok!.id).attributes['conveyor.job.outcome']).toBe('completed');
     const failed = spanOf('conveyor.job.run', dies!.id);
     expect(failed.attributes['conveyor.job.outcome']).toBe('dead');

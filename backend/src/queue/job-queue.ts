@@ -49,8 +49,12 @@ export interface ClaimedJob {
   trace_parent: string | null;
   /** null: the type's default applies. */
   timeout_ms: number | null;
-  created_at: Date;
-  lease_expires_at: Date;
+  /**
+   * Epoch milliseconds, not Dates: a draining worker claims thousands of jobs a second, and pg's
+   * parsing of two timestamps a row was 9 % of its CPU (docs/storage.md).
+   */
+  created_at_ms: number;
+  lease_expires_at_ms: number;
 }
 
 /** A job as its insert stored it: every column a client is shown. */
@@ -236,7 +240,9 @@ export class JobQueue {
     );
     // An empty claim keeps the cursor: it visited no tenant with a job it could take.
     if (rows.length > 0 && rows[0].next_cursor) this.claimCursors.set(workerId, rows[0].next_cursor);
-    return rows.map(({ next_cursor: _, ...job }) => job);
+    // The rows go out as they came, next_cursor still on them: copying each one without it cost
+    // a draining worker more than the rest of its claim's handling.
+    return rows;
   }
 
   async heartbeat(workerId: string, ids: string[], leaseSeconds: number): Promise<string[]> {

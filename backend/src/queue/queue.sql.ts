@@ -368,7 +368,8 @@ export function jobClaim(
       ${jobTransitions('claimed', 'from_status', { waitMs: `greatest(${MS_SINCE('ready_at')}, 0)` })},
       ${jobEvents('started', 'claimed')}
       SELECT c.id, c.tenant_id, c.queue, c.type, c.payload, c.attempts, c.max_attempts, c.trace_id, c.trace_parent,
-             c.timeout_ms, c.created_at, c.lease_expires_at, ${EVENTS_SENT},
+             c.timeout_ms, (extract(epoch FROM c.created_at) * 1000)::float8 AS created_at_ms,
+             (extract(epoch FROM c.lease_expires_at) * 1000)::float8 AS lease_expires_at_ms, ${EVENTS_SENT},
              (SELECT tenant_id FROM walk ORDER BY step DESC LIMIT 1) AS next_cursor
       FROM claimed c JOIN picked p USING (id)
       ORDER BY p.rank, p.turn`,

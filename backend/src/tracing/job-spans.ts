@@ -8,7 +8,8 @@ export interface TracedJob {
   type: string;
   attempts: number;
   trace_parent?: string | null;
-  created_at?: Date;
+  /** When the job was submitted, in epoch milliseconds. */
+  created_at_ms?: number;
 }
 
 export type JobOutcome = 'completed' | 'retry_scheduled' | 'dead' | 'released' | 'stopped';
@@ -37,8 +38,8 @@ export function startJobSpans(job: TracedJob): JobSpans | undefined {
     'conveyor.tenant.id': job.tenant_id,
   };
   const now = new Date();
-  if (job.created_at)
-    tracer.startSpan('conveyor.job.wait', { startTime: job.created_at, attributes }, parent).end(now);
+  if (job.created_at_ms !== undefined)
+    tracer.startSpan('conveyor.job.wait', { startTime: job.created_at_ms, attributes }, parent).end(now);
   const run = tracer.startSpan('conveyor.job.run', { startTime: now, attributes }, parent);
   return { run, context: trace.setSpan(parent, run) };
 }

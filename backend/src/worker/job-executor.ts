@@ -197,7 +197,8 @@ export class JobExecutor {
     const { job } = attempt;
     let lastProgressAt = 0;
     const { queue, logger } = this.parts;
-    const prefix = `job ${job.id}${job.trace_id ? ` trace ${job.trace_id}` : ''}`;
+    // Built when a handler logs, not for every job: most jobs never do.
+    const prefix = () => `job ${job.id}${job.trace_id ? ` trace ${job.trace_id}` : ''}`;
     return {
       jobId: job.id,
       payload: (job.payload ?? {}) as Record<string, unknown>,
@@ -213,8 +214,8 @@ export class JobExecutor {
         queue.progress(this.options.workerId, job.id, clamped).catch(() => undefined);
       },
       logger: {
-        info: (message) => logger.log(`${prefix}: ${message}`),
-        warn: (message) => logger.warn(`${prefix}: ${message}`),
+        info: (message) => logger.log(`${prefix()}: ${message}`),
+        warn: (message) => logger.warn(`${prefix()}: ${message}`),
       },
       files: this.parts.filesOf(job.tenant_id),
     };

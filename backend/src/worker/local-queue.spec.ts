@@ -12,8 +12,8 @@ const job = (id: string, tenant = 't'): ClaimedJob => ({
   trace_id: null,
   trace_parent: null,
   timeout_ms: null,
-  created_at: new Date(0),
-  lease_expires_at: new Date(0),
+  created_at_ms: 0,
+  lease_expires_at_ms: 0,
 });
 const jobs = (n: number, from = 0, tenant = 't') =>
   Array.from({ length: n }, (_, i) => job(`j${from + i}`, tenant));
