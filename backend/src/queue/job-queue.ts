@@ -51,7 +51,7 @@ export interface ClaimedJob {
   timeout_ms: number | null;
   /**
    * Epoch milliseconds, not Dates: a draining worker claims thousands of jobs a second, and pg's
-   * parsing of two timestamps a row was 9 % of its CPU (docs/storage.md).
+   * parsing of two timestamps a row was 9 % of its busy CPU (docs/storage.md).
    */
   created_at_ms: number;
   lease_expires_at_ms: number;
@@ -240,8 +240,8 @@ export class JobQueue {
     );
     // An empty claim keeps the cursor: it visited no tenant with a job it could take.
     if (rows.length > 0 && rows[0].next_cursor) this.claimCursors.set(workerId, rows[0].next_cursor);
-    // The rows go out as they came, next_cursor still on them: copying each one without it cost
-    // a draining worker more than the rest of its claim's handling.
+    // The rows go out as they came, next_cursor still on them: copying each one to drop it was 2 %
+    // of a draining worker's busy CPU (docs/storage.md).
     return rows;
   }
 

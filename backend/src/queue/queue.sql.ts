@@ -90,6 +90,8 @@ const EVENTS_SENT = '(SELECT count(*) FROM events) AS notifications';
 const EVENT_COLUMNS = 'id, tenant_id, queue, type, status, attempts, progress';
 
 const MS_SINCE = (column: string) => `(extract(epoch FROM now() - ${column}) * 1000)::bigint`;
+/** A timestamp as epoch milliseconds: a float pg hands over as a number, not a string to parse into a Date. */
+const EPOCH_MS = (timestamp: string) => `(extract(epoch FROM ${timestamp}) * 1000)::float8`;
 
 /**
  * A CTE named `transitions` that appends what `source` changed to job_transitions, one row
@@ -182,7 +184,7 @@ export function jobInsertMany(jobs: NewJob[], ids: string[] = jobs.map(() => new
       ${jobTransitions('inserted', 'NULL::text')},
       ${jobEvents('submitted', 'inserted')},
       input_order AS (SELECT id, ord FROM input)
-      SELECT id, status, (extract(epoch FROM now()) * 1000)::float8 AS now_ms, ${EVENTS_SENT}
+      SELECT id, status, ${EPOCH_MS('now()')} AS now_ms, ${EVENTS_SENT}
       FROM inserted JOIN input_order USING (id)
       ORDER BY ord`,
     values: [
@@ -212,10 +214,11 @@ export function jobInsertMany(jobs: NewJob[], ids: string[] = jobs.map(() => new
  *    were visited, K = max(ceil(limit / 25), min(limit, 10)): a claim of 250 serves 10 tenants
  *    25 jobs each, a claim of a few jobs spreads one each. Each tenant visited costs index
  *    descents and writes in its own leaf pages, so fewer, larger turns make the round robin
- *    cheaper (docs/fairness.md, "Which tenants one claim visits"). A tenant at its cap or its fleet share
- *    (steps 2 and 4) is visited but not counted, so tenants that cannot take a job never fill the
- *    claim's turns while others wait. Every row returned carries next_cursor, the last tenant
- *    visited, which the caller passes as its next claim's cursor (null: start at the smallest):
+ *    cheaper (docs/fairness.md, "Which tenants one claim visits"). A tenant at its cap or its
+ *    fleet share (steps 2 and 4) is visited but not counted, so tenants that cannot take a job
+ *    never fill the claim's turns while others wait. Every row returned carries next_cursor, the
+ *    last tenant visited, which the caller passes as its next claim's cursor (null: start at the
+ *    smallest):
  *    a round robin over successive claims, every ready tenant served within ceil(tenants / K)
  *    of them, without walking all tenants each time. A random start would not be fair (a tenant
  *    after a wide gap in the uuids would come first more often).
@@ -368,8 +371,8 @@ export function jobClaim(
       ${jobTransitions('claimed', 'from_status', { waitMs: `greatest(${MS_SINCE('ready_at')}, 0)` })},
       ${jobEvents('started', 'claimed')}
       SELECT c.id, c.tenant_id, c.queue, c.type, c.payload, c.attempts, c.max_attempts, c.trace_id, c.trace_parent,
-             c.timeout_ms, (extract(epoch FROM c.created_at) * 1000)::float8 AS created_at_ms,
-             (extract(epoch FROM c.lease_expires_at) * 1000)::float8 AS lease_expires_at_ms, ${EVENTS_SENT},
+             c.timeout_ms, ${EPOCH_MS('c.created_at')} AS created_at_ms,
+             ${EPOCH_MS('c.lease_expires_at')} AS lease_expires_at_ms, ${EVENTS_SENT},
              (SELECT tenant_id FROM walk ORDER BY step DESC LIMIT 1) AS next_cursor
       FROM claimed c JOIN picked p USING (id)
       ORDER BY p.rank, p.turn`,
